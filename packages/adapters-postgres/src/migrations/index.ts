@@ -1,0 +1,6 @@
+import * as m001 from './001-rate-limits'
+
+/** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
+export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
+  { id: 1, name: 'rate-limits', up: m001.up },
+]

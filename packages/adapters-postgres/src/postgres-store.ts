@@ -1,0 +1,70 @@
+import { SluiceError, type Store } from '@sluice/core'
+import pg from 'pg'
+import { quoteSchema } from './identifiers'
+import { migrate } from './migrate'
+import { postgresRateLimit } from './postgres-rate-limit'
+import { makeQuery } from './query'
+
+export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: string }) & {
+  /** Schema holding Sluice's tables (created if missing). */
+  schema?: string
+  /** Apply pending migrations on first use (default true); set false if you run migrate() yourself. */
+  migrate?: boolean
+}
+
+export interface PostgresStore extends Store {
+  readonly pool: pg.Pool
+  readonly schema: string
+  /** Deletes expired rows; run it now and then (e.g. from a cron job). */
+  cleanup(): Promise<number>
+}
+
+/**
+ * A PostgreSQL store. Ports: rateLimit (the others stay in-process until their adapters land).
+ * Pass your own `pool` (you close it) or a `connectionString` (the store owns and closes its pool).
+ */
+export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  const owned = !options || !('pool' in options)
+  const pool = owned ? newPool(options) : options.pool
+  if (!pool || typeof pool.query !== 'function') {
+    throw new SluiceError('invalid_config', 'postgresStore: pool: expected a pg Pool', { path: 'postgresStore.pool' })
+  }
+  const schemaName = options.schema ?? 'sluice'
+  const schema = quoteSchema(schemaName)
+  let migrated: Promise<void> | undefined
+  const ready = () => {
+    if (options.migrate === false) return Promise.resolve()
+    migrated ??= migrate(pool, { schema: schemaName }).then(
+      () => undefined,
+      (error) => {
+        migrated = undefined // let the next call try again
+        throw error
+      },
+    )
+    return migrated
+  }
+  const query = makeQuery(pool, ready)
+  return {
+    name: 'postgres',
+    pool,
+    schema: schemaName,
+    rateLimit: postgresRateLimit(query, schema),
+    async cleanup() {
+      const [row] = await query<{ n: string }>(`SELECT ${schema}.clean_expired() AS n`)
+      return Number(row?.n ?? 0)
+    },
+    async close() {
+      if (owned) await pool.end()
+    },
+  }
+}
+
+function newPool(options: PostgresStoreOptions | undefined): pg.Pool {
+  const cs = (options as { connectionString?: unknown } | undefined)?.connectionString
+  if (typeof cs !== 'string' || cs.length === 0) {
+    throw new SluiceError('invalid_config', 'postgresStore: give { pool } or { connectionString }', {
+      path: 'postgresStore.connectionString',
+    })
+  }
+  return new pg.Pool({ connectionString: cs, max: 10 })
+}

@@ -1,0 +1,37 @@
+import { SluiceError, type Store } from '@sluice/core'
+import type { Redis } from 'ioredis'
+import { redisRateLimit } from './redis-rate-limit'
+
+export interface RedisStoreOptions {
+  /** An ioredis client; the app owns it (Sluice does not close it unless `quitOnClose`). */
+  client: Redis
+  /** Namespace for every key, so several apps or test runs can share one Redis. */
+  prefix?: string
+  quitOnClose?: boolean
+}
+
+const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
+
+/**
+ * A Redis store. Each key is `prefix:{key}`: braces and `%` inside the key are percent-encoded,
+ * and the whole key is a hash tag, so Redis Cluster keeps a script's keys on one slot.
+ * Ports: rateLimit (the others stay in-process until their adapters land).
+ */
+export function redisStore(options: RedisStoreOptions): Store {
+  const client = options?.client
+  if (!client || typeof (client as Partial<Redis>).evalsha !== 'function') {
+    throw new SluiceError('invalid_config', 'redisStore: client: expected an ioredis client', { path: 'redisStore.client' })
+  }
+  const prefix = options.prefix ?? 'sluice'
+  if (!PREFIX.test(prefix)) {
+    throw new SluiceError('invalid_config', 'redisStore: prefix: letters, digits, _ . - only (1–64 chars)', { path: 'redisStore.prefix' })
+  }
+  const keyFor = (key: string) => `${prefix}:{${key.replace(/[%{}]/g, (c) => encodeURIComponent(c))}}`
+  return {
+    name: 'redis',
+    rateLimit: redisRateLimit(client, keyFor),
+    async close() {
+      if (options.quitOnClose) await client.quit()
+    },
+  }
+}

@@ -1,0 +1,32 @@
+import { storeConformance } from '@sluice/core/testing'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { redisStore } from '../src'
+import { REDIS_URL } from './redis-url'
+
+const client = new Redis(REDIS_URL, { lazyConnect: false })
+const prefixes: string[] = []
+
+storeConformance(
+  { describe, it, expect, afterAll },
+  {
+    name: 'redis',
+    ports: ['rateLimit'],
+    makeStore: (prefix) => {
+      prefixes.push(prefix)
+      return redisStore({ client, prefix })
+    },
+  },
+)
+
+afterAll(async () => {
+  for (const prefix of prefixes) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
+      if (keys.length > 0) await client.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  }
+  await client.quit()
+})

@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { RateLimiter, SluiceError } from '@sluice/core'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { redisStore } from '../src'
+import { REDIS_URL } from './redis-url'
+
+const run = promisify(execFile)
+const client = new Redis(REDIS_URL)
+const prefix = `t_redis_store_${process.pid}_${Date.now().toString(36)}`
+
+afterAll(async () => {
+  const keys = await client.keys(`${prefix}*`) // test clean-up only; the adapter itself never uses KEYS
+  if (keys.length > 0) await client.del(...keys)
+  await client.quit()
+})
+
+describe('redisStore', () => {
+  it('refuses a missing client and a bad prefix with invalid_config', () => {
+    expect(() => redisStore({} as never)).toThrowError(expect.objectContaining({ code: 'invalid_config', path: 'redisStore.client' }))
+    expect(() => redisStore({ client, prefix: 'has space' })).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'redisStore.prefix' }),
+    )
+  })
+
+  it('keeps state in Redis under the prefix, one hash-tagged key, with an expiry', async () => {
+    const p = `${prefix}_raw`
+    const limiter = new RateLimiter({ store: redisStore({ client, prefix: p }), limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } } })
+    await limiter.limit({ userId: 'user:{1}', endpoint: 'ask' })
+    await limiter.limit({ userId: 'user:{1}', endpoint: 'ask' })
+    const keys = await client.keys(`${p}:*`)
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).toMatch(new RegExp(`^${p}:\\{[^{}]+\\}$`))
+    expect(await client.hget(keys[0]!, 'c')).toBe('2')
+    const ttl = await client.pttl(keys[0]!)
+    expect(ttl).toBeGreaterThan(60_000)
+    expect(ttl).toBeLessThanOrEqual(120_000)
+  })
+
+  it('reloads its script after SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
+    const store = redisStore({ client, prefix: `${prefix}_flush` })
+    const rule = { algorithm: 'fixed-window' as const, limit: 2, windowMs: 60_000 }
+    expect((await store.rateLimit!.consume('k', 1, rule)).allowed).toBe(true)
+    await client.script('FLUSH')
+    expect((await store.rateLimit!.consume('k', 1, rule)).allowed).toBe(true)
+    expect((await store.rateLimit!.consume('k', 1, rule)).allowed).toBe(false)
+  })
+
+  it('turns a dead connection into store_unavailable, and the limiter fails open or closed as told', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+    const store = redisStore({ client: dead })
+    const rule = { algorithm: 'fixed-window' as const, limit: 1, windowMs: 60_000 }
+    const error = await store.rateLimit!.consume('k', 1, rule).catch((e) => e)
+    expect(SluiceError.is(error, 'store_unavailable')).toBe(true)
+    const limits = { ask: { limit: 1, window: '1m' as const } }
+    const open = new RateLimiter({ store, limits, onStoreError: 'open' })
+    expect((await open.limit({ userId: 'u', endpoint: 'ask' })).allowed).toBe(true)
+    expect((await open.limit({ userId: 'u', endpoint: 'ask' })).allowed).toBe(false) // the in-memory insurance still limits
+    const closed = new RateLimiter({ store, limits, onStoreError: 'closed' })
+    await expect(closed.limit({ userId: 'u', endpoint: 'ask' })).rejects.toMatchObject({ code: 'store_unavailable' })
+    dead.disconnect()
+  })
+
+  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket']) {
+    it(`${algorithm}: 3 processes × 200 concurrent calls on one key admit exactly the limit`, async () => {
+      const script = fileURLToPath(new URL('./fixtures/hammer.mjs', import.meta.url))
+      const p = `${prefix}_mp_${algorithm}`
+      const startAt = Date.now() + 1500
+      const outputs = await Promise.all(
+        [1, 2, 3].map(() => run(process.execPath, [script, p, algorithm, '250', '200', String(startAt)], { env: { ...process.env, REDIS_URL } })),
+      )
+      const admitted = outputs.map((o) => JSON.parse(o.stdout).allowed as number)
+      expect(admitted.reduce((a, b) => a + b, 0)).toBe(250)
+      expect(admitted.every((n) => n > 0)).toBe(true)
+    })
+  }
+})

@@ -1,0 +1,153 @@
+import { z } from 'zod'
+import { parseOptions } from '../config/parse-options'
+import { SluiceError } from '../errors/sluice-error'
+import { memoryStore } from '../memory/memory-store'
+import type { CachePort } from '../store/cache-port'
+import type { MetricsPort } from '../store/metrics-port'
+import type { Store } from '../store/store'
+import { canonicalJson } from '../util/canonical-json'
+import { sha256Hex } from '../util/hash'
+import { checkId, keyOf } from '../util/keys'
+import { type CacheScope, cacheOptionsSchema } from './cache-schema'
+
+const DEFAULT_TTL_MS = 3_600_000
+const STATS_TTL_MS = 30 * 86_400_000
+
+const schema = cacheOptionsSchema.extend({
+  store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
+  prefix: z.string().min(1).default('sluice'),
+})
+
+export type CacheServiceOptions = z.input<typeof schema>
+
+export interface CacheCallOptions {
+  scope?: CacheScope
+  /** Required for `user` scope. */
+  userId?: string
+  /** Overrides the type's TTL for this entry. */
+  ttlMs?: number
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  /** hits / (hits + misses), 0..1; 0 when nothing was looked up. */
+  hitRate: number
+}
+
+export type Invalidation =
+  | { type: string; input?: unknown; userId?: string }
+  | { prefix: string }
+
+/**
+ * A shared response cache: canonical-JSON SHA-256 keys, a TTL per type, `global` or `user`
+ * scope, invalidation, stats that add up across instances, and single-flight for identical calls.
+ */
+export class CacheService {
+  private readonly o: z.output<typeof schema>
+  private readonly port: CachePort
+  private readonly metrics: MetricsPort
+  private readonly inFlight = new Map<string, Promise<unknown>>()
+
+  constructor(options: CacheServiceOptions = {}) {
+    this.o = parseOptions(schema, options, 'cache')
+    const fallback = this.o.store?.cache && this.o.store.metrics ? undefined : memoryStore()
+    this.port = this.o.store?.cache ?? fallback!.cache
+    this.metrics = this.o.store?.metrics ?? fallback!.metrics
+  }
+
+  get enabled(): boolean {
+    return this.o.enabled
+  }
+
+  ttlFor(type: string): number {
+    return this.o.ttl[type] ?? this.o.ttl.default ?? DEFAULT_TTL_MS
+  }
+
+  scopeFor(type: string, requested?: CacheScope): CacheScope {
+    return requested ?? (this.o.userScoped.includes(type) ? 'user' : this.o.scope)
+  }
+
+  /** The store key for an input: `prefix:cache:type:scope:sha256(canonical input)`. */
+  async key(type: string, input: unknown, options: CacheCallOptions = {}): Promise<string> {
+    checkId(type, 'cache.type')
+    const scope = this.scopeFor(type, options.scope)
+    if (scope === 'user' && options.userId === undefined) {
+      throw new SluiceError('invalid_request', 'userId: required for a user-scoped cache entry', { path: 'userId' })
+    }
+    const owner = scope === 'user' ? `u=${encodeURIComponent(checkId(options.userId, 'userId'))}` : 'g'
+    return `${keyOf(this.o.prefix, 'cache', type)}:${owner}:${await sha256Hex(canonicalJson(input))}`
+  }
+
+  async get<T = unknown>(type: string, input: unknown, options: CacheCallOptions = {}): Promise<T | undefined> {
+    const raw = await this.port.get(await this.key(type, input, options))
+    await this.count(raw === undefined ? 'misses' : 'hits')
+    return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
+  }
+
+  async set(type: string, input: unknown, value: unknown, options: CacheCallOptions = {}): Promise<void> {
+    const ttl = options.ttlMs ?? this.ttlFor(type)
+    if (ttl <= 0) return
+    await this.port.set(await this.key(type, input, options), JSON.stringify({ v: value }), ttl)
+  }
+
+  /**
+   * Returns the cached value, or runs `fn` once for all identical concurrent callers in this
+   * process and caches its result. `hit` tells whether the value came from the cache.
+   */
+  async wrap<T>(
+    type: string,
+    input: unknown,
+    fn: () => Promise<T>,
+    options: CacheCallOptions = {},
+  ): Promise<{ value: T; hit: boolean; shared: boolean }> {
+    const key = await this.key(type, input, options)
+    const raw = await this.port.get(key)
+    await this.count(raw === undefined ? 'misses' : 'hits')
+    if (raw !== undefined) return { value: (JSON.parse(raw) as { v: T }).v, hit: true, shared: false }
+    const { value, shared } = await this.coalesce(key, async () => {
+      const value = await fn()
+      const ttl = options.ttlMs ?? this.ttlFor(type)
+      if (ttl > 0) await this.port.set(key, JSON.stringify({ v: value }), ttl)
+      return value
+    })
+    return { value, hit: false, shared }
+  }
+
+  /** Identical in-flight calls (same key) in this process share one run of `fn`. */
+  async coalesce<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; shared: boolean }> {
+    const running = this.inFlight.get(key)
+    if (running) return { value: (await running) as T, shared: true }
+    const promise = fn().finally(() => this.inFlight.delete(key))
+    this.inFlight.set(key, promise)
+    return { value: await promise, shared: false }
+  }
+
+  /** By type (optionally one user's entries), by exact input, or by type-name prefix. Returns how many went. */
+  async invalidate(what: Invalidation): Promise<number> {
+    if ('prefix' in what) {
+      return this.port.deletePrefix(`${keyOf(this.o.prefix, 'cache')}:${encodeURIComponent(what.prefix)}`)
+    }
+    if (what.input !== undefined) {
+      const scope = what.userId === undefined ? 'global' : 'user'
+      const key = await this.key(what.type, what.input, { scope, userId: what.userId })
+      return (await this.port.delete(key)) ? 1 : 0
+    }
+    const owner = what.userId === undefined ? '' : `u=${encodeURIComponent(what.userId)}:`
+    return this.port.deletePrefix(`${keyOf(this.o.prefix, 'cache', checkId(what.type, 'type'))}:${owner}`)
+  }
+
+  async stats(): Promise<CacheStats> {
+    const [hits = 0, misses = 0] = await this.metrics.get([this.statKey('hits'), this.statKey('misses')])
+    const total = hits + misses
+    return { hits, misses, hitRate: total === 0 ? 0 : hits / total }
+  }
+
+  private statKey(kind: 'hits' | 'misses'): string {
+    return keyOf(this.o.prefix, 'stats', 'cache', kind)
+  }
+
+  private async count(kind: 'hits' | 'misses'): Promise<void> {
+    await this.metrics.incr(this.statKey(kind), 1, STATS_TTL_MS)
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { parseOptions } from '../config/parse-options'
+import { durationSchema } from '../config/duration-schema'
+import type { FullStore } from '../store/store'
+import { memoryBreaker } from './memory-breaker'
+import { memoryCache } from './memory-cache'
+import { memoryMetrics } from './memory-metrics'
+import { memoryQueue } from './memory-queue'
+import { memoryRateLimit } from './memory-rate-limit'
+import { memoryUsage } from './memory-usage'
+
+const schema = z.object({
+  /** Cap on each map (rate-limit keys, cache entries, spend counters…); least recently used go first. */
+  maxKeys: z.number().int().positive().default(100_000),
+  /** Usage rows kept for reports. */
+  maxUsageRows: z.number().int().positive().default(50_000),
+  /** Cap on unfinished queue jobs. */
+  maxJobs: z.number().int().positive().default(100_000),
+  /** How long finished jobs stay readable. */
+  jobRetention: durationSchema.prefault('1h'),
+  /** Clock, for tests. */
+  now: z.custom<() => number>((v) => typeof v === 'function').default(() => Date.now),
+})
+
+export type MemoryStoreOptions = z.input<typeof schema>
+
+/** The in-process reference store: bounded, fast, per process. */
+export function memoryStore(options: MemoryStoreOptions = {}): FullStore {
+  const o = parseOptions(schema, options, 'memoryStore')
+  return {
+    name: 'memory',
+    rateLimit: memoryRateLimit(o.maxKeys, o.now),
+    cache: memoryCache(o.maxKeys, o.now),
+    usage: memoryUsage(o.maxKeys, o.maxUsageRows, o.now),
+    queue: memoryQueue({ maxJobs: o.maxJobs, retentionMs: o.jobRetention }, o.now),
+    breaker: memoryBreaker(),
+    metrics: memoryMetrics(o.maxKeys, o.now),
+    async close() {},
+  }
+}

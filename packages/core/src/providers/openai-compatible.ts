@@ -1,0 +1,103 @@
+import { z } from 'zod'
+import { SluiceError } from '../errors/sluice-error'
+import { parseOptions } from '../config/parse-options'
+import { durationSchema } from '../config/duration-schema'
+import { abortError } from '../util/sleep'
+import { providerHttpError, providerNetworkError } from './provider-error'
+import { sseData } from './sse'
+import type { CallOptions, ChatChunk, ChatCompletion, ChatRequest, Provider } from './types'
+import { parseUsage } from './usage'
+
+export const openAICompatibleSchema = z.object({
+  name: z.string().min(1),
+  baseURL: z.url(),
+  apiKey: z.string().optional(),
+  models: z.array(z.string().min(1)).default([]),
+  defaultModel: z.string().min(1),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Per-attempt timeout. */
+  timeout: durationSchema.default(60_000),
+  fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
+})
+
+export type OpenAICompatibleOptions = z.input<typeof openAICompatibleSchema>
+
+/** Any OpenAI-compatible chat completions API (DeepSeek, Groq, OpenRouter, vLLM, a local simulator…). */
+export function openAICompatible(options: OpenAICompatibleOptions): Provider {
+  const o = parseOptions(openAICompatibleSchema, options, 'provider')
+  const url = `${o.baseURL.replace(/\/+$/, '')}/chat/completions`
+  const doFetch = o.fetch ?? fetch
+  const models = o.models.includes(o.defaultModel) ? o.models : [o.defaultModel, ...o.models]
+
+  async function post(request: ChatRequest, options: CallOptions = {}): Promise<Response> {
+    const timeoutMs = options.timeoutMs ?? o.timeout
+    const timeout = new AbortController()
+    const timer = setTimeout(
+      () => timeout.abort(new SluiceError('timeout', `${o.name}: no response in ${timeoutMs}ms`, { provider: o.name, retryable: true })),
+      timeoutMs,
+    )
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
+    const model = models.includes(request.model) ? request.model : o.defaultModel
+    try {
+      const response = await doFetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}),
+          ...o.headers,
+        },
+        body: JSON.stringify({ ...request, model }),
+        signal,
+      })
+      if (!response.ok) throw await providerHttpError(o.name, response)
+      return response
+    } catch (error) {
+      if (SluiceError.is(error)) throw error
+      if (signal.aborted) throw abortError(signal)
+      throw providerNetworkError(o.name, error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    name: o.name,
+    models,
+    defaultModel: o.defaultModel,
+
+    async chat(request, options) {
+      const response = await post({ ...request, stream: false }, options)
+      let body: ChatCompletion
+      try {
+        body = (await response.json()) as ChatCompletion
+      } catch (cause) {
+        throw new SluiceError('provider_error', `${o.name}: response was not JSON`, { provider: o.name, retryable: true, cause })
+      }
+      if (!Array.isArray(body?.choices)) {
+        throw new SluiceError('provider_error', `${o.name}: response has no choices`, { provider: o.name, retryable: true })
+      }
+      const usage = parseUsage(body.usage)
+      return usage ? { ...body, usage } : body
+    },
+
+    async *stream(request, options) {
+      const response = await post({ ...request, stream: true, stream_options: { include_usage: true } }, options)
+      if (!response.body) throw new SluiceError('provider_error', `${o.name}: empty stream`, { provider: o.name, retryable: true })
+      try {
+        for await (const data of sseData(response.body)) {
+          const chunk = JSON.parse(data) as ChatChunk
+          if (chunk.usage) chunk.usage = parseUsage(chunk.usage) ?? null
+          yield chunk
+        }
+      } catch (cause) {
+        if (SluiceError.is(cause)) throw cause
+        if (options?.signal?.aborted) throw abortError(options.signal)
+        throw new SluiceError('provider_error', `${o.name}: stream failed: ${(cause as Error).message}`, {
+          provider: o.name,
+          retryable: true,
+          cause,
+        })
+      }
+    },
+  }
+}

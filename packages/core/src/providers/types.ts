@@ -1,0 +1,60 @@
+/** The OpenAI chat shapes Sluice speaks, trimmed to the fields it reads; others pass through. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | 'developer'
+  content: string | null
+  name?: string
+  [extra: string]: unknown
+}
+
+export interface ChatRequest {
+  model: string
+  messages: ChatMessage[]
+  max_tokens?: number
+  temperature?: number
+  stream?: boolean
+  [extra: string]: unknown
+}
+
+export interface Usage {
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  /** DeepSeek context-cache hits (cheaper input tokens). */
+  prompt_cache_hit_tokens?: number
+  prompt_cache_miss_tokens?: number
+}
+
+export interface ChatCompletion {
+  id: string
+  object: 'chat.completion'
+  created: number
+  model: string
+  choices: { index: number; message: ChatMessage; finish_reason: string | null }[]
+  usage?: Usage
+  [extra: string]: unknown
+}
+
+export interface ChatChunk {
+  id: string
+  object: 'chat.completion.chunk'
+  created: number
+  model: string
+  choices: { index: number; delta: Partial<ChatMessage>; finish_reason: string | null }[]
+  usage?: Usage | null
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+  /** Per-attempt timeout in ms; the provider's own default otherwise. */
+  timeoutMs?: number
+}
+
+/** One upstream LLM API. `openAICompatible()` builds these; users may write their own. */
+export interface Provider {
+  readonly name: string
+  /** Models this provider serves; a request for another model uses `defaultModel` here (on fallback). */
+  readonly models: readonly string[]
+  readonly defaultModel: string
+  chat(request: ChatRequest, options?: CallOptions): Promise<ChatCompletion>
+  stream(request: ChatRequest, options?: CallOptions): AsyncIterable<ChatChunk>
+}

@@ -1,0 +1,225 @@
+import { z } from 'zod'
+import { parseOptions, parseWith } from '../config/parse-options'
+import { durationSchema } from '../config/duration-schema'
+import { SluiceError } from '../errors/sluice-error'
+import { memoryStore } from '../memory/memory-store'
+import type { JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
+import type { Store } from '../store/store'
+import { randomId } from '../util/hash'
+import { checkId } from '../util/keys'
+import { abortError } from '../util/sleep'
+import { queueOptionsSchema } from './queue-schema'
+import { type JobHandler, Worker } from './worker'
+
+const schema = queueOptionsSchema.extend({
+  store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
+  now: z.custom<() => number>((v) => typeof v === 'function').default(() => Date.now),
+})
+
+export type QueueClientOptions = z.input<typeof schema>
+
+const jobSchema = z
+  .object({
+    type: z.string().min(1).max(128),
+    userId: z.string().min(1).max(256),
+    data: z.unknown(),
+    priority: z.union([z.number().int().min(1).max(10), z.string().min(1)]).optional(),
+    maxRetries: z.number().int().min(0).max(100).optional(),
+    expireAfter: durationSchema.optional(),
+    backoff: durationSchema.optional(),
+  })
+  .strict()
+
+export type EnqueueInput = z.input<typeof jobSchema>
+
+export interface JobView {
+  id: string
+  type: string
+  status: JobStatus
+  priority: number
+  attempts: number
+  /** 1-based place in line while pending; 0 otherwise. */
+  position: number
+  /** Rough wait until it starts, from recent job durations; 0 unless pending. */
+  estimatedWaitMs: number
+  createdAt: number
+  startedAt?: number
+  finishedAt?: number
+  result?: unknown
+  error?: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/**
+ * A durable priority queue on any store: enqueue, status (position and ETA, owner only), wait for
+ * the result (pushed, with polling only as a backstop), workers with concurrency, cancel, counts.
+ */
+export class QueueClient {
+  private readonly o: z.output<typeof schema>
+  readonly port: QueuePort
+  private readonly workers = new Set<Worker>()
+  private avgMs = 1000
+  private concurrency = 1
+
+  constructor(options: QueueClientOptions = {}) {
+    this.o = parseOptions(schema, options, 'queue')
+    this.port = this.o.store?.queue ?? memoryStore({ now: this.o.now }).queue
+  }
+
+  async enqueue(input: EnqueueInput): Promise<{ id: string }> {
+    const job = parseWith(jobSchema, input, 'invalid_request', 'job')
+    const priority = typeof job.priority === 'string' ? this.o.priorities[job.priority] : job.priority
+    if (job.priority !== undefined && priority === undefined) {
+      throw new SluiceError('invalid_request', `job.priority: unknown priority name '${job.priority}'`, {
+        path: 'job.priority',
+      })
+    }
+    let data: string
+    try {
+      data = JSON.stringify(job.data ?? null)
+    } catch (cause) {
+      throw new SluiceError('invalid_request', 'job.data: must be JSON-serialisable', { path: 'job.data', cause })
+    }
+    const now = this.o.now()
+    const record: JobRecord = {
+      id: randomId(),
+      type: job.type,
+      userId: job.userId,
+      data,
+      priority: priority ?? 5,
+      status: 'pending',
+      attempts: 0,
+      maxRetries: job.maxRetries ?? this.o.maxRetries,
+      backoffMs: job.backoff ?? this.o.backoff,
+      createdAt: now,
+      runAt: now,
+      expiresAt: now + (job.expireAfter ?? this.o.expireAfter),
+    }
+    await this.port.add(record)
+    return { id: record.id }
+  }
+
+  /** The job as its owner sees it. Another user's job is `forbidden`; an unknown id is `not_found`. */
+  async status(id: string, options: { userId?: string } = {}): Promise<JobView> {
+    const job = await this.load(id, options.userId)
+    const position = job.status === 'pending' ? await this.port.position(id, this.o.aging) : 0
+    const view: JobView = {
+      id: job.id,
+      type: job.type,
+      status: job.status,
+      priority: job.priority,
+      attempts: job.attempts,
+      position,
+      estimatedWaitMs: position === 0 ? 0 : Math.ceil(position / this.concurrency) * this.avgMs,
+      createdAt: job.createdAt,
+    }
+    if (job.startedAt !== undefined) view.startedAt = job.startedAt
+    if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt
+    if (job.result !== undefined) view.result = JSON.parse(job.result)
+    if (job.error !== undefined) view.error = job.error
+    return view
+  }
+
+  /**
+   * Resolves with the job's result once it completes; rejects when it fails, expires or is
+   * cancelled, with `queue_timeout` after `timeout`, or `cancelled` when the signal aborts.
+   */
+  async wait<R = unknown>(id: string, options: { userId?: string; timeout?: number; signal?: AbortSignal } = {}): Promise<R> {
+    await this.load(id, options.userId)
+    const timeoutMs = options.timeout ?? this.o.timeout
+    return new Promise<R>((resolve, reject) => {
+      let settled = false
+      const finish = (job: JobRecord) => {
+        if (settled) return
+        if (job.status === 'completed') end(() => resolve(JSON.parse(job.result ?? 'null') as R))
+        else if (job.status === 'failed' || job.status === 'expired' || job.status === 'cancelled') {
+          end(() =>
+            reject(
+              new SluiceError(job.status === 'cancelled' ? 'cancelled' : 'provider_error', `job ${job.status}: ${job.error ?? ''}`.trim(), {
+                details: { jobId: id, status: job.status },
+              }),
+            ),
+          )
+        }
+      }
+      const check = () => void this.port.get(id).then((j) => j && finish(j), () => {})
+      const unsubscribe = this.port.onFinished(id, finish)
+      const poll = setInterval(check, this.o.pollInterval) // backstop for missed pushes
+      const timer = setTimeout(
+        () => end(() => reject(new SluiceError('queue_timeout', `job ${id} did not finish in ${timeoutMs}ms`, { details: { jobId: id } }))),
+        timeoutMs,
+      )
+      const onAbort = () => end(() => reject(abortError(options.signal!)))
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      function end(action: () => void) {
+        if (settled) return
+        settled = true
+        unsubscribe()
+        clearInterval(poll)
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+        action()
+      }
+      check()
+    })
+  }
+
+  /** Runs jobs of `type` in this process until `stop()`. */
+  process<D = unknown, R = unknown>(
+    type: string,
+    handler: JobHandler<D, R>,
+    options: { concurrency?: number; batchSize?: number } = {},
+  ): { stop: (graceMs?: number) => Promise<void> } {
+    checkId(type, 'type')
+    const concurrency = options.concurrency ?? this.o.concurrency
+    this.concurrency = Math.max(this.concurrency, concurrency)
+    const worker = new Worker(this.port, type, handler as JobHandler<unknown, unknown>, {
+      concurrency,
+      batchSize: options.batchSize ?? this.o.batchSize,
+      pollMs: this.o.pollInterval,
+      leaseMs: this.o.lease,
+      agingMs: this.o.aging,
+      backoffMs: this.o.backoff,
+      now: this.o.now,
+      onDuration: (ms) => {
+        this.avgMs = this.avgMs * 0.8 + ms * 0.2
+      },
+    })
+    this.workers.add(worker)
+    return {
+      stop: async (graceMs) => {
+        this.workers.delete(worker)
+        await worker.stop(graceMs)
+      },
+    }
+  }
+
+  /** Cancels a pending job; false when it already started or finished. */
+  async cancel(id: string, options: { userId?: string } = {}): Promise<boolean> {
+    await this.load(id, options.userId)
+    return this.port.cancel(id)
+  }
+
+  counts(type?: string): Promise<JobCounts> {
+    return this.port.counts(type)
+  }
+
+  /** Stops every worker started here. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.stop()))
+    this.workers.clear()
+  }
+
+  private async load(id: string, userId: string | undefined): Promise<JobRecord> {
+    if (typeof id !== 'string' || !UUID.test(id)) {
+      throw new SluiceError('invalid_request', 'id: not a job id', { path: 'id' })
+    }
+    const job = await this.port.get(id)
+    if (!job) throw new SluiceError('not_found', `job ${id} not found`)
+    if (userId !== undefined && job.userId !== userId) {
+      throw new SluiceError('forbidden', `job ${id} belongs to another user`)
+    }
+    return job
+  }
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod'
+import { limitsSchema, ruleSchema, type Rule, tiersSchema } from '../config/limits-schema'
+import { parseOptions } from '../config/parse-options'
+import { SluiceError } from '../errors/sluice-error'
+import { memoryRateLimit } from '../memory/memory-rate-limit'
+import type { RateLimitDecision, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
+import type { Store } from '../store/store'
+import { checkId, keyOf } from '../util/keys'
+
+const DAY_MS = 86_400_000
+
+export const rateLimiterSchema = z.object({
+  store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Limits per endpoint for every tier (a tier's own `limits` override these). */
+  limits: limitsSchema.default({}),
+  /** Limit for endpoints named nowhere; none when omitted. */
+  defaultLimit: ruleSchema.optional(),
+  tiers: tiersSchema.default({}),
+  /** Key namespace. */
+  prefix: z.string().min(1).default('sluice'),
+  /** When the store fails: `open` admits through an in-process limiter, `closed` throws store_unavailable. */
+  onStoreError: z.enum(['open', 'closed']).default('open'),
+})
+
+export type RateLimiterOptions = z.input<typeof rateLimiterSchema>
+
+export interface LimitRequest {
+  userId: string
+  endpoint: string
+  tier?: string
+  /** Units this call uses: 1 by default; for token rules, pass `tokens`. */
+  cost?: number
+  tokens?: number
+}
+
+export interface LimitResult extends RateLimitDecision {
+  /** Which rule decided: `endpoint`, `daily`, or `none` (unlimited / no rule). */
+  scope: 'endpoint' | 'daily' | 'none'
+}
+
+const UNLIMITED: LimitResult = {
+  allowed: true,
+  limit: Number.POSITIVE_INFINITY,
+  remaining: Number.POSITIVE_INFINITY,
+  resetAt: 0,
+  retryAfterMs: 0,
+  scope: 'none',
+}
+
+/**
+ * Per user × endpoint × tier limits, plus a daily total. `limit()` never throws for a denial: it
+ * returns `allowed: false` with `retryAfterMs`. Denied calls consume nothing.
+ */
+export class RateLimiter {
+  private readonly o: z.output<typeof rateLimiterSchema>
+  private readonly port: RateLimitPort
+  private readonly insurance: RateLimitPort
+
+  constructor(options: RateLimiterOptions = {}) {
+    this.o = parseOptions(rateLimiterSchema, options, 'rateLimiter')
+    this.insurance = memoryRateLimit(10_000, Date.now)
+    this.port = this.o.store?.rateLimit ?? this.insurance
+  }
+
+  /** The endpoint rule that applies to a tier, or undefined. */
+  ruleFor(endpoint: string, tier?: string): Rule | undefined {
+    const t = tier === undefined ? undefined : this.o.tiers[tier]
+    return t?.limits[endpoint] ?? this.o.limits[endpoint] ?? this.o.defaultLimit
+  }
+
+  async limit(request: LimitRequest): Promise<LimitResult> {
+    const userId = checkId(request.userId, 'userId')
+    const endpoint = checkId(request.endpoint, 'endpoint')
+    const tierName = request.tier
+    if (tierName !== undefined && !(tierName in this.o.tiers) && Object.keys(this.o.tiers).length > 0) {
+      throw new SluiceError('invalid_request', `tier: unknown tier '${tierName}'`, { path: 'tier' })
+    }
+    const tier = tierName === undefined ? undefined : this.o.tiers[tierName]
+    if (tier?.unlimited) return UNLIMITED
+
+    const rule = this.ruleFor(endpoint, tierName)
+    const cost = rule?.unit === 'tokens' ? (request.tokens ?? request.cost ?? 1) : (request.cost ?? 1)
+    if (!Number.isFinite(cost) || cost <= 0) {
+      throw new SluiceError('invalid_request', 'cost: expected a positive number', { path: 'cost' })
+    }
+    if (rule && cost > rule.limit) {
+      throw new SluiceError('invalid_request', `cost: ${cost} is more than the limit ${rule.limit} and can never pass`, {
+        path: 'cost',
+      })
+    }
+    const scope = tierName ?? '_'
+    const daily = tier?.dailyTotal
+    let dailyResult: RateLimitDecision | undefined
+    const dailyKey = keyOf(this.o.prefix, 'daily', scope, userId)
+    const dailyRule = { algorithm: 'fixed-window', limit: daily ?? 0, windowMs: DAY_MS } as const
+    if (daily !== undefined) {
+      dailyResult = await this.consume(dailyKey, 1, dailyRule)
+      if (!dailyResult.allowed) return { ...dailyResult, scope: 'daily' }
+    }
+    if (!rule) return dailyResult ? { ...dailyResult, scope: 'daily' } : UNLIMITED
+
+    const key = keyOf(this.o.prefix, 'rl', scope, endpoint, userId)
+    const result = await this.consume(key, cost, rule)
+    if (!result.allowed && dailyResult) await this.consume(dailyKey, -1, dailyRule) // give the daily unit back
+    const tighter = dailyResult && dailyResult.remaining < result.remaining && result.allowed
+    return tighter ? { ...dailyResult!, scope: 'daily' } : { ...result, scope: 'endpoint' }
+  }
+
+  /** Clears a user's counters for one endpoint (and the daily total when `endpoint` is omitted). */
+  async reset(userId: string, endpoint?: string, tier?: string): Promise<void> {
+    const scope = tier ?? '_'
+    if (endpoint === undefined) await this.port.reset(keyOf(this.o.prefix, 'daily', scope, userId))
+    else await this.port.reset(keyOf(this.o.prefix, 'rl', scope, endpoint, userId))
+  }
+
+  private async consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
+    const portRule: RateLimitRule = { algorithm: rule.algorithm, limit: rule.limit, windowMs: rule.windowMs }
+    try {
+      return await this.port.consume(key, cost, portRule)
+    } catch (cause) {
+      if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
+        throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
+      }
+      return this.insurance.consume(key, cost, portRule)
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import pRetry from 'p-retry'
+import { z } from 'zod'
+import { parseOptions } from '../config/parse-options'
+import { durationSchema } from '../config/duration-schema'
+import { SluiceError } from '../errors/sluice-error'
+import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
+import { Emitter } from '../util/emitter'
+import { abortError, sleep } from '../util/sleep'
+import { type BreakerEvents, Breakers } from './breakers'
+import { breakerSchema, retrySchema } from './resilience-schema'
+import { canFallBack, isRetryable } from './retryable'
+import { withTimeout } from './with-timeout'
+
+const schema = z
+  .object({
+    providers: z.array(z.custom<Provider>((p) => typeof (p as Provider)?.chat === 'function')).default([]),
+    retry: retrySchema.default(retrySchema.parse({})),
+    breaker: breakerSchema.default(breakerSchema.parse({})),
+    /** Per-attempt timeout. */
+    timeout: durationSchema.prefault('60s'),
+  })
+  .strict()
+
+export type ResilientAgentOptions = z.input<typeof schema>
+
+export interface AgentEvents extends BreakerEvents {
+  retry: { name: string; attempt: number; error: unknown }
+  fallback: { from: string; to: string; error: unknown }
+}
+
+/** Something the agent can try: a provider, or any async call. */
+export interface Target<T> {
+  name: string
+  run(signal: AbortSignal): Promise<T>
+}
+
+export interface RunResult<T> {
+  value: T
+  /** The target that answered. */
+  provider: string
+  /** Attempts across all targets. */
+  attempts: number
+  retries: number
+  fallbacks: number
+}
+
+export interface RunOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+/**
+ * Retries what can succeed (p-retry: exponential backoff with jitter, honouring Retry-After),
+ * keeps a circuit breaker per target (opossum), and falls back to the next target in order.
+ */
+export class ResilientAgent {
+  readonly events = new Emitter<AgentEvents>()
+  readonly providers: readonly Provider[]
+  private readonly o: z.output<typeof schema>
+  private readonly breakers: Breakers
+  retries = 0
+  fallbacks = 0
+
+  constructor(options: ResilientAgentOptions = {}) {
+    this.o = parseOptions(schema, options, 'resilience')
+    this.providers = this.o.providers
+    this.breakers = new Breakers(this.o.breaker, (event, payload) => this.events.emit(event, payload))
+  }
+
+  get breakerTransitions(): number {
+    return this.breakers.transitions
+  }
+
+  breakerStates(): Record<string, string> {
+    return { ...Object.fromEntries(this.providers.map((p) => [p.name, 'closed'])), ...this.breakers.states() }
+  }
+
+  chat(request: ChatRequest, options: RunOptions = {}): Promise<RunResult<ChatCompletion>> {
+    if (this.providers.length === 0) throw new SluiceError('invalid_config', 'providers: none configured', { path: 'providers' })
+    return this.run(
+      this.providers.map((p) => ({ name: p.name, run: (signal) => p.chat(request, { signal }) })),
+      options,
+    )
+  }
+
+  /** Runs targets in order until one succeeds. */
+  async run<T>(targets: readonly Target<T>[], options: RunOptions = {}): Promise<RunResult<T>> {
+    const stats = { attempts: 0, retries: 0 }
+    let lastError: unknown
+    for (const [index, target] of targets.entries()) {
+      try {
+        const value = await this.attemptWithRetries(target, options, stats)
+        return { value, provider: target.name, attempts: stats.attempts, retries: stats.retries, fallbacks: index }
+      } catch (error) {
+        lastError = error
+        if (options.signal?.aborted) throw abortError(options.signal)
+        const next = targets[index + 1]
+        if (!next || !canFallBack(error)) break
+        this.fallbacks++
+        this.events.emit('fallback', { from: target.name, to: next.name, error })
+      }
+    }
+    throw this.finalError(targets, lastError)
+  }
+
+  /**
+   * Streams from the first target that produces a first chunk. A failure before the first chunk
+   * falls back; one after it ends the stream with a clear error, never a silent truncation.
+   */
+  async *stream(request: ChatRequest, options: RunOptions = {}, meta?: (r: Omit<RunResult<null>, 'value'>) => void): AsyncGenerator<ChatChunk> {
+    type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk> }
+    const opened = await this.run<Opened>(
+      this.providers.map((p) => ({
+        name: p.name,
+        run: async (signal) => {
+          const rest = p.stream(request, { signal: options.signal ?? signal })[Symbol.asyncIterator]()
+          return { first: await rest.next(), rest }
+        },
+      })),
+      options,
+    )
+    meta?.({ provider: opened.provider, attempts: opened.attempts, retries: opened.retries, fallbacks: opened.fallbacks })
+    const { first, rest } = opened.value
+    if (first.done) return
+    yield first.value
+    try {
+      for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value
+    } catch (error) {
+      if (SluiceError.is(error) && error.code === 'cancelled') throw error
+      throw new SluiceError('provider_error', `${opened.provider}: stream failed after it started; the answer is incomplete`, {
+        provider: opened.provider,
+        cause: error,
+        details: { partial: true },
+      })
+    }
+  }
+
+  close(): void {
+    this.breakers.shutdown()
+  }
+
+  private async attemptWithRetries<T>(
+    target: Target<T>,
+    options: RunOptions,
+    stats: { attempts: number; retries: number },
+  ): Promise<T> {
+    const breaker = this.breakers.get(target.name)
+    const retry = this.o.retry
+    const timeoutMs = options.timeoutMs ?? this.o.timeout
+    return pRetry(
+      async () => {
+        stats.attempts++
+        try {
+          return (await breaker.fire(() => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s)))) as T
+        } catch (error) {
+          if ((error as { code?: string })?.code === 'EOPENBREAKER') {
+            throw new SluiceError('circuit_open', `${target.name}: circuit open`, {
+              provider: target.name,
+              retryAfterMs: this.breakers.retryAfterMs(target.name),
+            })
+          }
+          throw error
+        }
+      },
+      {
+        retries: retry.retries,
+        factor: retry.factor,
+        minTimeout: retry.minTimeout,
+        maxTimeout: retry.maxTimeout,
+        randomize: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+        shouldRetry: ({ error }) => {
+          if (!isRetryable(error)) return false
+          const wait = SluiceError.is(error) ? error.retryAfterMs : undefined
+          return wait === undefined || wait <= retry.maxRetryAfter
+        },
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft === 0 || !isRetryable(error)) return
+          const wait = SluiceError.is(error) ? error.retryAfterMs : undefined
+          if (wait !== undefined && wait > retry.maxRetryAfter) return
+          stats.retries++
+          this.retries++
+          this.events.emit('retry', { name: target.name, attempt: attemptNumber, error })
+          // Honour the provider's Retry-After; p-retry's own backoff follows it.
+          if (wait) await sleep(wait, options.signal)
+        },
+      },
+    )
+  }
+
+  private finalError(targets: readonly Target<unknown>[], lastError: unknown): unknown {
+    const allOpen = targets.length > 0 && targets.every((t) => this.breakers.state(t.name) === 'open')
+    if (allOpen) {
+      const retryAfterMs = Math.min(...targets.map((t) => this.breakers.retryAfterMs(t.name)))
+      return new SluiceError('circuit_open', 'every provider is failing; try again later', {
+        retryAfterMs,
+        cause: lastError,
+      })
+    }
+    return lastError
+  }
+}

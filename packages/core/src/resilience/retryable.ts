@@ -1,0 +1,23 @@
+import { SluiceError } from '../errors/sluice-error'
+import { isRetryableStatus } from '../providers/provider-error'
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const e = error as { status?: unknown; statusCode?: unknown }
+  const s = e.status ?? e.statusCode
+  return typeof s === 'number' ? s : undefined
+}
+
+/** Whether a second try of the same call can succeed. Unknown errors (network faults) are retried. */
+export function isRetryable(error: unknown): boolean {
+  if (SluiceError.is(error)) return error.retryable
+  const status = statusOf(error)
+  return status === undefined ? true : isRetryableStatus(status)
+}
+
+/** Whether another provider may succeed where this one failed (not when the request itself is bad). */
+export function canFallBack(error: unknown): boolean {
+  if (SluiceError.is(error) && (error.code === 'cancelled' || error.code === 'invalid_request')) return false
+  const status = statusOf(error)
+  return status !== 400 && status !== 422
+}

@@ -1,0 +1,186 @@
+import type { z } from 'zod'
+import { CacheService } from '../cache/cache-service'
+import { compose } from '../chain/compose'
+import type { Call, Middleware, Outcome, SluiceMeta } from '../chain/types'
+import { parseOptions, parseWith } from '../config/parse-options'
+import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
+import { SluiceError } from '../errors/sluice-error'
+import { memoryStore } from '../memory/memory-store'
+import { Monitor } from '../monitor/monitor'
+import type { ChatChunk, ChatCompletion, ChatRequest } from '../providers/types'
+import { QueueClient } from '../queue/queue-client'
+import { RateLimiter } from '../rate-limit/rate-limiter'
+import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
+import type { FullStore, PortName } from '../store/store'
+import { budgetMiddleware } from './middleware/budget'
+import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
+import { metricsMiddleware } from './middleware/metrics'
+import { CHAT_JOB, chatJobHandler, queueMiddleware } from './middleware/queue'
+import { rateLimitMiddleware } from './middleware/rate-limit'
+import { resilientStep } from './middleware/resilient'
+import { type CallContext, callContextSchema, chatRequestSchema } from './request-schema'
+import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
+import { streamCall } from './stream'
+
+export type SluiceEvents = AgentEvents & { 'budget:threshold': ThresholdEvent }
+export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
+
+const PORTS: PortName[] = ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics']
+
+export function blankMeta(): SluiceMeta {
+  return { cached: false, coalesced: false, provider: null, attempts: 0, retries: 0, fallbacks: 0, costUsd: 0, queuedMs: 0, latencyMs: 0 }
+}
+
+/** Builds a Sluice: one object that puts every production control in front of LLM calls. */
+export function createSluice(options: SluiceOptions) {
+  const o = parseOptions(sluiceOptionsSchema, options, 'options')
+  const local = memoryStore()
+  const given = o.store ?? local
+  // Ports the store does not provide stay in-process; storeReport() says which.
+  const store: FullStore = {
+    name: given.name,
+    rateLimit: given.rateLimit ?? local.rateLimit,
+    cache: given.cache ?? local.cache,
+    usage: given.usage ?? local.usage,
+    queue: given.queue ?? local.queue,
+    breaker: given.breaker ?? local.breaker,
+    metrics: given.metrics ?? local.metrics,
+  }
+  const shared = { store, prefix: o.prefix }
+
+  // Each primitive parses its own slice of the (already validated) options.
+  const limiter = new RateLimiter({
+    ...shared,
+    limits: options.limits,
+    defaultLimit: options.defaultLimit,
+    tiers: options.tiers,
+    onStoreError: o.rateLimit.onStoreError,
+  })
+  const cache = new CacheService({ ...shared, ...options.cache })
+  const cost = new CostTracker({
+    ...shared,
+    tiers: options.tiers,
+    prices: o.prices,
+    thresholds: o.budget.thresholds,
+    onStoreError: o.budget.onStoreError,
+  })
+  const agent = new ResilientAgent({ providers: o.providers, retry: options.retry, breaker: options.breaker, timeout: o.timeout })
+  const { worker: startWorker = true, ...queueOptions } = options.queue ?? {}
+  const queue = options.queue ? new QueueClient({ ...queueOptions, store }) : undefined
+  const monitor = new Monitor({ metrics: store.metrics, prefix: o.prefix, cache, cost, ...(queue ? { queue } : {}), breakers: () => agent.breakerStates() })
+  const maxTokens = o.budget.defaultMaxTokens
+
+  const userMiddlewares: Middleware[] = []
+  const back = (call: Call) => compose(userMiddlewares, (c) => resilientStep(agent, c))(call)
+  const front: Middleware[] = [
+    metricsMiddleware(monitor),
+    rateLimitMiddleware(limiter, maxTokens),
+    budgetMiddleware(cost, maxTokens),
+    cacheMiddleware(cache),
+    coalesceMiddleware(cache),
+    ...(queue ? [queueMiddleware(queue, o.queue!.timeout)] : []),
+  ]
+  const run = compose(front, back)
+  const worker = queue && startWorker ? queue.process(CHAT_JOB, chatJobHandler(back, blankMeta)) : undefined
+
+  function makeCall(kind: Call['kind'], ctxInput: CallContext, extra: Partial<Call>): Call {
+    const ctx = parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')
+    const tier = ctx.tier ?? o.defaultTier
+    if (tier !== undefined && Object.keys(o.tiers).length > 0 && !(tier in o.tiers)) {
+      throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
+    }
+    const named = typeof ctx.priority === 'string' ? o.queue?.priorities[ctx.priority] : ctx.priority
+    if (typeof ctx.priority === 'string' && named === undefined) {
+      throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, { path: 'ctx.priority' })
+    }
+    const type = ctx.cacheType ?? ctx.endpoint
+    return {
+      kind,
+      endpoint: ctx.endpoint,
+      userId: ctx.userId,
+      tier,
+      priority: named ?? (tier ? o.tiers[tier]?.priority : undefined) ?? 5,
+      cache: {
+        enabled: cache.enabled && ctx.cache,
+        type,
+        ...(ctx.cacheTtl !== undefined ? { ttlMs: ctx.cacheTtl } : {}),
+        ...(ctx.cacheScope ? { scope: ctx.cacheScope } : {}),
+      },
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.timeout !== undefined ? { timeoutMs: ctx.timeout } : {}),
+      meta: blankMeta(),
+      state: {},
+      ...extra,
+    }
+  }
+
+  function validRequest(request: ChatRequest): ChatRequest {
+    const parsed = parseWith(chatRequestSchema, request, 'invalid_request', 'request') as ChatRequest
+    if (parsed.stream) throw new SluiceError('invalid_request', 'request.stream: use sluice.stream() for streams', { path: 'request.stream' })
+    return parsed
+  }
+
+  return {
+    /** An OpenAI-shaped chat completion, plus `res.sluice` with what happened on the way. */
+    async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResult> {
+      const call = makeCall('chat', ctx, { request: validRequest(request) })
+      const outcome = await run(call)
+      return { ...(outcome.value as ChatCompletion), sluice: call.meta }
+    },
+
+    /** Wraps any async LLM call with the same controls; the function gets an AbortSignal. */
+    async call<I, R>(endpoint: string, input: I, ctx: Omit<CallContext, 'endpoint'>, fn: (input: I, signal: AbortSignal) => Promise<R>): Promise<R> {
+      if (typeof fn !== 'function') throw new SluiceError('invalid_request', 'fn: expected a function', { path: 'fn' })
+      const call = makeCall('call', { ...ctx, endpoint }, { input, run: fn as Call['run'] })
+      return (await run(call)).value as R
+    },
+
+    /** Streams chunks; falls back before the first token, fails loudly after it. */
+    stream(request: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk, SluiceMeta> {
+      const call = makeCall('chat', ctx, { request: parseWith(chatRequestSchema, request, 'invalid_request', 'request') as ChatRequest })
+      return streamCall(call, { limiter, cost, agent, monitor, maxTokens })
+    },
+
+    /** Adds a middleware around the upstream call (after rate limit, budget, cache and queue). */
+    use(middleware: Middleware) {
+      if (typeof middleware !== 'function') throw new SluiceError('invalid_config', 'use(): expected a function (call, next) => …')
+      userMiddlewares.push(middleware)
+      return this
+    },
+
+    middlewares(): string[] {
+      return [...front, ...userMiddlewares].map((m) => m.middlewareName ?? m.name ?? 'anonymous').concat('resilient')
+    },
+
+    on<E extends keyof SluiceEvents>(event: E, listener: (payload: SluiceEvents[E]) => void): () => void {
+      if (event === 'budget:threshold') return cost.events.on('budget:threshold', listener as never)
+      return agent.events.on(event as keyof AgentEvents, listener as never)
+    },
+
+    stats: () => monitor.stats(),
+    prometheus: () => monitor.prometheus(),
+    /** Which ports live in the store and which stayed in this process. */
+    storeReport(): Record<PortName, 'store' | 'in-process'> {
+      return Object.fromEntries(PORTS.map((p) => [p, given[p] && given !== local ? 'store' : 'in-process'])) as Record<PortName, 'store' | 'in-process'>
+    },
+    counters: () => ({ retries: agent.retries, fallbacks: agent.fallbacks, breakerTransitions: agent.breakerTransitions }),
+
+    limiter,
+    cache,
+    cost,
+    agent,
+    monitor,
+    queue,
+    options: o as z.output<typeof sluiceOptionsSchema>,
+
+    async close(): Promise<void> {
+      await worker?.stop()
+      await queue?.close()
+      agent.close()
+      await o.store?.close?.()
+    },
+  }
+}
+
+export type Sluice = ReturnType<typeof createSluice>
+export type { Outcome }

@@ -1,0 +1,44 @@
+import type { CacheService } from '../../cache/cache-service'
+import type { Call, Outcome } from '../../chain/types'
+import { named } from '../../chain/types'
+
+/** What identifies an answer: the request without transport fields, or the call's input. */
+export function cacheInput(call: Call): unknown {
+  if (!call.request) return { endpoint: call.endpoint, input: call.input }
+  const { stream: _s, stream_options: _so, user: _u, ...rest } = call.request
+  return { endpoint: call.endpoint, request: rest }
+}
+
+function cacheOptions(call: Call) {
+  return {
+    userId: call.userId,
+    ...(call.cache.scope ? { scope: call.cache.scope } : {}),
+    ...(call.cache.ttlMs !== undefined ? { ttlMs: call.cache.ttlMs } : {}),
+  }
+}
+
+/** Serves a stored answer when there is one; stores fresh answers with the type's TTL. */
+export function cacheMiddleware(cache: CacheService) {
+  return named('cache', async (call, next) => {
+    if (!call.cache.enabled) return next()
+    const hit = await cache.get<Outcome>(call.cache.type, cacheInput(call), cacheOptions(call))
+    if (hit !== undefined) {
+      call.meta.cached = true
+      return hit
+    }
+    const outcome = await next()
+    await cache.set(call.cache.type, cacheInput(call), outcome, cacheOptions(call))
+    return outcome
+  })
+}
+
+/** Identical requests in flight in this process share one upstream call. */
+export function coalesceMiddleware(cache: CacheService) {
+  return named('coalesce', async (call, next) => {
+    if (!call.cache.enabled) return next()
+    const key = await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
+    const { value, shared } = await cache.coalesce(key, next)
+    if (shared) call.meta.coalesced = true
+    return value
+  })
+}

@@ -1,0 +1,23 @@
+import type { Call, Outcome } from '../../chain/types'
+import { SluiceError } from '../../errors/sluice-error'
+import type { ChatCompletion } from '../../providers/types'
+import type { ResilientAgent } from '../../resilience/resilient-agent'
+
+/** The last step: retries, breakers and fallback around the provider (or the wrapped call). */
+export async function resilientStep(agent: ResilientAgent, call: Call): Promise<Outcome> {
+  const options = {
+    ...(call.signal ? { signal: call.signal } : {}),
+    ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
+  }
+  const result = call.request
+    ? await agent.chat(call.request, options)
+    : await agent.run([{ name: call.endpoint, run: (signal) => call.run!(call.input, signal) }], options)
+  call.meta.provider = result.provider
+  call.meta.attempts += result.attempts
+  call.meta.retries += result.retries
+  call.meta.fallbacks += result.fallbacks
+  if (!call.request) return { value: result.value }
+  const completion = result.value as ChatCompletion
+  if (!completion) throw new SluiceError('provider_error', `${result.provider}: empty answer`, { provider: result.provider })
+  return { value: completion, ...(completion.usage ? { usage: completion.usage } : {}), model: completion.model }
+}

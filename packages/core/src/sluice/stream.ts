@@ -1,0 +1,67 @@
+import type { Call } from '../chain/types'
+import type { CostTracker } from '../cost/cost-tracker'
+import { SluiceError } from '../errors/sluice-error'
+import type { Monitor } from '../monitor/monitor'
+import type { ChatChunk, Usage } from '../providers/types'
+import type { RateLimiter } from '../rate-limit/rate-limiter'
+import type { ResilientAgent } from '../resilience/resilient-agent'
+import { reserveBudget } from './middleware/budget'
+import { checkRateLimit } from './middleware/rate-limit'
+
+interface StreamDeps {
+  limiter: RateLimiter
+  cost: CostTracker
+  agent: ResilientAgent
+  monitor: Monitor
+  maxTokens: number
+}
+
+/**
+ * The streaming path: the same rate limit, budget and metrics as chat (a stream is not cached).
+ * The budget settles from the usage in the final chunk; the generator returns the call's meta.
+ */
+export async function* streamCall(call: Call, d: StreamDeps) {
+  const started = performance.now()
+  await d.monitor.begin(call.userId)
+  let reservation: Awaited<ReturnType<typeof reserveBudget>> | undefined
+  let usage: Usage | undefined
+  let model = call.request!.model
+  let streaming = false
+  try {
+    await checkRateLimit(d.limiter, call, d.maxTokens)
+    reservation = await reserveBudget(d.cost, call, d.maxTokens)
+    const options = {
+      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
+    }
+    const chunks = d.agent.stream(call.request!, options, (m) => {
+      call.meta.provider = m.provider
+      call.meta.attempts = m.attempts
+      call.meta.retries = m.retries
+      call.meta.fallbacks = m.fallbacks
+    })
+    for await (const chunk of chunks as AsyncGenerator<ChatChunk>) {
+      if (chunk.usage) usage = chunk.usage
+      if (chunk.model) model = chunk.model
+      streaming = true
+      yield chunk
+    }
+    call.meta.costUsd = await d.cost.settle(reservation, {
+      model,
+      ...(usage ? { usage } : {}),
+      provider: call.meta.provider ?? '',
+      endpoint: call.endpoint,
+    })
+    reservation = undefined
+    call.meta.latencyMs = performance.now() - started
+    await d.monitor.end(call.meta.latencyMs)
+    return call.meta
+  } catch (error) {
+    await d.monitor.end(performance.now() - started, SluiceError.is(error) ? error.code : 'internal')
+    throw error
+  } finally {
+    // A stream that failed before its first chunk gives its reservation back; one that started
+    // and then broke (or was abandoned) keeps it: the tokens were spent upstream.
+    if (reservation && !streaming) await d.cost.release(reservation)
+  }
+}

@@ -1,0 +1,32 @@
+export type RateLimitAlgorithm = 'fixed-window' | 'sliding-window' | 'token-bucket'
+
+/** One limit, already normalised (ms, integers). */
+export interface RateLimitRule {
+  algorithm: RateLimitAlgorithm
+  /** Calls (or cost units, e.g. tokens) admitted per window; the bucket's capacity for token-bucket. */
+  limit: number
+  /** Window length; for token-bucket, the time in which a full bucket refills. */
+  windowMs: number
+}
+
+export interface RateLimitDecision {
+  allowed: boolean
+  limit: number
+  /** Units left after this call (0 when denied and the window is full). */
+  remaining: number
+  /** Epoch ms when the window resets (fixed/sliding) or the bucket is full again. */
+  resetAt: number
+  /** 0 when allowed; otherwise how long until a call of this cost can succeed. */
+  retryAfterMs: number
+}
+
+/**
+ * Atomic rate-limit counters. `consume` decides and records in one step: a denied call consumes
+ * nothing, and N concurrent callers on one key admit exactly `limit` units.
+ */
+export interface RateLimitPort {
+  consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision>
+  /** The current state without consuming (cost 0). */
+  peek(key: string, rule: RateLimitRule): Promise<RateLimitDecision>
+  reset(key: string): Promise<void>
+}

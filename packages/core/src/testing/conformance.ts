@@ -1,0 +1,36 @@
+import type { PortName, Store } from '../store/store'
+import type { ConformanceApi, ConformanceOptions } from './conformance-api'
+import { uniquePrefix } from './conformance-api'
+import { breakerConformance, cacheConformance, metricsConformance, usageConformance } from './port-conformance'
+import { queueConformance } from './queue-conformance'
+import { rateLimitConformance } from './rate-limit-conformance'
+
+export type { ConformanceApi, ConformanceOptions }
+
+/**
+ * The store conformance suite: the same assertions for memoryStore() and every adapter. Each test
+ * gets a fresh store under its own prefix. Runner-neutral: pass your runner's describe/it/expect.
+ */
+export function storeConformance(t: ConformanceApi, options: ConformanceOptions): void {
+  const stores: Store[] = []
+  const fresh = async () => {
+    const store = await options.makeStore(uniquePrefix(options.name))
+    stores.push(store)
+    return store
+  }
+  const need = <P extends PortName>(store: Store, p: P): NonNullable<Store[P]> => {
+    const port = store[p]
+    if (!port) throw new Error(`${options.name} has no ${p} port`)
+    return port as NonNullable<Store[P]>
+  }
+  const wanted = (p: PortName) => options.ports?.includes(p) ?? true
+  t.afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close?.()))
+  })
+  if (wanted('rateLimit')) rateLimitConformance(t, options.name, async () => need(await fresh(), 'rateLimit'))
+  if (wanted('cache')) cacheConformance(t, options.name, async () => need(await fresh(), 'cache'))
+  if (wanted('usage')) usageConformance(t, options.name, async () => need(await fresh(), 'usage'))
+  if (wanted('queue')) queueConformance(t, options.name, async () => need(await fresh(), 'queue'))
+  if (wanted('breaker')) breakerConformance(t, options.name, async () => need(await fresh(), 'breaker'))
+  if (wanted('metrics')) metricsConformance(t, options.name, async () => need(await fresh(), 'metrics'))
+}

@@ -1,0 +1,125 @@
+import type { RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
+import type { ConformanceApi } from './conformance-api'
+import { sleep } from './conformance-api'
+
+const HOUR = 3_600_000
+
+/**
+ * The rate-limit port's contract. `port()` gives the port of a fresh store. Time comes from the
+ * backend, so the timed checks sleep real time (windows of a second or two).
+ */
+export function rateLimitConformance(t: ConformanceApi, name: string, port: () => Promise<RateLimitPort>): void {
+  const { describe, it, expect } = t
+  const fixed = (limit: number, windowMs = HOUR): RateLimitRule => ({ algorithm: 'fixed-window', limit, windowMs })
+  const sliding = (limit: number, windowMs = HOUR): RateLimitRule => ({ algorithm: 'sliding-window', limit, windowMs })
+  const bucket = (limit: number, windowMs = HOUR): RateLimitRule => ({ algorithm: 'token-bucket', limit, windowMs })
+
+  describe(`${name}: rateLimit port`, () => {
+    for (const rule of [fixed(5), sliding(5), bucket(5)]) {
+      it(`${rule.algorithm}: admits exactly the limit, then denies with a retry hint`, async () => {
+        const p = await port()
+        const decisions = []
+        for (let i = 0; i < 7; i++) decisions.push(await p.consume('k', 1, rule))
+        expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false])
+        expect(decisions.map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0, 0, 0])
+        const denied = decisions[5]!
+        expect(denied.limit).toBe(5)
+        expect(denied.retryAfterMs).toBeGreaterThan(0)
+        expect(denied.retryAfterMs).toBeLessThanOrEqual(HOUR)
+        expect(denied.resetAt).toBeGreaterThan(Date.now() - 5_000)
+        expect(decisions[0]!.retryAfterMs).toBe(0)
+      })
+
+      it(`${rule.algorithm}: exact under 200 concurrent callers`, async () => {
+        const p = await port()
+        const big = { ...rule, limit: 50 }
+        const results = await Promise.all(Array.from({ length: 200 }, () => p.consume('hot', 1, big)))
+        expect(results.filter((r) => r.allowed).length).toBe(50)
+      })
+
+      it(`${rule.algorithm}: cost per call; a denied call consumes nothing`, async () => {
+        const p = await port()
+        const r = { ...rule, limit: 10 }
+        expect((await p.consume('c', 4, r)).allowed).toBe(true)
+        expect((await p.consume('c', 4, r)).allowed).toBe(true)
+        const denied = await p.consume('c', 4, r)
+        expect(denied.allowed).toBe(false)
+        expect(denied.remaining).toBe(2)
+        const fits = await p.consume('c', 2, r)
+        expect(fits.allowed).toBe(true)
+        expect(fits.remaining).toBe(0)
+      })
+
+      it(`${rule.algorithm}: a negative cost gives units back`, async () => {
+        const p = await port()
+        for (let i = 0; i < 5; i++) await p.consume('g', 1, rule)
+        expect((await p.consume('g', 1, rule)).allowed).toBe(false)
+        await p.consume('g', -1, rule)
+        expect((await p.consume('g', 1, rule)).allowed).toBe(true)
+      })
+
+      it(`${rule.algorithm}: peek does not consume; reset clears`, async () => {
+        const p = await port()
+        await p.consume('p', 3, rule)
+        expect((await p.peek('p', rule)).remaining).toBe(2)
+        expect((await p.peek('p', rule)).remaining).toBe(2)
+        await p.reset('p')
+        expect((await p.peek('p', rule)).remaining).toBe(5)
+      })
+    }
+
+    it('keys are independent, including look-alike keys', async () => {
+      const p = await port()
+      const rule = fixed(1)
+      const keys = ['a', 'a:b', 'a%3Ab', '{a}', 'ü', 'a ']
+      const results = await Promise.all(keys.map((k) => p.consume(k, 1, rule)))
+      expect(results.every((r) => r.allowed)).toBe(true)
+      expect((await p.consume('a', 1, rule)).allowed).toBe(false)
+    })
+
+    it('fixed-window: the window resets after retryAfterMs', async () => {
+      const p = await port()
+      const rule = fixed(2, 1000)
+      await p.consume('w', 1, rule)
+      await p.consume('w', 1, rule)
+      const denied = await p.consume('w', 1, rule)
+      expect(denied.allowed).toBe(false)
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(1000)
+      await sleep(denied.retryAfterMs + 50)
+      expect((await p.consume('w', 1, rule)).allowed).toBe(true)
+    }, 10_000)
+
+    it('sliding-window: the previous window still counts just after the edge', async () => {
+      const p = await port()
+      const rule = sliding(5, 2000)
+      let first = await p.consume('s', 1, rule)
+      // Start at the beginning of a window so all five land in one window.
+      if (first.resetAt - Date.now() < 1500) {
+        await sleep(first.resetAt - Date.now() + 20)
+        await p.reset('s')
+        first = await p.consume('s', 1, rule)
+      }
+      for (let i = 0; i < 4; i++) await p.consume('s', 1, rule)
+      await sleep(first.resetAt - Date.now() + 50)
+      let admitted = 0
+      for (let i = 0; i < 5; i++) if ((await p.consume('s', 1, rule)).allowed) admitted++
+      expect(admitted).toBeLessThan(5)
+      const denied = await p.consume('s', 1, rule)
+      expect(denied.allowed).toBe(false)
+      await sleep(denied.retryAfterMs + 50)
+      expect((await p.consume('s', 1, rule)).allowed).toBe(true)
+    }, 15_000)
+
+    it('token-bucket: refills at limit per window', async () => {
+      const p = await port()
+      const rule = bucket(5, 1000)
+      for (let i = 0; i < 5; i++) await p.consume('b', 1, rule)
+      const denied = await p.consume('b', 1, rule)
+      expect(denied.allowed).toBe(false)
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(200)
+      await sleep(denied.retryAfterMs + 30)
+      expect((await p.consume('b', 1, rule)).allowed).toBe(true)
+      expect((await p.consume('b', 1, rule)).allowed).toBe(false)
+    }, 10_000)
+  })
+}

@@ -1,0 +1,224 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { answerFor, countTokens, type SimMessage, textOf } from './answer'
+import { goDuration, MinuteLimits } from './minute-limits'
+import { PROFILES, type Profile } from './profiles'
+import { seededRandom } from './random'
+
+export interface Outage {
+  /** ms after start (or after the last `reset()`). */
+  start: number
+  end: number
+}
+
+export interface SimulatorOptions {
+  profile?: Profile['name']
+  port?: number
+  host?: string
+  seed?: number
+  latencyMs?: { min: number; max: number }
+  /** 0 disables the limit. */
+  rpm?: number
+  tpm?: number
+  /** Probability (0..1) of an injected 500/503. */
+  errorRate?: number
+  /** Windows in which every request gets a 503. */
+  outages?: Outage[]
+  /** Required bearer token, if set. */
+  apiKey?: string
+  /** Cut SSE streams after this many chunks (to test mid-stream failures). */
+  streamFailAfter?: number
+}
+
+export interface SimulatorStats {
+  requests: number
+  ok: number
+  rateLimited: number
+  injectedErrors: number
+  outageErrors: number
+  badRequests: number
+  streams: number
+}
+
+export interface Simulator {
+  url: string
+  profile: Profile
+  stats: SimulatorStats
+  /** Forces an outage on or off, whatever the windows say. */
+  setOutage(on: boolean | undefined): void
+  setErrorRate(rate: number): void
+  close(): Promise<void>
+}
+
+/** Starts an OpenAI-compatible server that behaves like DeepSeek or Groq. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const profile = PROFILES[options.profile ?? 'deepseek']
+  const random = seededRandom(options.seed ?? 1)
+  const latency = options.latencyMs ?? profile.latencyMs
+  const limits = new MinuteLimits(options.rpm ?? profile.rpm, options.tpm ?? profile.tpm, Date.now)
+  const startedAt = Date.now()
+  const seenPrefixes = new Set<string>()
+  let forcedOutage: boolean | undefined
+  let errorRate = options.errorRate ?? 0
+  const stats: SimulatorStats = { requests: 0, ok: 0, rateLimited: 0, injectedErrors: 0, outageErrors: 0, badRequests: 0, streams: 0 }
+
+  const inOutage = () => {
+    if (forcedOutage !== undefined) return forcedOutage
+    const t = Date.now() - startedAt
+    return (options.outages ?? []).some((o) => t >= o.start && t < o.end)
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, { error: { message: 'simulator failure', type: 'server_error' } })
+      else res.destroy()
+    })
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').replace(/^\/v1/, '')
+    if (req.method === 'GET' && path === '/models') {
+      return send(res, 200, { object: 'list', data: profile.models.map((id) => ({ id, object: 'model', owned_by: profile.name })) })
+    }
+    if (req.method === 'GET' && path === '/health') return send(res, 200, { ok: true })
+    if (req.method !== 'POST' || path !== '/chat/completions') return send(res, 404, { error: { message: 'not found' } })
+    stats.requests++
+    if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return send(res, 401, { error: { message: 'invalid api key', type: 'authentication_error' } })
+    }
+    let body: { model?: string; messages?: SimMessage[]; max_tokens?: number; stream?: boolean; stream_options?: { include_usage?: boolean } }
+    try {
+      body = JSON.parse(await readBody(req))
+    } catch {
+      stats.badRequests++
+      return send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } })
+    }
+    if (!Array.isArray(body.messages) || body.messages.length === 0 || typeof body.model !== 'string') {
+      stats.badRequests++
+      return send(res, 400, { error: { message: 'model and messages are required', type: 'invalid_request_error' } })
+    }
+    if (!profile.models.includes(body.model)) {
+      stats.badRequests++
+      return send(res, 404, { error: { message: `model ${body.model} does not exist`, type: 'invalid_request_error', code: 'model_not_found' } })
+    }
+    await sleep(latency.min + random() * (latency.max - latency.min))
+    if (inOutage()) {
+      stats.outageErrors++
+      return send(res, 503, { error: { message: 'service unavailable', type: 'server_error' } })
+    }
+    if (errorRate > 0 && random() < errorRate) {
+      stats.injectedErrors++
+      return send(res, random() < 0.5 ? 500 : 503, { error: { message: 'internal error (injected)', type: 'server_error' } })
+    }
+    const promptText = textOf(body.messages)
+    const promptTokens = countTokens(promptText)
+    const maxTokens = body.max_tokens ?? 256
+    const gate = limits.take(promptTokens + maxTokens)
+    const headers: Record<string, string> = {}
+    if (profile.sendsRateLimitHeaders) {
+      if (gate.remainingRequests !== undefined) {
+        headers['x-ratelimit-limit-requests'] = String(options.rpm ?? profile.rpm)
+        headers['x-ratelimit-remaining-requests'] = String(gate.remainingRequests)
+        headers['x-ratelimit-reset-requests'] = goDuration(gate.resetMs)
+      }
+      if (gate.remainingTokens !== undefined) {
+        headers['x-ratelimit-limit-tokens'] = String(options.tpm ?? profile.tpm)
+        headers['x-ratelimit-remaining-tokens'] = String(gate.remainingTokens)
+        headers['x-ratelimit-reset-tokens'] = goDuration(gate.resetMs)
+      }
+    }
+    if (!gate.allowed) {
+      stats.rateLimited++
+      headers['retry-after'] = String(Math.max(1, Math.ceil(gate.resetMs / 1000)))
+      return send(res, 429, { error: { message: 'Rate limit reached, please retry later', type: 'rate_limit_exceeded' } }, headers)
+    }
+    const content = answerFor(body.model, body.messages, maxTokens)
+    const completionTokens = countTokens(content)
+    const usage: Record<string, number> = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens }
+    if (profile.reportsCacheHits) {
+      // DeepSeek's context cache: a repeated system prompt prefix is billed as cache hits.
+      const system = body.messages.filter((m) => m.role === 'system').map((m) => String(m.content)).join('\n')
+      const hit = system && seenPrefixes.has(system) ? Math.min(promptTokens, countTokens(system)) : 0
+      if (system && seenPrefixes.size < 10_000) seenPrefixes.add(system)
+      usage.prompt_cache_hit_tokens = hit
+      usage.prompt_cache_miss_tokens = promptTokens - hit
+    }
+    const id = `chatcmpl-sim-${stats.requests}`
+    const created = Math.floor(Date.now() / 1000)
+    stats.ok++
+    if (body.stream) {
+      stats.streams++
+      return streamAnswer(res, headers, { id, created, model: body.model, content, usage, includeUsage: body.stream_options?.include_usage === true })
+    }
+    send(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      usage,
+    }, headers)
+  }
+
+  async function streamAnswer(
+    res: ServerResponse,
+    headers: Record<string, string>,
+    a: { id: string; created: number; model: string; content: string; usage: Record<string, number>; includeUsage: boolean },
+  ): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers })
+    const base = { id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model }
+    const pieces = a.content.match(/\S+\s*/g) ?? [a.content]
+    const write = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`)
+    write({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })
+    for (const [i, piece] of pieces.entries()) {
+      if (options.streamFailAfter !== undefined && i >= options.streamFailAfter) {
+        res.destroy() // a connection cut mid-answer
+        return
+      }
+      write({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })
+      await sleep(2)
+    }
+    write({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
+    if (a.includeUsage) write({ ...base, choices: [], usage: a.usage })
+    res.end('data: [DONE]\n\n')
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve))
+  const address = server.address() as AddressInfo
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${address.port}/v1`,
+    profile,
+    stats,
+    setOutage(on) {
+      forcedOutage = on
+    },
+    setErrorRate(rate) {
+      errorRate = rate
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers })
+  res.end(JSON.stringify(body))
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => {
+      data += chunk
+      if (data.length > 5_000_000) req.destroy(new Error('body too large'))
+    })
+    req.on('end', () => resolve(data))
+    req.on('error', reject)
+  })
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
