@@ -8,7 +8,7 @@ import type { JobRecord } from '../store/queue-port'
  * 3. age (oldest first), then id for a stable order.
  */
 export function claimOrder(jobs: readonly JobRecord[], now: number, agingMs: number): JobRecord[] {
-  const eff = (j: JobRecord) => j.priority - Math.floor((now - j.createdAt) / agingMs)
+  const eff = (j: JobRecord) => j.priority - Math.floor(Math.max(0, now - j.createdAt) / agingMs)
   const byAge = [...jobs].sort((a, b) => eff(a) - eff(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
   const turn = new Map<JobRecord, number>()
   const seen = new Map<string, number>()

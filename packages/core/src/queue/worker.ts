@@ -41,6 +41,7 @@ export class Worker {
     private readonly s: WorkerSettings,
   ) {
     this.running.concurrency = s.concurrency
+    this.running.on('next', () => this.wake?.()) // a slot freed up
     this.unsubscribe = port.onAvailable(type, () => this.wake?.())
     this.loop = this.run()
   }
@@ -77,8 +78,7 @@ export class Worker {
       const poll = new AbortController()
       await new Promise<void>((resolve) => {
         this.wake = resolve
-        // Wake when a job arrives, a slot frees up (when full), or the poll interval passes.
-        if (free <= 0) void this.running.onSizeLessThan(this.s.concurrency).then(() => resolve())
+        // Wake when a job arrives, a running job ends (a slot frees), or the poll interval passes.
         sleep(this.s.pollMs, poll.signal).then(resolve, () => {})
       })
       poll.abort()

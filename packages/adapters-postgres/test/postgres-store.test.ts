@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { RateLimiter, SluiceError } from '@sluice/core'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { migrate, MIGRATIONS, postgresStore } from '../src'
+import { DATABASE_URL } from './database-url'
+
+const run = promisify(execFile)
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
+const base = `t_pg_${process.pid}_${Date.now().toString(36)}`
+const schemas: string[] = []
+const schema = (name: string) => {
+  const s = `${base}_${name}`.replace(/-/g, '_')
+  schemas.push(s)
+  return s
+}
+
+afterAll(async () => {
+  for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
+  await pool.end()
+})
+
+describe('postgresStore', () => {
+  it('refuses bad options with invalid_config naming the field', () => {
+    expect(() => postgresStore({} as never)).toThrowError(expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.connectionString' }))
+    expect(() => postgresStore({ pool, schema: 'x; DROP TABLE y' })).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.schema' }),
+    )
+  })
+
+  it('migrate() is idempotent and safe when many run at once', async () => {
+    const s = schema('migrate')
+    const results = await Promise.all(Array.from({ length: 5 }, () => migrate(pool, { schema: s })))
+    expect(results.flat().sort()).toEqual(MIGRATIONS.map((m) => m.id))
+    expect(await migrate(pool, { schema: s })).toEqual([])
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${s}".migrations`)
+    expect(rows[0].n).toBe(MIGRATIONS.length)
+  })
+
+  it('keeps the decision in the row: exact counts visible with raw SQL', async () => {
+    const s = schema('raw')
+    const limiter = new RateLimiter({ store: postgresStore({ pool, schema: s }), limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } } })
+    const results = await Promise.all(Array.from({ length: 10 }, () => limiter.limit({ userId: "o'brien", endpoint: 'ask' })))
+    expect(results.filter((r) => r.allowed)).toHaveLength(3)
+    const { rows } = await pool.query(`SELECT key, count, expires_at > now() AS live FROM "${s}".rate_limits`)
+    expect(rows).toHaveLength(1)
+    expect(rows[0].count).toBe(3)
+    expect(rows[0].live).toBe(true)
+    expect(rows[0].key).toContain("o'brien")
+  })
+
+  it('cleanup() removes expired rows only', async () => {
+    const s = schema('cleanup')
+    const store = postgresStore({ pool, schema: s })
+    await store.rateLimit!.consume('live', 1, { algorithm: 'fixed-window', limit: 5, windowMs: 60_000 })
+    await store.rateLimit!.consume('old', 1, { algorithm: 'fixed-window', limit: 5, windowMs: 60_000 })
+    await pool.query(`UPDATE "${s}".rate_limits SET expires_at = now() - interval '1 second' WHERE key = 'old'`)
+    expect(await store.cleanup()).toBe(1)
+    const { rows } = await pool.query(`SELECT key FROM "${s}".rate_limits`)
+    expect(rows.map((r) => r.key)).toEqual(['live'])
+  })
+
+  it('turns an unreachable server into store_unavailable', async () => {
+    const store = postgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none', schema: schema('dead') })
+    const error = await store.rateLimit!.consume('k', 1, { algorithm: 'fixed-window', limit: 1, windowMs: 60_000 }).catch((e) => e)
+    expect(SluiceError.is(error, 'store_unavailable')).toBe(true)
+    await store.close()
+  })
+
+  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket']) {
+    it(`${algorithm}: 3 processes × 200 concurrent calls on one key admit exactly the limit`, async () => {
+      const script = fileURLToPath(new URL('./fixtures/hammer.mjs', import.meta.url))
+      const s = schema(`mp_${algorithm}`)
+      await migrate(pool, { schema: s })
+      const startAt = Date.now() + 2000
+      const outputs = await Promise.all(
+        [1, 2, 3].map(() =>
+          run(process.execPath, [script, s, algorithm, '250', '200', String(startAt)], { env: { ...process.env, DATABASE_URL } }),
+        ),
+      )
+      const admitted = outputs.map((o) => JSON.parse(o.stdout).allowed as number)
+      expect(admitted.reduce((a, b) => a + b, 0)).toBe(250)
+      expect(admitted.every((n) => n > 0)).toBe(true)
+      const { rows } = await pool.query(`SELECT count FROM "${s}".rate_limits`)
+      if (algorithm !== 'token-bucket') expect(rows[0].count).toBe(250)
+    })
+  }
+})

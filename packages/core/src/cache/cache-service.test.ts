@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../memory/memory-store'
+import { CacheService } from './cache-service'
+
+describe('CacheService', () => {
+  it('keys are canonical: key order in the input does not matter', async () => {
+    const cache = new CacheService()
+    await cache.set('translation', { text: 'hola', target_lang: 'en' }, 'hello')
+    expect(await cache.get('translation', { target_lang: 'en', text: 'hola' })).toBe('hello')
+    const key = await cache.key('translation', { text: 'hola' })
+    expect(key).toMatch(/^sluice:cache:translation:g:[0-9a-f]{64}$/)
+  })
+
+  it('TTL per type', async () => {
+    let now = 0
+    const cache = new CacheService({ store: memoryStore({ now: () => now }), ttl: { translation: '24h', correction: '1h' } })
+    await cache.set('translation', 'a', 1)
+    await cache.set('correction', 'a', 2)
+    now = 2 * 3_600_000
+    expect(await cache.get('translation', 'a')).toBe(1)
+    expect(await cache.get('correction', 'a')).toBeUndefined()
+  })
+
+  it('user scope never serves one user the answer of another', async () => {
+    const cache = new CacheService({ userScoped: ['teacher'] })
+    await cache.set('teacher', 'how am I doing?', 'Ana, great progress', { userId: 'ana' })
+    expect(await cache.get('teacher', 'how am I doing?', { userId: 'bob' })).toBeUndefined()
+    expect(await cache.get('teacher', 'how am I doing?', { userId: 'ana' })).toBe('Ana, great progress')
+    await expect(cache.get('teacher', 'x')).rejects.toMatchObject({ code: 'invalid_request', path: 'userId' })
+  })
+
+  it('invalidates by type, exact input, a user, or a type prefix', async () => {
+    const cache = new CacheService()
+    await cache.set('translation', 'a', 1)
+    await cache.set('translation', 'b', 2)
+    await cache.set('transcript', 'c', 3)
+    await cache.set('correction', 'd', 4)
+    await cache.set('tutor', 'e', 5, { scope: 'user', userId: 'ana' })
+    expect(await cache.invalidate({ type: 'translation', input: 'a' })).toBe(1)
+    expect(await cache.get('translation', 'b')).toBe(2)
+    expect(await cache.invalidate({ type: 'tutor', userId: 'ana' })).toBe(1)
+    expect(await cache.invalidate({ prefix: 'trans' })).toBe(2)
+    expect(await cache.get('correction', 'd')).toBe(4)
+    expect(await cache.invalidate({ type: 'correction' })).toBe(1)
+  })
+
+  it('counts hits and misses; identical concurrent calls run once', async () => {
+    const cache = new CacheService()
+    let runs = 0
+    const fn = async () => {
+      runs++
+      await new Promise((r) => setTimeout(r, 20))
+      return 'answer'
+    }
+    const results = await Promise.all(Array.from({ length: 20 }, () => cache.wrap('q', { q: 1 }, fn)))
+    expect(runs).toBe(1)
+    expect(results.filter((r) => r.shared)).toHaveLength(19)
+    const again = await cache.wrap('q', { q: 1 }, fn)
+    expect(again).toEqual({ value: 'answer', hit: true, shared: false })
+    const stats = await cache.stats()
+    expect(stats).toEqual({ hits: 1, misses: 20, hitRate: 1 / 21 })
+  })
+})

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../memory/memory-store'
+import { QueueClient } from './queue-client'
+
+const fast = { pollInterval: 20, backoff: 10, lease: 1000 }
+
+describe('QueueClient', () => {
+  it('runs jobs by priority and pushes results to waiters', async () => {
+    const queue = new QueueClient({ ...fast, store: memoryStore() })
+    const order: string[] = []
+    const low = await queue.enqueue({ type: 'translate', userId: 'u1', data: { text: 'low' }, priority: 'low' })
+    const high = await queue.enqueue({ type: 'translate', userId: 'u2', data: { text: 'high' }, priority: 1 })
+    const normal = await queue.enqueue({ type: 'translate', userId: 'u3', data: { text: 'normal' } })
+    expect((await queue.status(high.id, { userId: 'u2' })).position).toBe(1)
+    expect((await queue.status(low.id, { userId: 'u1' })).position).toBe(3)
+    const worker = queue.process<{ text: string }, string>('translate', async (job) => {
+      order.push(job.data.text)
+      return job.data.text.toUpperCase()
+    }, { concurrency: 1 })
+    expect(await queue.wait(low.id)).toBe('LOW')
+    expect(await queue.wait(normal.id)).toBe('NORMAL')
+    expect(order).toEqual(['high', 'normal', 'low'])
+    const done = await queue.status(high.id, { userId: 'u2' })
+    expect(done).toMatchObject({ status: 'completed', result: 'HIGH', position: 0, attempts: 1 })
+    await worker.stop()
+  })
+
+  it('status checks ownership and rejects bad ids', async () => {
+    const queue = new QueueClient(fast)
+    const { id } = await queue.enqueue({ type: 't', userId: 'ana', data: 1 })
+    expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    await expect(queue.status(id, { userId: 'eve' })).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(queue.status('../../etc', { userId: 'ana' })).rejects.toMatchObject({ code: 'invalid_request', path: 'id' })
+    await expect(queue.status(crypto.randomUUID())).rejects.toMatchObject({ code: 'not_found' })
+  })
+
+  it('retries with backoff, then fails for good; the waiter gets the error', async () => {
+    const queue = new QueueClient(fast)
+    let attempts = 0
+    const { id } = await queue.enqueue({ type: 'flaky', userId: 'u', data: null, maxRetries: 2 })
+    const worker = queue.process('flaky', async () => {
+      attempts++
+      throw new Error(`boom ${attempts}`)
+    })
+    await expect(queue.wait(id)).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('boom 3') })
+    expect(attempts).toBe(3)
+    expect((await queue.status(id)).status).toBe('failed')
+    await worker.stop()
+  })
+
+  it('a job that fails once and then succeeds completes', async () => {
+    const queue = new QueueClient(fast)
+    const { id } = await queue.enqueue({ type: 'once', userId: 'u', data: null })
+    const worker = queue.process('once', async (job) => {
+      if (job.attempt === 1) throw new Error('first try fails')
+      return 'ok'
+    })
+    expect(await queue.wait(id)).toBe('ok')
+    await worker.stop()
+  })
+
+  it('expires jobs nobody ran, and wait() times out with queue_timeout', async () => {
+    const queue = new QueueClient(fast)
+    const { id } = await queue.enqueue({ type: 'nobody', userId: 'u', data: null, expireAfter: 50 })
+    await expect(queue.wait(id, { timeout: 20 })).rejects.toMatchObject({ code: 'queue_timeout' })
+    await new Promise((r) => setTimeout(r, 60))
+    expect((await queue.status(id)).status).toBe('expired')
+    await expect(queue.wait(id)).rejects.toMatchObject({ details: { status: 'expired' } })
+  })
+
+  it('cancels pending jobs; counts add up', async () => {
+    const queue = new QueueClient(fast)
+    const a = await queue.enqueue({ type: 'c', userId: 'u', data: null })
+    await queue.enqueue({ type: 'c', userId: 'u', data: null })
+    expect(await queue.cancel(a.id, { userId: 'u' })).toBe(true)
+    expect(await queue.cancel(a.id)).toBe(false)
+    expect(await queue.counts('c')).toMatchObject({ pending: 1, cancelled: 1 })
+  })
+
+  it('respects worker concurrency exactly and runs every job once', async () => {
+    const queue = new QueueClient({ ...fast, batchSize: 50 })
+    let running = 0
+    let peak = 0
+    const seen = new Map<number, number>()
+    const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => queue.enqueue({ type: 'p', userId: `u${i % 7}`, data: i })))
+    const worker = queue.process<number, number>('p', async (job) => {
+      running++
+      peak = Math.max(peak, running)
+      seen.set(job.data, (seen.get(job.data) ?? 0) + 1)
+      await new Promise((r) => setTimeout(r, 5))
+      running--
+      return job.data
+    }, { concurrency: 4 })
+    const results = await Promise.all(ids.map(({ id }) => queue.wait<number>(id)))
+    expect(results).toEqual(Array.from({ length: 60 }, (_, i) => i))
+    expect(peak).toBe(4)
+    expect([...seen.values()].every((n) => n === 1)).toBe(true)
+    await worker.stop()
+  })
+
+  it('rejects bad jobs with invalid_request naming the field', async () => {
+    const queue = new QueueClient(fast)
+    await expect(queue.enqueue({ type: 't', userId: 'u', data: null, priority: 11 })).rejects.toMatchObject({ code: 'invalid_request', path: 'job.priority' })
+    await expect(queue.enqueue({ type: 't', userId: 'u', data: null, priority: 'urgent' })).rejects.toMatchObject({ code: 'invalid_request', path: 'job.priority' })
+    await expect(queue.enqueue({ type: '', userId: 'u', data: null })).rejects.toMatchObject({ path: 'job.type' })
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    await expect(queue.enqueue({ type: 't', userId: 'u', data: circular })).rejects.toMatchObject({ path: 'job.data' })
+    expect((await queue.counts()).pending).toBe(0)
+  })
+})
