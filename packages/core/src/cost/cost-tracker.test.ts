@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../memory/memory-store'
+import { CostTracker, type ThresholdEvent } from './cost-tracker'
+import { costOf } from './estimate'
+import { DEFAULT_PRICES } from './prices'
+
+const tiers = { free: { budget: { daily: 0.1, monthly: 2 } }, premium: { budget: { daily: 5, monthly: 100 } }, superadmin: { unlimited: true } }
+
+describe('CostTracker', () => {
+  it('prices DeepSeek cache hits at the cached rate', () => {
+    const price = DEFAULT_PRICES.models['deepseek-chat']!
+    const noHit = costOf(price, { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 })
+    const allHit = costOf(price, { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000, prompt_cache_hit_tokens: 1_000_000, prompt_cache_miss_tokens: 0 })
+    expect(noHit).toBeCloseTo(0.28)
+    expect(allHit).toBeCloseTo(0.028)
+  })
+
+  it('200 concurrent reservations cannot overspend a daily budget', async () => {
+    const cost = new CostTracker({ store: memoryStore(), tiers })
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => cost.reserve('ana', 'free', 0.003)))
+    const ok = results.filter((r) => r.status === 'fulfilled')
+    expect(ok).toHaveLength(33) // 33 × 0.003 = 0.099 ≤ 0.10; the 34th would pass it
+    const denied = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+    expect(denied.reason).toMatchObject({ code: 'budget_exceeded', details: { period: 'day', limitUsd: 0.1 } })
+    expect(denied.reason.retryAfterMs).toBeGreaterThan(0)
+    expect(await cost.spend('ana', 'day')).toBeCloseTo(0.099)
+  })
+
+  it('settle replaces the reservation by the real cost and records a row', async () => {
+    const cost = new CostTracker({ tiers })
+    const r = await cost.reserve('bob', 'free', 0.05)
+    const usd = await cost.settle(r, {
+      model: 'deepseek-chat',
+      usage: { prompt_tokens: 1000, completion_tokens: 1000, total_tokens: 2000 },
+      provider: 'deepseek',
+      endpoint: 'translate',
+    })
+    expect(usd).toBeCloseTo((1000 * 0.28 + 1000 * 0.42) / 1e6)
+    expect(await cost.spend('bob')).toBeCloseTo(usd)
+    await cost.release(await cost.reserve('bob', 'free', 0.05))
+    expect(await cost.spend('bob')).toBeCloseTo(usd)
+    const report = await cost.report()
+    expect(report).toMatchObject({ requests: 1, byTier: { free: usd }, byModel: { 'deepseek-chat': usd } })
+  })
+
+  it('fires threshold events at 80% and 100%', async () => {
+    const cost = new CostTracker({ tiers })
+    const events: ThresholdEvent[] = []
+    cost.events.on('budget:threshold', (e) => events.push(e))
+    await cost.reserve('carla', 'free', 0.05)
+    await cost.reserve('carla', 'free', 0.035)
+    await cost.reserve('carla', 'free', 0.015)
+    expect(events.map((e) => [e.period, e.ratio])).toEqual([
+      ['day', 0.8],
+      ['day', 1],
+    ])
+  })
+
+  it('superadmin is never refused; spend is still counted', async () => {
+    const cost = new CostTracker({ tiers })
+    for (let i = 0; i < 5; i++) {
+      const r = await cost.reserve('root', 'superadmin', 10)
+      await cost.settle(r, { model: 'deepseek-chat', usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 } })
+    }
+    expect(await cost.spend('root')).toBeGreaterThan(0)
+  })
+
+  it('fails closed when the store fails', async () => {
+    const broken = { name: 'broken', usage: { reserve: () => Promise.reject(new Error('down')) } } as never
+    const cost = new CostTracker({ store: broken, tiers })
+    await expect(cost.reserve('u', 'free', 0.01)).rejects.toMatchObject({ code: 'store_unavailable' })
+    const open = new CostTracker({ store: broken, tiers, onStoreError: 'open' })
+    expect((await open.reserve('u', 'free', 0.01)).amountUsd).toBe(0)
+  })
+})

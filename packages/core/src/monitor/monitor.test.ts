@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../memory/memory-store'
+import { Monitor } from './monitor'
+
+describe('Monitor', () => {
+  it('counts active users, requests, errors and latency percentiles', async () => {
+    const store = memoryStore()
+    const monitor = new Monitor({ metrics: store.metrics, breakers: () => ({ deepseek: 'open' }) })
+    for (let i = 0; i < 100; i++) {
+      await monitor.begin(`u${i % 10}`)
+      await monitor.end(i + 1, i % 20 === 0 ? 'rate_limited' : undefined)
+    }
+    const stats = await monitor.stats()
+    expect(stats).toMatchObject({ activeUsers: 10, requestsTotal: 100, errorsByCode: { rate_limited: 5 }, breakers: { deepseek: 'open' } })
+    expect(stats.latencyMs).toEqual({ p50: 50, p95: 95, p99: 99 })
+    expect(stats.errorRate).toBeCloseTo(0.05)
+    const text = await monitor.prometheus()
+    expect(text).toContain('sluice_active_users 10')
+    expect(text).toContain('sluice_errors_total{code="rate_limited"} 5')
+    expect(text).toContain('sluice_breaker_open{provider="deepseek"} 1')
+    expect(text).toContain('# TYPE sluice_requests_total counter')
+  })
+
+  it('adds up across instances that share a store', async () => {
+    const store = memoryStore()
+    const a = new Monitor({ metrics: store.metrics })
+    const b = new Monitor({ metrics: store.metrics })
+    await a.begin('x')
+    await b.begin('y')
+    await b.begin('x')
+    expect(await a.stats()).toMatchObject({ activeUsers: 2, requestsTotal: 3 })
+  })
+})
