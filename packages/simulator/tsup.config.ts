@@ -3,5 +3,8 @@ import { sluiceBuild } from '../../tsup.base'
 
 export default defineConfig([
   sluiceBuild({ index: 'src/index.ts' }),
-  sluiceBuild({ cli: 'src/cli.ts' }, { format: ['esm'], dts: false, clean: false, banner: { js: '#!/usr/bin/env node' } }),
+  sluiceBuild(
+    { cli: 'src/cli.ts' },
+    { format: ['esm'], dts: false, clean: false, banner: { js: '#!/usr/bin/env node' } },
+  ),
 ])

@@ -1,3 +1,3 @@
-export { postgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store'
 export { migrate } from './migrate'
 export { MIGRATIONS } from './migrations'
+export { type PostgresStore, type PostgresStoreOptions, postgresStore } from './postgres-store'

@@ -18,7 +18,9 @@ export async function migrate(pool: Pool, options: { schema?: string } = {}): Pr
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${s}.migrations (id int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     )
-    const done = new Set((await client.query<{ id: number }>(`SELECT id FROM ${s}.migrations`)).rows.map((r) => r.id))
+    const done = new Set(
+      (await client.query<{ id: number }>(`SELECT id FROM ${s}.migrations`)).rows.map((r) => r.id),
+    )
     for (const m of MIGRATIONS) {
       if (done.has(m.id)) continue
       await client.query(m.up(s))

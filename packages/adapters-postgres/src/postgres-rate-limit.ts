@@ -10,7 +10,8 @@ const WMS = '$4::float8'
 
 // From the old row `r` and the incoming values `EXCLUDED` (this call's window and clock):
 const cur = '(CASE WHEN r.win = EXCLUDED.win THEN r.count ELSE 0 END)'
-const prv = '(CASE WHEN r.win = EXCLUDED.win THEN r.prev WHEN r.win = EXCLUDED.win - 1 THEN r.count ELSE 0 END)'
+const prv =
+  '(CASE WHEN r.win = EXCLUDED.win THEN r.prev WHEN r.win = EXCLUDED.win - 1 THEN r.count ELSE 0 END)'
 const weight = `(CASE WHEN $5::boolean THEN (${WMS} - (EXCLUDED.updated_ms - EXCLUDED.win * ${WMS})) / ${WMS} ELSE 0 END)`
 const fits = `(${prv} * ${weight} + ${cur} + ${COST} <= ${LIM})`
 
@@ -72,17 +73,32 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
 
   async function consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
     if (rule.algorithm === 'token-bucket') {
-      const [row] = await query<{ allowed: boolean; tokens: number; now: number }>(sql.bucket, [key, cost, rule.limit, rule.windowMs])
+      const [row] = await query<{ allowed: boolean; tokens: number; now: number }>(sql.bucket, [
+        key,
+        cost,
+        rule.limit,
+        rule.windowMs,
+      ])
       const now = Number(row!.now)
       const tokens = Number(row!.tokens)
       const before = row!.allowed ? Math.min(rule.limit, tokens + cost) : tokens
       const { decision } = rateLimitStep(rule, { tokens: before, updatedAt: now }, cost, now)
       return { ...decision, allowed: row!.allowed }
     }
-    const [row] = await query<WindowRow>(sql.window, [key, cost, rule.limit, rule.windowMs, rule.algorithm === 'sliding-window'])
+    const [row] = await query<WindowRow>(sql.window, [
+      key,
+      cost,
+      rule.limit,
+      rule.windowMs,
+      rule.algorithm === 'sliding-window',
+    ])
     const now = Number(row!.now)
     const count = Number(row!.count)
-    const before = { window: Number(row!.win), count: row!.allowed ? Math.max(0, count - cost) : count, prev: Number(row!.prev) }
+    const before = {
+      window: Number(row!.win),
+      count: row!.allowed ? Math.max(0, count - cost) : count,
+      prev: Number(row!.prev),
+    }
     const { decision } = rateLimitStep(rule, before, cost, now)
     return { ...decision, allowed: row!.allowed }
   }
@@ -90,7 +106,14 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
   return {
     consume,
     async peek(key, rule) {
-      const [row] = await query<{ now: number; win: string | null; count: number; prev: number; tokens: number; updated_ms: number }>(sql.peek, [key])
+      const [row] = await query<{
+        now: number
+        win: string | null
+        count: number
+        prev: number
+        tokens: number
+        updated_ms: number
+      }>(sql.peek, [key])
       const now = Number(row!.now)
       if (row!.win === null) return rateLimitStep(rule, undefined, 0, now).decision
       const state =

@@ -27,7 +27,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const owned = !options || !('pool' in options)
   const pool = owned ? newPool(options) : options.pool
   if (!pool || typeof pool.query !== 'function') {
-    throw new SluiceError('invalid_config', 'postgresStore: pool: expected a pg Pool', { path: 'postgresStore.pool' })
+    throw new SluiceError('invalid_config', 'postgresStore: pool: expected a pg Pool', {
+      path: 'postgresStore.pool',
+    })
   }
   const schemaName = options.schema ?? 'sluice'
   const schema = quoteSchema(schemaName)

@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import { RateLimiter, SluiceError } from '@sluice/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { migrate, MIGRATIONS, postgresStore } from '../src'
+import { MIGRATIONS, migrate, postgresStore } from '../src'
 import { DATABASE_URL } from './database-url'
 
 const run = promisify(execFile)
@@ -24,7 +24,9 @@ afterAll(async () => {
 
 describe('postgresStore', () => {
   it('refuses bad options with invalid_config naming the field', () => {
-    expect(() => postgresStore({} as never)).toThrowError(expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.connectionString' }))
+    expect(() => postgresStore({} as never)).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.connectionString' }),
+    )
     expect(() => postgresStore({ pool, schema: 'x; DROP TABLE y' })).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.schema' }),
     )
@@ -41,8 +43,13 @@ describe('postgresStore', () => {
 
   it('keeps the decision in the row: exact counts visible with raw SQL', async () => {
     const s = schema('raw')
-    const limiter = new RateLimiter({ store: postgresStore({ pool, schema: s }), limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } } })
-    const results = await Promise.all(Array.from({ length: 10 }, () => limiter.limit({ userId: "o'brien", endpoint: 'ask' })))
+    const limiter = new RateLimiter({
+      store: postgresStore({ pool, schema: s }),
+      limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } },
+    })
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => limiter.limit({ userId: "o'brien", endpoint: 'ask' })),
+    )
     expect(results.filter((r) => r.allowed)).toHaveLength(3)
     const { rows } = await pool.query(`SELECT key, count, expires_at > now() AS live FROM "${s}".rate_limits`)
     expect(rows).toHaveLength(1)
@@ -56,15 +63,22 @@ describe('postgresStore', () => {
     const store = postgresStore({ pool, schema: s })
     await store.rateLimit!.consume('live', 1, { algorithm: 'fixed-window', limit: 5, windowMs: 60_000 })
     await store.rateLimit!.consume('old', 1, { algorithm: 'fixed-window', limit: 5, windowMs: 60_000 })
-    await pool.query(`UPDATE "${s}".rate_limits SET expires_at = now() - interval '1 second' WHERE key = 'old'`)
+    await pool.query(
+      `UPDATE "${s}".rate_limits SET expires_at = now() - interval '1 second' WHERE key = 'old'`,
+    )
     expect(await store.cleanup()).toBe(1)
     const { rows } = await pool.query(`SELECT key FROM "${s}".rate_limits`)
     expect(rows.map((r) => r.key)).toEqual(['live'])
   })
 
   it('turns an unreachable server into store_unavailable', async () => {
-    const store = postgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none', schema: schema('dead') })
-    const error = await store.rateLimit!.consume('k', 1, { algorithm: 'fixed-window', limit: 1, windowMs: 60_000 }).catch((e) => e)
+    const store = postgresStore({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      schema: schema('dead'),
+    })
+    const error = await store
+      .rateLimit!.consume('k', 1, { algorithm: 'fixed-window', limit: 1, windowMs: 60_000 })
+      .catch((e) => e)
     expect(SluiceError.is(error, 'store_unavailable')).toBe(true)
     await store.close()
   })
@@ -77,7 +91,9 @@ describe('postgresStore', () => {
       const startAt = Date.now() + 2000
       const outputs = await Promise.all(
         [1, 2, 3].map(() =>
-          run(process.execPath, [script, s, algorithm, '250', '200', String(startAt)], { env: { ...process.env, DATABASE_URL } }),
+          run(process.execPath, [script, s, algorithm, '250', '200', String(startAt)], {
+            env: { ...process.env, DATABASE_URL },
+          }),
         ),
       )
       const admitted = outputs.map((o) => JSON.parse(o.stdout).allowed as number)

@@ -1,1 +1,1 @@
-export { redisStore, type RedisStoreOptions } from './redis-store'
+export { type RedisStoreOptions, redisStore } from './redis-store'

@@ -20,11 +20,15 @@ const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
 export function redisStore(options: RedisStoreOptions): Store {
   const client = options?.client
   if (!client || typeof (client as Partial<Redis>).evalsha !== 'function') {
-    throw new SluiceError('invalid_config', 'redisStore: client: expected an ioredis client', { path: 'redisStore.client' })
+    throw new SluiceError('invalid_config', 'redisStore: client: expected an ioredis client', {
+      path: 'redisStore.client',
+    })
   }
   const prefix = options.prefix ?? 'sluice'
   if (!PREFIX.test(prefix)) {
-    throw new SluiceError('invalid_config', 'redisStore: prefix: letters, digits, _ . - only (1–64 chars)', { path: 'redisStore.prefix' })
+    throw new SluiceError('invalid_config', 'redisStore: prefix: letters, digits, _ . - only (1–64 chars)', {
+      path: 'redisStore.prefix',
+    })
   }
   const keyFor = (key: string) => `${prefix}:{${key.replace(/[%{}]/g, (c) => encodeURIComponent(c))}}`
   return {

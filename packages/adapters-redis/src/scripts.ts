@@ -15,7 +15,12 @@ export function script(source: string): Script {
  * Runs a Lua script by its hash (EVALSHA), loading it with EVAL when the server does not know it
  * yet (NOSCRIPT: after a restart or a SCRIPT FLUSH). Connection faults become store_unavailable.
  */
-export async function runScript(client: Redis, s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+export async function runScript(
+  client: Redis,
+  s: Script,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> {
   try {
     try {
       return await client.evalsha(s.sha, keys.length, ...keys, ...args)
@@ -24,6 +29,9 @@ export async function runScript(client: Redis, s: Script, keys: string[], args: 
       return await client.eval(s.source, keys.length, ...keys, ...args)
     }
   } catch (cause) {
-    throw new SluiceError('store_unavailable', `redis: ${(cause as Error)?.message ?? cause}`, { cause, retryable: true })
+    throw new SluiceError('store_unavailable', `redis: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+      retryable: true,
+    })
   }
 }

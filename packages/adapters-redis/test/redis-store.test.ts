@@ -19,7 +19,9 @@ afterAll(async () => {
 
 describe('redisStore', () => {
   it('refuses a missing client and a bad prefix with invalid_config', () => {
-    expect(() => redisStore({} as never)).toThrowError(expect.objectContaining({ code: 'invalid_config', path: 'redisStore.client' }))
+    expect(() => redisStore({} as never)).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'redisStore.client' }),
+    )
     expect(() => redisStore({ client, prefix: 'has space' })).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'redisStore.prefix' }),
     )
@@ -27,7 +29,10 @@ describe('redisStore', () => {
 
   it('keeps state in Redis under the prefix, one hash-tagged key, with an expiry', async () => {
     const p = `${prefix}_raw`
-    const limiter = new RateLimiter({ store: redisStore({ client, prefix: p }), limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } } })
+    const limiter = new RateLimiter({
+      store: redisStore({ client, prefix: p }),
+      limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } },
+    })
     await limiter.limit({ userId: 'user:{1}', endpoint: 'ask' })
     await limiter.limit({ userId: 'user:{1}', endpoint: 'ask' })
     const keys = await client.keys(`${p}:*`)
@@ -49,7 +54,12 @@ describe('redisStore', () => {
   })
 
   it('turns a dead connection into store_unavailable, and the limiter fails open or closed as told', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+    const dead = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    })
     const store = redisStore({ client: dead })
     const rule = { algorithm: 'fixed-window' as const, limit: 1, windowMs: 60_000 }
     const error = await store.rateLimit!.consume('k', 1, rule).catch((e) => e)
@@ -59,7 +69,9 @@ describe('redisStore', () => {
     expect((await open.limit({ userId: 'u', endpoint: 'ask' })).allowed).toBe(true)
     expect((await open.limit({ userId: 'u', endpoint: 'ask' })).allowed).toBe(false) // the in-memory insurance still limits
     const closed = new RateLimiter({ store, limits, onStoreError: 'closed' })
-    await expect(closed.limit({ userId: 'u', endpoint: 'ask' })).rejects.toMatchObject({ code: 'store_unavailable' })
+    await expect(closed.limit({ userId: 'u', endpoint: 'ask' })).rejects.toMatchObject({
+      code: 'store_unavailable',
+    })
     dead.disconnect()
   })
 
@@ -69,7 +81,11 @@ describe('redisStore', () => {
       const p = `${prefix}_mp_${algorithm}`
       const startAt = Date.now() + 1500
       const outputs = await Promise.all(
-        [1, 2, 3].map(() => run(process.execPath, [script, p, algorithm, '250', '200', String(startAt)], { env: { ...process.env, REDIS_URL } })),
+        [1, 2, 3].map(() =>
+          run(process.execPath, [script, p, algorithm, '250', '200', String(startAt)], {
+            env: { ...process.env, REDIS_URL },
+          }),
+        ),
       )
       const admitted = outputs.map((o) => JSON.parse(o.stdout).allowed as number)
       expect(admitted.reduce((a, b) => a + b, 0)).toBe(250)

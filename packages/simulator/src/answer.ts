@@ -8,7 +8,9 @@ export interface SimMessage {
 export const countTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4))
 
 export function textOf(messages: SimMessage[]): string {
-  return messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''))).join('\n')
+  return messages
+    .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')))
+    .join('\n')
 }
 
 /** A deterministic answer: the same prompt always gets the same words and length. */
@@ -16,9 +18,27 @@ export function answerFor(model: string, messages: SimMessage[], maxTokens: numb
   const last = [...messages].reverse().find((m) => m.role === 'user')
   const prompt = typeof last?.content === 'string' ? last.content : ''
   const h = fnv1a(model + prompt)
-  const words = ['Sure', 'here', 'is', 'a', 'clear', 'answer', 'about', 'that', 'topic', 'with', 'one', 'example', 'and', 'a', 'short', 'note']
+  const words = [
+    'Sure',
+    'here',
+    'is',
+    'a',
+    'clear',
+    'answer',
+    'about',
+    'that',
+    'topic',
+    'with',
+    'one',
+    'example',
+    'and',
+    'a',
+    'short',
+    'note',
+  ]
   const length = Math.min(maxTokens, 12 + (h % 40))
   const out: string[] = [`(${model})`]
-  for (let i = 0; out.join(' ').length / 4 < length; i++) out.push(words[(h >>> (i % 24)) % words.length]! + (i % 9 === 8 ? '.' : ''))
+  for (let i = 0; out.join(' ').length / 4 < length; i++)
+    out.push(words[(h >>> (i % 24)) % words.length]! + (i % 9 === 8 ? '.' : ''))
   return `${out.join(' ')} [re: ${prompt.slice(0, 60)}]`
 }

@@ -1,2 +1,8 @@
-export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorStats, type Outage } from './simulator'
 export { PROFILES, type Profile } from './profiles'
+export {
+  type Outage,
+  type Simulator,
+  type SimulatorOptions,
+  type SimulatorStats,
+  startSimulator,
+} from './simulator'

@@ -60,7 +60,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const seenPrefixes = new Set<string>()
   let forcedOutage: boolean | undefined
   let errorRate = options.errorRate ?? 0
-  const stats: SimulatorStats = { requests: 0, ok: 0, rateLimited: 0, injectedErrors: 0, outageErrors: 0, badRequests: 0, streams: 0 }
+  const stats: SimulatorStats = {
+    requests: 0,
+    ok: 0,
+    rateLimited: 0,
+    injectedErrors: 0,
+    outageErrors: 0,
+    badRequests: 0,
+    streams: 0,
+  }
 
   const inOutage = () => {
     if (forcedOutage !== undefined) return forcedOutage
@@ -78,15 +86,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').replace(/^\/v1/, '')
     if (req.method === 'GET' && path === '/models') {
-      return send(res, 200, { object: 'list', data: profile.models.map((id) => ({ id, object: 'model', owned_by: profile.name })) })
+      return send(res, 200, {
+        object: 'list',
+        data: profile.models.map((id) => ({ id, object: 'model', owned_by: profile.name })),
+      })
     }
     if (req.method === 'GET' && path === '/health') return send(res, 200, { ok: true })
-    if (req.method !== 'POST' || path !== '/chat/completions') return send(res, 404, { error: { message: 'not found' } })
+    if (req.method !== 'POST' || path !== '/chat/completions')
+      return send(res, 404, { error: { message: 'not found' } })
     stats.requests++
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return send(res, 401, { error: { message: 'invalid api key', type: 'authentication_error' } })
     }
-    let body: { model?: string; messages?: SimMessage[]; max_tokens?: number; stream?: boolean; stream_options?: { include_usage?: boolean } }
+    let body: {
+      model?: string
+      messages?: SimMessage[]
+      max_tokens?: number
+      stream?: boolean
+      stream_options?: { include_usage?: boolean }
+    }
     try {
       body = JSON.parse(await readBody(req))
     } catch {
@@ -95,11 +113,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (!Array.isArray(body.messages) || body.messages.length === 0 || typeof body.model !== 'string') {
       stats.badRequests++
-      return send(res, 400, { error: { message: 'model and messages are required', type: 'invalid_request_error' } })
+      return send(res, 400, {
+        error: { message: 'model and messages are required', type: 'invalid_request_error' },
+      })
     }
     if (!profile.models.includes(body.model)) {
       stats.badRequests++
-      return send(res, 404, { error: { message: `model ${body.model} does not exist`, type: 'invalid_request_error', code: 'model_not_found' } })
+      return send(res, 404, {
+        error: {
+          message: `model ${body.model} does not exist`,
+          type: 'invalid_request_error',
+          code: 'model_not_found',
+        },
+      })
     }
     await sleep(latency.min + random() * (latency.max - latency.min))
     if (inOutage()) {
@@ -108,7 +134,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (errorRate > 0 && random() < errorRate) {
       stats.injectedErrors++
-      return send(res, random() < 0.5 ? 500 : 503, { error: { message: 'internal error (injected)', type: 'server_error' } })
+      return send(res, random() < 0.5 ? 500 : 503, {
+        error: { message: 'internal error (injected)', type: 'server_error' },
+      })
     }
     const promptText = textOf(body.messages)
     const promptTokens = countTokens(promptText)
@@ -130,14 +158,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!gate.allowed) {
       stats.rateLimited++
       headers['retry-after'] = String(Math.max(1, Math.ceil(gate.resetMs / 1000)))
-      return send(res, 429, { error: { message: 'Rate limit reached, please retry later', type: 'rate_limit_exceeded' } }, headers)
+      return send(
+        res,
+        429,
+        { error: { message: 'Rate limit reached, please retry later', type: 'rate_limit_exceeded' } },
+        headers,
+      )
     }
     const content = answerFor(body.model, body.messages, maxTokens)
     const completionTokens = countTokens(content)
-    const usage: Record<string, number> = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens }
+    const usage: Record<string, number> = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    }
     if (profile.reportsCacheHits) {
       // DeepSeek's context cache: a repeated system prompt prefix is billed as cache hits.
-      const system = body.messages.filter((m) => m.role === 'system').map((m) => String(m.content)).join('\n')
+      const system = body.messages
+        .filter((m) => m.role === 'system')
+        .map((m) => String(m.content))
+        .join('\n')
       const hit = system && seenPrefixes.has(system) ? Math.min(promptTokens, countTokens(system)) : 0
       if (system && seenPrefixes.size < 10_000) seenPrefixes.add(system)
       usage.prompt_cache_hit_tokens = hit
@@ -148,28 +188,55 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats.ok++
     if (body.stream) {
       stats.streams++
-      return streamAnswer(res, headers, { id, created, model: body.model, content, usage, includeUsage: body.stream_options?.include_usage === true })
+      return streamAnswer(res, headers, {
+        id,
+        created,
+        model: body.model,
+        content,
+        usage,
+        includeUsage: body.stream_options?.include_usage === true,
+      })
     }
-    send(res, 200, {
-      id,
-      object: 'chat.completion',
-      created,
-      model: body.model,
-      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-      usage,
-    }, headers)
+    send(
+      res,
+      200,
+      {
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        usage,
+      },
+      headers,
+    )
   }
 
   async function streamAnswer(
     res: ServerResponse,
     headers: Record<string, string>,
-    a: { id: string; created: number; model: string; content: string; usage: Record<string, number>; includeUsage: boolean },
+    a: {
+      id: string
+      created: number
+      model: string
+      content: string
+      usage: Record<string, number>
+      includeUsage: boolean
+    },
   ): Promise<void> {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers })
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...headers,
+    })
     const base = { id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model }
     const pieces = a.content.match(/\S+\s*/g) ?? [a.content]
     const write = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`)
-    write({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })
+    write({
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    })
     for (const [i, piece] of pieces.entries()) {
       if (options.streamFailAfter !== undefined && i >= options.streamFailAfter) {
         res.destroy() // a connection cut mid-answer
@@ -203,7 +270,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers })
   res.end(JSON.stringify(body))
 }

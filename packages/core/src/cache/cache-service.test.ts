@@ -13,7 +13,10 @@ describe('CacheService', () => {
 
   it('TTL per type', async () => {
     let now = 0
-    const cache = new CacheService({ store: memoryStore({ now: () => now }), ttl: { translation: '24h', correction: '1h' } })
+    const cache = new CacheService({
+      store: memoryStore({ now: () => now }),
+      ttl: { translation: '24h', correction: '1h' },
+    })
     await cache.set('translation', 'a', 1)
     await cache.set('correction', 'a', 2)
     now = 2 * 3_600_000

@@ -35,9 +35,7 @@ export interface CacheStats {
   hitRate: number
 }
 
-export type Invalidation =
-  | { type: string; input?: unknown; userId?: string }
-  | { prefix: string }
+export type Invalidation = { type: string; input?: unknown; userId?: string } | { prefix: string }
 
 /**
  * A shared response cache: canonical-JSON SHA-256 keys, a TTL per type, `global` or `user`
@@ -73,22 +71,35 @@ export class CacheService {
     checkId(type, 'cache.type')
     const scope = this.scopeFor(type, options.scope)
     if (scope === 'user' && options.userId === undefined) {
-      throw new SluiceError('invalid_request', 'userId: required for a user-scoped cache entry', { path: 'userId' })
+      throw new SluiceError('invalid_request', 'userId: required for a user-scoped cache entry', {
+        path: 'userId',
+      })
     }
     const owner = scope === 'user' ? `u=${encodeURIComponent(checkId(options.userId, 'userId'))}` : 'g'
     return `${keyOf(this.o.prefix, 'cache', type)}:${owner}:${await sha256Hex(canonicalJson(input))}`
   }
 
-  async get<T = unknown>(type: string, input: unknown, options: CacheCallOptions = {}): Promise<T | undefined> {
-    const raw = await this.port.get(await this.key(type, input, options))
+  async get<T = unknown>(
+    type: string,
+    input: unknown,
+    options: CacheCallOptions = {},
+  ): Promise<T | undefined> {
+    return this.getByKey<T>(await this.key(type, input, options))
+  }
+
+  async set(type: string, input: unknown, value: unknown, options: CacheCallOptions = {}): Promise<void> {
+    await this.setByKey(await this.key(type, input, options), value, options.ttlMs ?? this.ttlFor(type))
+  }
+
+  /** Lookup by a key from `key()`, for callers that need the key more than once. Counts a hit or miss. */
+  async getByKey<T = unknown>(key: string): Promise<T | undefined> {
+    const raw = await this.port.get(key)
     await this.count(raw === undefined ? 'misses' : 'hits')
     return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
   }
 
-  async set(type: string, input: unknown, value: unknown, options: CacheCallOptions = {}): Promise<void> {
-    const ttl = options.ttlMs ?? this.ttlFor(type)
-    if (ttl <= 0) return
-    await this.port.set(await this.key(type, input, options), JSON.stringify({ v: value }), ttl)
+  async setByKey(key: string, value: unknown, ttlMs: number): Promise<void> {
+    if (ttlMs > 0) await this.port.set(key, JSON.stringify({ v: value }), ttlMs)
   }
 
   /**
@@ -102,13 +113,11 @@ export class CacheService {
     options: CacheCallOptions = {},
   ): Promise<{ value: T; hit: boolean; shared: boolean }> {
     const key = await this.key(type, input, options)
-    const raw = await this.port.get(key)
-    await this.count(raw === undefined ? 'misses' : 'hits')
-    if (raw !== undefined) return { value: (JSON.parse(raw) as { v: T }).v, hit: true, shared: false }
+    const cached = await this.getByKey<T>(key)
+    if (cached !== undefined) return { value: cached, hit: true, shared: false }
     const { value, shared } = await this.coalesce(key, async () => {
       const value = await fn()
-      const ttl = options.ttlMs ?? this.ttlFor(type)
-      if (ttl > 0) await this.port.set(key, JSON.stringify({ v: value }), ttl)
+      await this.setByKey(key, value, options.ttlMs ?? this.ttlFor(type))
       return value
     })
     return { value, hit: false, shared }

@@ -33,7 +33,10 @@ describe('compose', () => {
       upstream++
       return { value: 1 }
     })
-    await expect(run(call)).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('greedy') })
+    await expect(run(call)).rejects.toMatchObject({
+      code: 'invalid_config',
+      message: expect.stringContaining('greedy'),
+    })
     expect(upstream).toBe(1)
   })
 

@@ -11,7 +11,10 @@ export function compose(middlewares: readonly Middleware[], terminal: (call: Cal
       return mw(call, () => {
         if (called) {
           return Promise.reject(
-            new SluiceError('invalid_config', `middleware '${mw.middlewareName ?? mw.name ?? i}' called next() twice`),
+            new SluiceError(
+              'invalid_config',
+              `middleware '${mw.middlewareName ?? mw.name ?? i}' called next() twice`,
+            ),
           )
         }
         called = true

@@ -13,7 +13,12 @@ export const ruleSchema = z
   })
   .strict()
   .refine((r) => (r.limit ?? r.max) !== undefined, { message: 'give limit (or max)' })
-  .transform((r) => ({ algorithm: r.algorithm, limit: (r.limit ?? r.max)!, windowMs: r.window, unit: r.unit }))
+  .transform((r) => ({
+    algorithm: r.algorithm,
+    limit: (r.limit ?? r.max)!,
+    windowMs: r.window,
+    unit: r.unit,
+  }))
 
 export type RuleInput = z.input<typeof ruleSchema>
 export type Rule = z.output<typeof ruleSchema>

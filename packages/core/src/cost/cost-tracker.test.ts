@@ -4,24 +4,39 @@ import { CostTracker, type ThresholdEvent } from './cost-tracker'
 import { costOf } from './estimate'
 import { DEFAULT_PRICES } from './prices'
 
-const tiers = { free: { budget: { daily: 0.1, monthly: 2 } }, premium: { budget: { daily: 5, monthly: 100 } }, superadmin: { unlimited: true } }
+const tiers = {
+  free: { budget: { daily: 0.1, monthly: 2 } },
+  premium: { budget: { daily: 5, monthly: 100 } },
+  superadmin: { unlimited: true },
+}
 
 describe('CostTracker', () => {
   it('prices DeepSeek cache hits at the cached rate', () => {
     const price = DEFAULT_PRICES.models['deepseek-chat']!
     const noHit = costOf(price, { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 })
-    const allHit = costOf(price, { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000, prompt_cache_hit_tokens: 1_000_000, prompt_cache_miss_tokens: 0 })
+    const allHit = costOf(price, {
+      prompt_tokens: 1_000_000,
+      completion_tokens: 0,
+      total_tokens: 1_000_000,
+      prompt_cache_hit_tokens: 1_000_000,
+      prompt_cache_miss_tokens: 0,
+    })
     expect(noHit).toBeCloseTo(0.28)
     expect(allHit).toBeCloseTo(0.028)
   })
 
   it('200 concurrent reservations cannot overspend a daily budget', async () => {
     const cost = new CostTracker({ store: memoryStore(), tiers })
-    const results = await Promise.allSettled(Array.from({ length: 200 }, () => cost.reserve('ana', 'free', 0.003)))
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, () => cost.reserve('ana', 'free', 0.003)),
+    )
     const ok = results.filter((r) => r.status === 'fulfilled')
     expect(ok).toHaveLength(33) // 33 × 0.003 = 0.099 ≤ 0.10; the 34th would pass it
     const denied = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
-    expect(denied.reason).toMatchObject({ code: 'budget_exceeded', details: { period: 'day', limitUsd: 0.1 } })
+    expect(denied.reason).toMatchObject({
+      code: 'budget_exceeded',
+      details: { period: 'day', limitUsd: 0.1 },
+    })
     expect(denied.reason.retryAfterMs).toBeGreaterThan(0)
     expect(await cost.spend('ana', 'day')).toBeCloseTo(0.099)
   })
@@ -60,7 +75,10 @@ describe('CostTracker', () => {
     const cost = new CostTracker({ tiers })
     for (let i = 0; i < 5; i++) {
       const r = await cost.reserve('root', 'superadmin', 10)
-      await cost.settle(r, { model: 'deepseek-chat', usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 } })
+      await cost.settle(r, {
+        model: 'deepseek-chat',
+        usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
+      })
     }
     expect(await cost.spend('root')).toBeGreaterThan(0)
   })

@@ -7,8 +7,8 @@ import type { Usage } from '../providers/types'
 import type { Store } from '../store/store'
 import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
-import { checkId, keyOf } from '../util/keys'
 import { randomId } from '../util/hash'
+import { checkId, keyOf } from '../util/keys'
 import { costOf } from './estimate'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
 
@@ -87,7 +87,10 @@ export class CostTracker {
     this.o = parseOptions(schema, options, 'budget')
     this.port = this.o.store?.usage ?? memoryStore().usage
     this.prices = { ...DEFAULT_PRICES.models, ...this.o.prices }
+    this.keyPrefix = keyOf(this.o.prefix, 'spend')
   }
+
+  private readonly keyPrefix: string
 
   priceOf(model: string): ModelPrice | undefined {
     return this.prices[model]
@@ -109,18 +112,26 @@ export class CostTracker {
       result = await this.port.reserve(amountUsd, limits)
     } catch (cause) {
       if (this.o.onStoreError === 'open') return { ...reservation, amountUsd: 0, limits: [] }
-      throw new SluiceError('store_unavailable', 'budget store failed; refusing the call (budgets fail closed)', {
-        cause,
-        retryable: true,
-      })
+      throw new SluiceError(
+        'store_unavailable',
+        'budget store failed; refusing the call (budgets fail closed)',
+        {
+          cause,
+          retryable: true,
+        },
+      )
     }
     if (!result.ok) {
       const denied = limits.find((l) => l.key === result.deniedBy)!
       const period: Period = denied === limits[0] ? 'day' : 'month'
-      throw new SluiceError('budget_exceeded', `budget: the ${period}ly budget of $${denied.limitUsd} is spent`, {
-        retryAfterMs: this.untilNext(period),
-        details: { period, limitUsd: denied.limitUsd, spentUsd: result.totals[denied.key] ?? 0 },
-      })
+      throw new SluiceError(
+        'budget_exceeded',
+        `budget: the ${period}ly budget of $${denied.limitUsd} is spent`,
+        {
+          retryAfterMs: this.untilNext(period),
+          details: { period, limitUsd: denied.limitUsd, spentUsd: result.totals[denied.key] ?? 0 },
+        },
+      )
     }
     this.checkThresholds(reservation, result.totals)
     return reservation
@@ -196,14 +207,37 @@ export class CostTracker {
     const tier = this.o.tiers[tierName]
     const budget = tier?.unlimited ? undefined : tier?.budget
     return [
-      { key: this.periodKey(userId, 'day'), limitUsd: budget?.daily ?? Number.POSITIVE_INFINITY, ttlMs: 2 * DAY_MS },
-      { key: this.periodKey(userId, 'month'), limitUsd: budget?.monthly ?? Number.POSITIVE_INFINITY, ttlMs: KEEP_MS },
+      {
+        key: this.periodKey(userId, 'day'),
+        limitUsd: budget?.daily ?? Number.POSITIVE_INFINITY,
+        ttlMs: 2 * DAY_MS,
+      },
+      {
+        key: this.periodKey(userId, 'month'),
+        limitUsd: budget?.monthly ?? Number.POSITIVE_INFINITY,
+        ttlMs: KEEP_MS,
+      },
     ]
   }
 
   private periodKey(userId: string, period: Period): string {
-    const iso = new Date(this.o.now()).toISOString()
-    return keyOf(this.o.prefix, 'spend', userId, period, period === 'day' ? iso.slice(0, 10) : iso.slice(0, 7))
+    const { day, month } = this.dates()
+    return `${this.keyPrefix}:${encodeURIComponent(userId)}:${period}:${period === 'day' ? day : month}`
+  }
+
+  // Formatting dates on every call shows up in profiles: keep today's strings until midnight UTC.
+  private today = { until: 0, day: '', month: '' }
+  private dates() {
+    const now = this.o.now()
+    if (now >= this.today.until || now < this.today.until - DAY_MS) {
+      const iso = new Date(now).toISOString()
+      this.today = {
+        until: (Math.floor(now / DAY_MS) + 1) * DAY_MS,
+        day: iso.slice(0, 10),
+        month: iso.slice(0, 7),
+      }
+    }
+    return this.today
   }
 
   private untilNext(period: Period): number {

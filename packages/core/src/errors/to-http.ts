@@ -36,6 +36,7 @@ export function toHttp(error: unknown): HttpError {
   if (typeof remaining === 'number') headers['X-RateLimit-Remaining'] = String(remaining)
   if (typeof resetAt === 'number') headers['X-RateLimit-Reset'] = String(Math.ceil(resetAt / 1000))
   // A config error is the operator's problem: the client gets a generic message.
-  const body = error.code === 'invalid_config' ? { code: 'internal', message: 'Internal error' } : error.toJSON()
+  const body =
+    error.code === 'invalid_config' ? { code: 'internal', message: 'Internal error' } : error.toJSON()
   return { status: STATUS[error.code], headers, body: { error: body } }
 }

@@ -1,5 +1,5 @@
-import { claimOrder, isClaimable } from '../queue/claim-order'
 import { SluiceError } from '../errors/sluice-error'
+import { claimOrder, isClaimable } from '../queue/claim-order'
 import type { JobCounts, JobRecord, QueuePort } from '../store/queue-port'
 import { BoundedMap } from '../util/lru'
 
@@ -7,7 +7,10 @@ type Listener<T> = (value: T) => void
 
 function on<T>(map: Map<string, Set<Listener<T>>>, key: string, listener: Listener<T>): () => void {
   let set = map.get(key)
-  if (!set) map.set(key, (set = new Set()))
+  if (!set) {
+    set = new Set()
+    map.set(key, set)
+  }
   set.add(listener)
   return () => {
     set.delete(listener)
@@ -39,7 +42,8 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   function expireDue(): void {
     const t = now()
     for (const job of [...open.values()]) {
-      if (job.status === 'pending' && job.expiresAt <= t) finish(job, 'expired', { error: 'expired before it ran' })
+      if (job.status === 'pending' && job.expiresAt <= t)
+        finish(job, 'expired', { error: 'expired before it ran' })
     }
   }
 
@@ -50,9 +54,13 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   return {
     async add(job) {
       if (open.size >= options.maxJobs) {
-        throw new SluiceError('store_unavailable', `memory queue is full (${options.maxJobs} unfinished jobs)`, {
-          retryable: true,
-        })
+        throw new SluiceError(
+          'store_unavailable',
+          `memory queue is full (${options.maxJobs} unfinished jobs)`,
+          {
+            retryable: true,
+          },
+        )
       }
       open.set(job.id, { ...job })
       queueMicrotask(() => notify(job.type))

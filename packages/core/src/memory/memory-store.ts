@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { parseOptions } from '../config/parse-options'
 import { durationSchema } from '../config/duration-schema'
+import { parseOptions } from '../config/parse-options'
 import type { FullStore } from '../store/store'
 import { memoryBreaker } from './memory-breaker'
 import { memoryCache } from './memory-cache'

@@ -3,7 +3,9 @@ import { BoundedMap } from '../util/lru'
 
 export function memoryUsage(maxKeys: number, maxRows: number, now: () => number): UsagePort {
   const totals = new BoundedMap<string, number>(maxKeys, now)
+  // A ring: the newest maxRows rows, without shifting an array on every record.
   const rows: UsageRow[] = []
+  let next = 0
   return {
     async reserve(amountUsd, limits) {
       const current: Record<string, number> = {}
@@ -23,11 +25,13 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
       return totals.get(key) ?? 0
     },
     async record(row) {
-      rows.push(row)
-      if (rows.length > maxRows) rows.splice(0, rows.length - maxRows)
+      if (rows.length < maxRows) rows.push(row)
+      else rows[next] = row
+      next = (next + 1) % maxRows
     },
     async rows(since) {
-      return rows.filter((r) => r.at >= since)
+      const ordered = rows.length < maxRows ? rows : [...rows.slice(next), ...rows.slice(0, next)]
+      return ordered.filter((r) => r.at >= since)
     },
   }
 }

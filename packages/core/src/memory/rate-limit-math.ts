@@ -1,7 +1,9 @@
 import type { RateLimitDecision, RateLimitRule } from '../store/rate-limit-port'
 
 /** Window counters for fixed and sliding windows; bucket level for token bucket. */
-export type LimitState = { window: number; count: number; prev: number } | { tokens: number; updatedAt: number }
+export type LimitState =
+  | { window: number; count: number; prev: number }
+  | { tokens: number; updatedAt: number }
 
 export interface Step {
   decision: RateLimitDecision

@@ -11,7 +11,12 @@ describe('Monitor', () => {
       await monitor.end(i + 1, i % 20 === 0 ? 'rate_limited' : undefined)
     }
     const stats = await monitor.stats()
-    expect(stats).toMatchObject({ activeUsers: 10, requestsTotal: 100, errorsByCode: { rate_limited: 5 }, breakers: { deepseek: 'open' } })
+    expect(stats).toMatchObject({
+      activeUsers: 10,
+      requestsTotal: 100,
+      errorsByCode: { rate_limited: 5 },
+      breakers: { deepseek: 'open' },
+    })
     expect(stats.latencyMs).toEqual({ p50: 50, p95: 95, p99: 99 })
     expect(stats.errorRate).toBeCloseTo(0.05)
     const text = await monitor.prometheus()

@@ -3,8 +3,8 @@ import type { CostTracker } from '../cost/cost-tracker'
 import type { QueueClient } from '../queue/queue-client'
 import type { MetricsPort } from '../store/metrics-port'
 import { keyOf } from '../util/keys'
-import { toPrometheus } from './prometheus'
 import { SampleRing } from './percentiles'
+import { toPrometheus } from './prometheus'
 
 const MINUTE = 60_000
 const ACTIVE_WINDOW = 5 * MINUTE
@@ -44,15 +44,20 @@ export class Monitor {
   constructor(private readonly s: MonitorSources) {
     this.now = s.now ?? Date.now
     this.prefix = s.prefix ?? 'sluice'
+    this.base = keyOf(this.prefix, 'm')
+    this.keys = { active: this.key('active'), total: this.key('req_total') }
   }
+
+  private readonly base: string
+  private readonly keys: { active: string; total: string }
 
   /** Counts a request and its user as active. */
   async begin(userId: string): Promise<void> {
     const minute = Math.floor(this.now() / MINUTE)
     await Promise.all([
-      this.s.metrics.addToSet(this.key('active'), userId, ACTIVE_WINDOW),
-      this.s.metrics.incr(this.key('req', String(minute)), 1, 2 * MINUTE + 1000),
-      this.s.metrics.incr(this.key('req_total'), 1, TOTAL_TTL),
+      this.s.metrics.addToSet(this.keys.active, userId, ACTIVE_WINDOW),
+      this.s.metrics.incr(`${this.base}:req:${minute}`, 1, 2 * MINUTE + 1000),
+      this.s.metrics.incr(this.keys.total, 1, TOTAL_TTL),
     ])
   }
 
@@ -73,14 +78,15 @@ export class Monitor {
     const minute = Math.floor(t / MINUTE)
     const weight = 1 - (t % MINUTE) / MINUTE
     const codes = [...this.codes]
-    const [reqNow = 0, reqPrev = 0, errNow = 0, errPrev = 0, total = 0, ...errTotals] = await this.s.metrics.get([
-      this.key('req', String(minute)),
-      this.key('req', String(minute - 1)),
-      this.key('err', String(minute)),
-      this.key('err', String(minute - 1)),
-      this.key('req_total'),
-      ...codes.map((c) => this.key('err_total', c)),
-    ])
+    const [reqNow = 0, reqPrev = 0, errNow = 0, errPrev = 0, total = 0, ...errTotals] =
+      await this.s.metrics.get([
+        this.key('req', String(minute)),
+        this.key('req', String(minute - 1)),
+        this.key('err', String(minute)),
+        this.key('err', String(minute - 1)),
+        this.key('req_total'),
+        ...codes.map((c) => this.key('err_total', c)),
+      ])
     const rpm = reqNow + reqPrev * weight
     const epm = errNow + errPrev * weight
     const [activeUsers, cache, counts, spend] = await Promise.all([
@@ -95,7 +101,11 @@ export class Monitor {
       requestsTotal: total,
       errorsByCode: Object.fromEntries(codes.map((c, i) => [c, errTotals[i] ?? 0])),
       errorRate: rpm === 0 ? 0 : Math.min(1, epm / rpm),
-      latencyMs: { p50: this.latency.percentile(50), p95: this.latency.percentile(95), p99: this.latency.percentile(99) },
+      latencyMs: {
+        p50: this.latency.percentile(50),
+        p95: this.latency.percentile(95),
+        p99: this.latency.percentile(99),
+      },
       cache,
       queueDepth: counts?.pending ?? 0,
       breakers: this.s.breakers?.() ?? {},
@@ -108,6 +118,6 @@ export class Monitor {
   }
 
   private key(...parts: string[]): string {
-    return keyOf(this.prefix, 'm', ...parts)
+    return `${this.base}:${keyOf(...parts)}`
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { SluiceError } from '../errors/sluice-error'
-import { parseOptions } from '../config/parse-options'
 import { durationSchema } from '../config/duration-schema'
+import { parseOptions } from '../config/parse-options'
+import { SluiceError } from '../errors/sluice-error'
 import { abortError } from '../util/sleep'
 import { providerHttpError, providerNetworkError } from './provider-error'
 import { sseData } from './sse'
@@ -33,7 +33,13 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
     const timeoutMs = options.timeoutMs ?? o.timeout
     const timeout = new AbortController()
     const timer = setTimeout(
-      () => timeout.abort(new SluiceError('timeout', `${o.name}: no response in ${timeoutMs}ms`, { provider: o.name, retryable: true })),
+      () =>
+        timeout.abort(
+          new SluiceError('timeout', `${o.name}: no response in ${timeoutMs}ms`, {
+            provider: o.name,
+            retryable: true,
+          }),
+        ),
       timeoutMs,
     )
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
@@ -71,18 +77,32 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
       try {
         body = (await response.json()) as ChatCompletion
       } catch (cause) {
-        throw new SluiceError('provider_error', `${o.name}: response was not JSON`, { provider: o.name, retryable: true, cause })
+        throw new SluiceError('provider_error', `${o.name}: response was not JSON`, {
+          provider: o.name,
+          retryable: true,
+          cause,
+        })
       }
       if (!Array.isArray(body?.choices)) {
-        throw new SluiceError('provider_error', `${o.name}: response has no choices`, { provider: o.name, retryable: true })
+        throw new SluiceError('provider_error', `${o.name}: response has no choices`, {
+          provider: o.name,
+          retryable: true,
+        })
       }
       const usage = parseUsage(body.usage)
       return usage ? { ...body, usage } : body
     },
 
     async *stream(request, options) {
-      const response = await post({ ...request, stream: true, stream_options: { include_usage: true } }, options)
-      if (!response.body) throw new SluiceError('provider_error', `${o.name}: empty stream`, { provider: o.name, retryable: true })
+      const response = await post(
+        { ...request, stream: true, stream_options: { include_usage: true } },
+        options,
+      )
+      if (!response.body)
+        throw new SluiceError('provider_error', `${o.name}: empty stream`, {
+          provider: o.name,
+          retryable: true,
+        })
       try {
         for await (const data of sseData(response.body)) {
           const chunk = JSON.parse(data) as ChatChunk

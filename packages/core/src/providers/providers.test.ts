@@ -1,4 +1,4 @@
-import { startSimulator, type Simulator } from '@sluice/simulator'
+import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
 import { deepseek } from './deepseek'
@@ -31,7 +31,9 @@ describe('openAICompatible providers', () => {
     expect(first.usage?.prompt_cache_hit_tokens).toBe(0)
     const second = await p.chat({ model: 'deepseek-chat', messages })
     expect(second.usage?.prompt_cache_hit_tokens).toBeGreaterThan(0)
-    expect(second.usage!.prompt_cache_hit_tokens! + second.usage!.prompt_cache_miss_tokens!).toBe(second.usage!.prompt_tokens)
+    expect(second.usage!.prompt_cache_hit_tokens! + second.usage!.prompt_cache_miss_tokens!).toBe(
+      second.usage!.prompt_tokens,
+    )
   })
 
   it('a 401 is a non-retryable provider_error with its status', async () => {
@@ -71,11 +73,16 @@ describe('openAICompatible providers', () => {
   })
 
   it('a stream cut mid-answer ends with an error, not silently', async () => {
-    const sim = await startSimulator({ profile: 'deepseek', latencyMs: { min: 0, max: 0 }, streamFailAfter: 2 })
+    const sim = await startSimulator({
+      profile: 'deepseek',
+      latencyMs: { min: 0, max: 0 },
+      streamFailAfter: 2,
+    })
     const p = deepseek({ baseURL: sim.url })
     const got: string[] = []
     const e = await (async () => {
-      for await (const c of p.stream({ model: 'deepseek-chat', messages })) got.push(c.choices[0]?.delta.content ?? '')
+      for await (const c of p.stream({ model: 'deepseek-chat', messages }))
+        got.push(c.choices[0]?.delta.content ?? '')
     })().catch((x) => x)
     expect(got.length).toBeGreaterThan(0)
     expect(SluiceError.is(e, 'provider_error')).toBe(true)
@@ -84,17 +91,30 @@ describe('openAICompatible providers', () => {
 
   it('times out with a retryable timeout error, and honours an abort signal', async () => {
     const slow = await startSimulator({ profile: 'deepseek', latencyMs: { min: 300, max: 300 } })
-    const p = openAICompatible({ name: 'slow', baseURL: slow.url, defaultModel: 'deepseek-chat', timeout: 50 })
-    await expect(p.chat({ model: 'deepseek-chat', messages })).rejects.toMatchObject({ code: 'timeout', retryable: true })
+    const p = openAICompatible({
+      name: 'slow',
+      baseURL: slow.url,
+      defaultModel: 'deepseek-chat',
+      timeout: 50,
+    })
+    await expect(p.chat({ model: 'deepseek-chat', messages })).rejects.toMatchObject({
+      code: 'timeout',
+      retryable: true,
+    })
     const ac = new AbortController()
     setTimeout(() => ac.abort(), 20)
-    await expect(p.chat({ model: 'deepseek-chat', messages }, { signal: ac.signal, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'cancelled' })
+    await expect(
+      p.chat({ model: 'deepseek-chat', messages }, { signal: ac.signal, timeoutMs: 5000 }),
+    ).rejects.toMatchObject({ code: 'cancelled' })
     await slow.close()
   })
 
   it('network failures are retryable provider errors', async () => {
     const p = openAICompatible({ name: 'nowhere', baseURL: 'http://127.0.0.1:1/v1', defaultModel: 'm' })
-    await expect(p.chat({ model: 'm', messages })).rejects.toMatchObject({ code: 'provider_error', retryable: true })
+    await expect(p.chat({ model: 'm', messages })).rejects.toMatchObject({
+      code: 'provider_error',
+      retryable: true,
+    })
   })
 
   it('refuses bad provider options with invalid_config naming the field', () => {
@@ -107,9 +127,15 @@ describe('openAICompatible providers', () => {
 describe('Retry-After parsing', () => {
   it('reads seconds, HTTP dates, retry-after-ms and Groq reset durations', () => {
     expect(retryAfterFromHeaders(new Headers({ 'retry-after': '3' }))).toBe(3000)
-    expect(retryAfterFromHeaders(new Headers({ 'retry-after': new Date(10_000).toUTCString() }), 4000)).toBe(6000)
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': new Date(10_000).toUTCString() }), 4000)).toBe(
+      6000,
+    )
     expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '120' }))).toBe(120)
-    expect(retryAfterFromHeaders(new Headers({ 'x-ratelimit-reset-requests': '2m59.56s', 'x-ratelimit-reset-tokens': '7.66s' }))).toBe(179_560)
+    expect(
+      retryAfterFromHeaders(
+        new Headers({ 'x-ratelimit-reset-requests': '2m59.56s', 'x-ratelimit-reset-tokens': '7.66s' }),
+      ),
+    ).toBe(179_560)
     expect(parseResetDuration('120ms')).toBe(120)
     expect(parseResetDuration('soon')).toBeUndefined()
     expect(retryAfterFromHeaders(new Headers())).toBeUndefined()

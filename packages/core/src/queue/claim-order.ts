@@ -9,7 +9,9 @@ import type { JobRecord } from '../store/queue-port'
  */
 export function claimOrder(jobs: readonly JobRecord[], now: number, agingMs: number): JobRecord[] {
   const eff = (j: JobRecord) => j.priority - Math.floor(Math.max(0, now - j.createdAt) / agingMs)
-  const byAge = [...jobs].sort((a, b) => eff(a) - eff(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+  const byAge = [...jobs].sort(
+    (a, b) => eff(a) - eff(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1),
+  )
   const turn = new Map<JobRecord, number>()
   const seen = new Map<string, number>()
   for (const job of byAge) {
@@ -20,10 +22,7 @@ export function claimOrder(jobs: readonly JobRecord[], now: number, agingMs: num
   }
   return byAge.sort(
     (a, b) =>
-      eff(a) - eff(b) ||
-      turn.get(a)! - turn.get(b)! ||
-      a.createdAt - b.createdAt ||
-      (a.id < b.id ? -1 : 1),
+      eff(a) - eff(b) || turn.get(a)! - turn.get(b)! || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1),
   )
 }
 

@@ -8,15 +8,24 @@ describe('QueueClient', () => {
   it('runs jobs by priority and pushes results to waiters', async () => {
     const queue = new QueueClient({ ...fast, store: memoryStore() })
     const order: string[] = []
-    const low = await queue.enqueue({ type: 'translate', userId: 'u1', data: { text: 'low' }, priority: 'low' })
+    const low = await queue.enqueue({
+      type: 'translate',
+      userId: 'u1',
+      data: { text: 'low' },
+      priority: 'low',
+    })
     const high = await queue.enqueue({ type: 'translate', userId: 'u2', data: { text: 'high' }, priority: 1 })
     const normal = await queue.enqueue({ type: 'translate', userId: 'u3', data: { text: 'normal' } })
     expect((await queue.status(high.id, { userId: 'u2' })).position).toBe(1)
     expect((await queue.status(low.id, { userId: 'u1' })).position).toBe(3)
-    const worker = queue.process<{ text: string }, string>('translate', async (job) => {
-      order.push(job.data.text)
-      return job.data.text.toUpperCase()
-    }, { concurrency: 1 })
+    const worker = queue.process<{ text: string }, string>(
+      'translate',
+      async (job) => {
+        order.push(job.data.text)
+        return job.data.text.toUpperCase()
+      },
+      { concurrency: 1 },
+    )
     expect(await queue.wait(low.id)).toBe('LOW')
     expect(await queue.wait(normal.id)).toBe('NORMAL')
     expect(order).toEqual(['high', 'normal', 'low'])
@@ -30,7 +39,10 @@ describe('QueueClient', () => {
     const { id } = await queue.enqueue({ type: 't', userId: 'ana', data: 1 })
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
     await expect(queue.status(id, { userId: 'eve' })).rejects.toMatchObject({ code: 'forbidden' })
-    await expect(queue.status('../../etc', { userId: 'ana' })).rejects.toMatchObject({ code: 'invalid_request', path: 'id' })
+    await expect(queue.status('../../etc', { userId: 'ana' })).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'id',
+    })
     await expect(queue.status(crypto.randomUUID())).rejects.toMatchObject({ code: 'not_found' })
   })
 
@@ -42,7 +54,10 @@ describe('QueueClient', () => {
       attempts++
       throw new Error(`boom ${attempts}`)
     })
-    await expect(queue.wait(id)).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('boom 3') })
+    await expect(queue.wait(id)).rejects.toMatchObject({
+      code: 'provider_error',
+      message: expect.stringContaining('boom 3'),
+    })
     expect(attempts).toBe(3)
     expect((await queue.status(id)).status).toBe('failed')
     await worker.stop()
@@ -82,15 +97,21 @@ describe('QueueClient', () => {
     let running = 0
     let peak = 0
     const seen = new Map<number, number>()
-    const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => queue.enqueue({ type: 'p', userId: `u${i % 7}`, data: i })))
-    const worker = queue.process<number, number>('p', async (job) => {
-      running++
-      peak = Math.max(peak, running)
-      seen.set(job.data, (seen.get(job.data) ?? 0) + 1)
-      await new Promise((r) => setTimeout(r, 5))
-      running--
-      return job.data
-    }, { concurrency: 4 })
+    const ids = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => queue.enqueue({ type: 'p', userId: `u${i % 7}`, data: i })),
+    )
+    const worker = queue.process<number, number>(
+      'p',
+      async (job) => {
+        running++
+        peak = Math.max(peak, running)
+        seen.set(job.data, (seen.get(job.data) ?? 0) + 1)
+        await new Promise((r) => setTimeout(r, 5))
+        running--
+        return job.data
+      },
+      { concurrency: 4 },
+    )
     const results = await Promise.all(ids.map(({ id }) => queue.wait<number>(id)))
     expect(results).toEqual(Array.from({ length: 60 }, (_, i) => i))
     expect(peak).toBe(4)
@@ -100,12 +121,21 @@ describe('QueueClient', () => {
 
   it('rejects bad jobs with invalid_request naming the field', async () => {
     const queue = new QueueClient(fast)
-    await expect(queue.enqueue({ type: 't', userId: 'u', data: null, priority: 11 })).rejects.toMatchObject({ code: 'invalid_request', path: 'job.priority' })
-    await expect(queue.enqueue({ type: 't', userId: 'u', data: null, priority: 'urgent' })).rejects.toMatchObject({ code: 'invalid_request', path: 'job.priority' })
-    await expect(queue.enqueue({ type: '', userId: 'u', data: null })).rejects.toMatchObject({ path: 'job.type' })
+    await expect(queue.enqueue({ type: 't', userId: 'u', data: null, priority: 11 })).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'job.priority',
+    })
+    await expect(
+      queue.enqueue({ type: 't', userId: 'u', data: null, priority: 'urgent' }),
+    ).rejects.toMatchObject({ code: 'invalid_request', path: 'job.priority' })
+    await expect(queue.enqueue({ type: '', userId: 'u', data: null })).rejects.toMatchObject({
+      path: 'job.type',
+    })
     const circular: Record<string, unknown> = {}
     circular.self = circular
-    await expect(queue.enqueue({ type: 't', userId: 'u', data: circular })).rejects.toMatchObject({ path: 'job.data' })
+    await expect(queue.enqueue({ type: 't', userId: 'u', data: circular })).rejects.toMatchObject({
+      path: 'job.data',
+    })
     expect((await queue.counts()).pending).toBe(0)
   })
 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { parseOptions, parseWith } from '../config/parse-options'
 import { durationSchema } from '../config/duration-schema'
+import { parseOptions, parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
 import type { JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
@@ -79,7 +79,10 @@ export class QueueClient {
     try {
       data = JSON.stringify(job.data ?? null)
     } catch (cause) {
-      throw new SluiceError('invalid_request', 'job.data: must be JSON-serialisable', { path: 'job.data', cause })
+      throw new SluiceError('invalid_request', 'job.data: must be JSON-serialisable', {
+        path: 'job.data',
+        cause,
+      })
     }
     const now = this.o.now()
     const record: JobRecord = {
@@ -125,7 +128,10 @@ export class QueueClient {
    * Resolves with the job's result once it completes; rejects when it fails, expires or is
    * cancelled, with `queue_timeout` after `timeout`, or `cancelled` when the signal aborts.
    */
-  async wait<R = unknown>(id: string, options: { userId?: string; timeout?: number; signal?: AbortSignal } = {}): Promise<R> {
+  async wait<R = unknown>(
+    id: string,
+    options: { userId?: string; timeout?: number; signal?: AbortSignal } = {},
+  ): Promise<R> {
     await this.load(id, options.userId)
     const timeoutMs = options.timeout ?? this.o.timeout
     return new Promise<R>((resolve, reject) => {
@@ -136,18 +142,33 @@ export class QueueClient {
         else if (job.status === 'failed' || job.status === 'expired' || job.status === 'cancelled') {
           end(() =>
             reject(
-              new SluiceError(job.status === 'cancelled' ? 'cancelled' : 'provider_error', `job ${job.status}: ${job.error ?? ''}`.trim(), {
-                details: { jobId: id, status: job.status },
-              }),
+              new SluiceError(
+                job.status === 'cancelled' ? 'cancelled' : 'provider_error',
+                `job ${job.status}: ${job.error ?? ''}`.trim(),
+                {
+                  details: { jobId: id, status: job.status },
+                },
+              ),
             ),
           )
         }
       }
-      const check = () => void this.port.get(id).then((j) => j && finish(j), () => {})
+      const check = () =>
+        void this.port.get(id).then(
+          (j) => j && finish(j),
+          () => {},
+        )
       const unsubscribe = this.port.onFinished(id, finish)
       const poll = setInterval(check, this.o.pollInterval) // backstop for missed pushes
       const timer = setTimeout(
-        () => end(() => reject(new SluiceError('queue_timeout', `job ${id} did not finish in ${timeoutMs}ms`, { details: { jobId: id } }))),
+        () =>
+          end(() =>
+            reject(
+              new SluiceError('queue_timeout', `job ${id} did not finish in ${timeoutMs}ms`, {
+                details: { jobId: id },
+              }),
+            ),
+          ),
         timeoutMs,
       )
       const onAbort = () => end(() => reject(abortError(options.signal!)))

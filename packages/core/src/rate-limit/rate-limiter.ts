@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { limitsSchema, ruleSchema, type Rule, tiersSchema } from '../config/limits-schema'
+import { limitsSchema, type Rule, ruleSchema, tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { memoryRateLimit } from '../memory/memory-rate-limit'
@@ -60,7 +60,12 @@ export class RateLimiter {
     this.o = parseOptions(rateLimiterSchema, options, 'rateLimiter')
     this.insurance = memoryRateLimit(10_000, Date.now)
     this.port = this.o.store?.rateLimit ?? this.insurance
+    this.rlPrefix = keyOf(this.o.prefix, 'rl')
+    this.dailyPrefix = keyOf(this.o.prefix, 'daily')
   }
+
+  private readonly rlPrefix: string
+  private readonly dailyPrefix: string
 
   /** The endpoint rule that applies to a tier, or undefined. */
   ruleFor(endpoint: string, tier?: string): Rule | undefined {
@@ -84,14 +89,18 @@ export class RateLimiter {
       throw new SluiceError('invalid_request', 'cost: expected a positive number', { path: 'cost' })
     }
     if (rule && cost > rule.limit) {
-      throw new SluiceError('invalid_request', `cost: ${cost} is more than the limit ${rule.limit} and can never pass`, {
-        path: 'cost',
-      })
+      throw new SluiceError(
+        'invalid_request',
+        `cost: ${cost} is more than the limit ${rule.limit} and can never pass`,
+        {
+          path: 'cost',
+        },
+      )
     }
     const scope = tierName ?? '_'
     const daily = tier?.dailyTotal
     let dailyResult: RateLimitDecision | undefined
-    const dailyKey = keyOf(this.o.prefix, 'daily', scope, userId)
+    const dailyKey = `${this.dailyPrefix}:${keyOf(scope, userId)}`
     const dailyRule = { algorithm: 'fixed-window', limit: daily ?? 0, windowMs: DAY_MS } as const
     if (daily !== undefined) {
       dailyResult = await this.consume(dailyKey, 1, dailyRule)
@@ -99,7 +108,7 @@ export class RateLimiter {
     }
     if (!rule) return dailyResult ? { ...dailyResult, scope: 'daily' } : UNLIMITED
 
-    const key = keyOf(this.o.prefix, 'rl', scope, endpoint, userId)
+    const key = `${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`
     const result = await this.consume(key, cost, rule)
     if (!result.allowed && dailyResult) await this.consume(dailyKey, -1, dailyRule) // give the daily unit back
     const tighter = dailyResult && dailyResult.remaining < result.remaining && result.allowed
@@ -109,8 +118,8 @@ export class RateLimiter {
   /** Clears a user's counters for one endpoint (and the daily total when `endpoint` is omitted). */
   async reset(userId: string, endpoint?: string, tier?: string): Promise<void> {
     const scope = tier ?? '_'
-    if (endpoint === undefined) await this.port.reset(keyOf(this.o.prefix, 'daily', scope, userId))
-    else await this.port.reset(keyOf(this.o.prefix, 'rl', scope, endpoint, userId))
+    if (endpoint === undefined) await this.port.reset(`${this.dailyPrefix}:${keyOf(scope, userId)}`)
+    else await this.port.reset(`${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`)
   }
 
   private async consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {

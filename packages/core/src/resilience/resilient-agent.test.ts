@@ -1,4 +1,4 @@
-import { startSimulator, type Simulator } from '@sluice/simulator'
+import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
@@ -20,7 +20,11 @@ const fast = { retries: 2, minTimeout: 1, maxTimeout: 5 }
 describe('ResilientAgent', () => {
   it('retries transient failures on the same provider', async () => {
     const ds = await sim({ profile: 'deepseek', errorRate: 1 })
-    const agent = new ResilientAgent({ providers: [deepseek({ baseURL: ds.url })], retry: fast, breaker: { failureThreshold: 100 } })
+    const agent = new ResilientAgent({
+      providers: [deepseek({ baseURL: ds.url })],
+      retry: fast,
+      breaker: { failureThreshold: 100 },
+    })
     let retries = 0
     agent.events.on('retry', () => {
       retries++
@@ -36,7 +40,10 @@ describe('ResilientAgent', () => {
   it('never retries a 400-class error, and does not fall back on a bad request', async () => {
     const ds = await sim({ profile: 'deepseek' })
     const gq = await sim({ profile: 'groq' })
-    const agent = new ResilientAgent({ providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url })], retry: fast })
+    const agent = new ResilientAgent({
+      providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url })],
+      retry: fast,
+    })
     const e = await agent.chat({ model: 'deepseek-chat', messages: [] }).catch((x) => x)
     expect(e).toMatchObject({ code: 'provider_error', status: 400 })
     expect(ds.stats.requests).toBe(1)
@@ -73,7 +80,11 @@ describe('ResilientAgent', () => {
   it('half-opens after the reset timeout and closes on a good probe', async () => {
     const ds = await sim({ profile: 'deepseek' })
     ds.setOutage(true)
-    const agent = new ResilientAgent({ providers: [deepseek({ baseURL: ds.url })], retry: { retries: 0 }, breaker: { failureThreshold: 2, resetTimeout: 200 } })
+    const agent = new ResilientAgent({
+      providers: [deepseek({ baseURL: ds.url })],
+      retry: { retries: 0 },
+      breaker: { failureThreshold: 2, resetTimeout: 200 },
+    })
     for (let i = 0; i < 2; i++) await agent.chat(request).catch(() => {})
     const open = await agent.chat(request).catch((x) => x)
     expect(SluiceError.is(open, 'circuit_open')).toBe(true)
@@ -105,14 +116,20 @@ describe('ResilientAgent', () => {
     const broken = await sim({ profile: 'deepseek' })
     broken.setOutage(true)
     const gq = await sim({ profile: 'groq' })
-    const agent = new ResilientAgent({ providers: [deepseek({ baseURL: broken.url }), groq({ baseURL: gq.url })], retry: fast })
+    const agent = new ResilientAgent({
+      providers: [deepseek({ baseURL: broken.url }), groq({ baseURL: gq.url })],
+      retry: fast,
+    })
     let text = ''
     for await (const c of agent.stream(request)) text += c.choices[0]?.delta.content ?? ''
     expect(text).toContain('llama')
 
     const cut = await sim({ profile: 'deepseek', streamFailAfter: 2 })
     const gq2 = await sim({ profile: 'groq' })
-    const agent2 = new ResilientAgent({ providers: [deepseek({ baseURL: cut.url }), groq({ baseURL: gq2.url })], retry: fast })
+    const agent2 = new ResilientAgent({
+      providers: [deepseek({ baseURL: cut.url }), groq({ baseURL: gq2.url })],
+      retry: fast,
+    })
     const e = await (async () => {
       for await (const _ of agent2.stream(request)) {
       }
@@ -127,7 +144,16 @@ describe('ResilientAgent', () => {
     const agent = new ResilientAgent({ retry: fast, timeout: 30 })
     let calls = 0
     const e = await agent
-      .run([{ name: 'mine', run: () => new Promise((r) => { calls++; setTimeout(r, 200) }) }])
+      .run([
+        {
+          name: 'mine',
+          run: () =>
+            new Promise((r) => {
+              calls++
+              setTimeout(r, 200)
+            }),
+        },
+      ])
       .catch((x) => x)
     expect(e).toMatchObject({ code: 'timeout', provider: 'mine' })
     expect(calls).toBe(3)

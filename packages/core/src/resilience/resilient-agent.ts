@@ -1,7 +1,7 @@
 import pRetry from 'p-retry'
 import { z } from 'zod'
-import { parseOptions } from '../config/parse-options'
 import { durationSchema } from '../config/duration-schema'
+import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
 import { Emitter } from '../util/emitter'
@@ -31,7 +31,10 @@ export interface AgentEvents extends BreakerEvents {
 /** Something the agent can try: a provider, or any async call. */
 export interface Target<T> {
   name: string
-  run(signal: AbortSignal): Promise<T>
+  /** `timeoutMs` is the per-attempt budget; a target that enforces it itself sets `ownTimeout`. */
+  run(signal: AbortSignal | undefined, timeoutMs: number): Promise<T>
+  /** Providers time out on their own; other targets get a timeout wrapper. */
+  ownTimeout?: boolean
 }
 
 export interface RunResult<T> {
@@ -76,9 +79,14 @@ export class ResilientAgent {
   }
 
   chat(request: ChatRequest, options: RunOptions = {}): Promise<RunResult<ChatCompletion>> {
-    if (this.providers.length === 0) throw new SluiceError('invalid_config', 'providers: none configured', { path: 'providers' })
+    if (this.providers.length === 0)
+      throw new SluiceError('invalid_config', 'providers: none configured', { path: 'providers' })
     return this.run(
-      this.providers.map((p) => ({ name: p.name, run: (signal) => p.chat(request, { signal }) })),
+      this.providers.map((p) => ({
+        name: p.name,
+        ownTimeout: true,
+        run: (signal, timeoutMs) => p.chat(request, { ...(signal ? { signal } : {}), timeoutMs }),
+      })),
       options,
     )
   }
@@ -90,7 +98,13 @@ export class ResilientAgent {
     for (const [index, target] of targets.entries()) {
       try {
         const value = await this.attemptWithRetries(target, options, stats)
-        return { value, provider: target.name, attempts: stats.attempts, retries: stats.retries, fallbacks: index }
+        return {
+          value,
+          provider: target.name,
+          attempts: stats.attempts,
+          retries: stats.retries,
+          fallbacks: index,
+        }
       } catch (error) {
         lastError = error
         if (options.signal?.aborted) throw abortError(options.signal)
@@ -107,19 +121,32 @@ export class ResilientAgent {
    * Streams from the first target that produces a first chunk. A failure before the first chunk
    * falls back; one after it ends the stream with a clear error, never a silent truncation.
    */
-  async *stream(request: ChatRequest, options: RunOptions = {}, meta?: (r: Omit<RunResult<null>, 'value'>) => void): AsyncGenerator<ChatChunk> {
+  async *stream(
+    request: ChatRequest,
+    options: RunOptions = {},
+    meta?: (r: Omit<RunResult<null>, 'value'>) => void,
+  ): AsyncGenerator<ChatChunk> {
     type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk> }
     const opened = await this.run<Opened>(
       this.providers.map((p) => ({
         name: p.name,
-        run: async (signal) => {
-          const rest = p.stream(request, { signal: options.signal ?? signal })[Symbol.asyncIterator]()
+        // The attempt's signal times out the wait for the first chunk; the caller's signal must
+        // still reach the stream after that, so both are joined.
+        run: async (attempt) => {
+          const signals = [attempt, options.signal].filter((x): x is AbortSignal => x !== undefined)
+          const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+          const rest = p.stream(request, { ...(signal ? { signal } : {}) })[Symbol.asyncIterator]()
           return { first: await rest.next(), rest }
         },
       })),
       options,
     )
-    meta?.({ provider: opened.provider, attempts: opened.attempts, retries: opened.retries, fallbacks: opened.fallbacks })
+    meta?.({
+      provider: opened.provider,
+      attempts: opened.attempts,
+      retries: opened.retries,
+      fallbacks: opened.fallbacks,
+    })
     const { first, rest } = opened.value
     if (first.done) return
     yield first.value
@@ -127,11 +154,15 @@ export class ResilientAgent {
       for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value
     } catch (error) {
       if (SluiceError.is(error) && error.code === 'cancelled') throw error
-      throw new SluiceError('provider_error', `${opened.provider}: stream failed after it started; the answer is incomplete`, {
-        provider: opened.provider,
-        cause: error,
-        details: { partial: true },
-      })
+      throw new SluiceError(
+        'provider_error',
+        `${opened.provider}: stream failed after it started; the answer is incomplete`,
+        {
+          provider: opened.provider,
+          cause: error,
+          details: { partial: true },
+        },
+      )
     }
   }
 
@@ -151,7 +182,10 @@ export class ResilientAgent {
       async () => {
         stats.attempts++
         try {
-          return (await breaker.fire(() => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s)))) as T
+          const attempt = target.ownTimeout
+            ? () => target.run(options.signal, timeoutMs)
+            : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
+          return (await breaker.fire(attempt)) as T
         } catch (error) {
           if ((error as { code?: string })?.code === 'EOPENBREAKER') {
             throw new SluiceError('circuit_open', `${target.name}: circuit open`, {

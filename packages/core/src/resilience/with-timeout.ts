@@ -10,7 +10,6 @@ export async function withTimeout<T>(
 ): Promise<T> {
   if (signal?.aborted) throw abortError(signal)
   const controller = new AbortController()
-  const error = new SluiceError('timeout', `${name}: no answer in ${timeoutMs}ms`, { provider: name, retryable: true })
   const onAbort = () => controller.abort(signal ? abortError(signal) : undefined)
   signal?.addEventListener('abort', onAbort, { once: true })
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -19,10 +18,17 @@ export async function withTimeout<T>(
       fn(controller.signal),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
+          // Built only when it fires: an Error captures a stack, too costly for every call.
+          const error = new SluiceError('timeout', `${name}: no answer in ${timeoutMs}ms`, {
+            provider: name,
+            retryable: true,
+          })
           controller.abort(error)
           reject(error)
         }, timeoutMs)
-        controller.signal.addEventListener('abort', () => reject(abortError(controller.signal)), { once: true })
+        controller.signal.addEventListener('abort', () => reject(abortError(controller.signal)), {
+          once: true,
+        })
       }),
     ])
   } finally {

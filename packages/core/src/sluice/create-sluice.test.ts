@@ -1,4 +1,4 @@
-import { startSimulator, type Simulator } from '@sluice/simulator'
+import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { named } from '../chain/types'
 import { SluiceError } from '../errors/sluice-error'
@@ -44,11 +44,19 @@ describe('createSluice', () => {
 
   it('answers in the OpenAI shape with res.sluice beside it; a repeat is a free cache hit', async () => {
     const before = ds.stats.requests
-    const res = await sluice.chat(ask('translate: good night'), { userId: 'ana', tier: 'free', endpoint: 'translate' })
+    const res = await sluice.chat(ask('translate: good night'), {
+      userId: 'ana',
+      tier: 'free',
+      endpoint: 'translate',
+    })
     expect(res.choices[0]?.message.content).toContain('good night')
     expect(res.sluice).toMatchObject({ cached: false, provider: 'deepseek', attempts: 1, fallbacks: 0 })
     expect(res.sluice.costUsd).toBeGreaterThan(0)
-    const again = await sluice.chat(ask('translate: good night'), { userId: 'bob', tier: 'free', endpoint: 'translate' })
+    const again = await sluice.chat(ask('translate: good night'), {
+      userId: 'bob',
+      tier: 'free',
+      endpoint: 'translate',
+    })
     expect(again.sluice).toMatchObject({ cached: true, costUsd: 0 })
     expect(again.choices).toEqual(res.choices)
     expect(ds.stats.requests - before).toBe(1)
@@ -60,8 +68,16 @@ describe('createSluice', () => {
     const cases: [unknown, unknown, string][] = [
       [{ model: 'deepseek-chat', messages: [] }, { userId: 'u' }, 'request.messages'],
       [{ model: '', messages: [{ role: 'user', content: 'x' }] }, { userId: 'u' }, 'request.model'],
-      [{ model: 'deepseek-chat', messages: [{ role: 'wizard', content: 'x' }] }, { userId: 'u' }, 'request.messages.0.role'],
-      [{ model: 'deepseek-chat', messages: [{ role: 'user', content: 'x' }], temperature: 7 }, { userId: 'u' }, 'request.temperature'],
+      [
+        { model: 'deepseek-chat', messages: [{ role: 'wizard', content: 'x' }] },
+        { userId: 'u' },
+        'request.messages.0.role',
+      ],
+      [
+        { model: 'deepseek-chat', messages: [{ role: 'user', content: 'x' }], temperature: 7 },
+        { userId: 'u' },
+        'request.temperature',
+      ],
       [ask('x'), { userId: '' }, 'ctx.userId'],
       [ask('x'), { userId: 'u', tier: 'gold' }, 'ctx.tier'],
       [ask('x'), { userId: 'u', priority: 0 }, 'ctx.priority'],
@@ -83,8 +99,12 @@ describe('createSluice', () => {
     const e = await sluice.chat(ask('3'), ctx).catch((x) => x)
     expect(SluiceError.is(e, 'rate_limited')).toBe(true)
     expect(e.retryAfterMs).toBeGreaterThan(0)
-    expect(toHttp(e)).toMatchObject({ status: 429, headers: { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '0' } })
-    for (let i = 0; i < 5; i++) await sluice.chat(ask(`${i}`), { userId: 'root', tier: 'superadmin', endpoint: 'check_answer' })
+    expect(toHttp(e)).toMatchObject({
+      status: 429,
+      headers: { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': '0' },
+    })
+    for (let i = 0; i < 5; i++)
+      await sluice.chat(ask(`${i}`), { userId: 'root', tier: 'superadmin', endpoint: 'check_answer' })
   })
 
   it('refuses a call over budget before it reaches the provider', async () => {
@@ -97,7 +117,9 @@ describe('createSluice', () => {
   it('identical requests in flight share one upstream call and are charged once', async () => {
     const before = ds.stats.requests
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => sluice.chat(ask('same question'), { userId: `u${i}`, endpoint: 'translate' })),
+      Array.from({ length: 10 }, (_, i) =>
+        sluice.chat(ask('same question'), { userId: `u${i}`, endpoint: 'translate' }),
+      ),
     )
     expect(ds.stats.requests - before).toBe(1)
     expect(results.filter((r) => r.sluice.coalesced)).toHaveLength(9)
@@ -123,7 +145,10 @@ describe('createSluice', () => {
     expect(a).toEqual({ translation: 'HOLA' })
     expect(b).toEqual(a)
     expect(runs).toBe(1)
-    await expect(sluice.call('translate', {}, { userId: 'u' }, 'nope' as never)).rejects.toMatchObject({ code: 'invalid_request', path: 'fn' })
+    await expect(sluice.call('translate', {}, { userId: 'u' }, 'nope' as never)).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'fn',
+    })
   })
 
   it('streams with budget settled from the final usage', async () => {
@@ -142,11 +167,21 @@ describe('createSluice', () => {
 
   it('runs user middlewares around the upstream call only', async () => {
     const seen: string[] = []
-    sluice.use(named('audit', async (call, next) => {
-      seen.push(call.endpoint)
-      return next()
-    }))
-    expect(sluice.middlewares()).toEqual(['metrics', 'rateLimit', 'budget', 'cache', 'coalesce', 'audit', 'resilient'])
+    sluice.use(
+      named('audit', async (call, next) => {
+        seen.push(call.endpoint)
+        return next()
+      }),
+    )
+    expect(sluice.middlewares()).toEqual([
+      'metrics',
+      'rateLimit',
+      'budget',
+      'cache',
+      'coalesce',
+      'audit',
+      'resilient',
+    ])
     await sluice.chat(ask('audited'), { userId: 'u', endpoint: 'translate' })
     await sluice.chat(ask('audited'), { userId: 'u', endpoint: 'translate' })
     expect(seen).toEqual(['translate'])
@@ -166,7 +201,11 @@ describe('createSluice', () => {
     await sluice.chat(ask('stats'), { userId: 's1', endpoint: 'translate' })
     await sluice.chat(ask('stats'), { userId: 's2', endpoint: 'translate' })
     const stats = await sluice.stats()
-    expect(stats).toMatchObject({ activeUsers: 2, requestsTotal: 2, cache: { hits: 1, misses: 1, hitRate: 0.5 } })
+    expect(stats).toMatchObject({
+      activeUsers: 2,
+      requestsTotal: 2,
+      cache: { hits: 1, misses: 1, hitRate: 0.5 },
+    })
     expect(stats.spendTodayUsd).toBeGreaterThan(0)
     expect(sluice.storeReport()).toMatchObject({ rateLimit: 'in-process', queue: 'in-process' })
     expect(await sluice.prometheus()).toContain('sluice_cache_hit_ratio 0.5')

@@ -28,7 +28,17 @@ export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
 const PORTS: PortName[] = ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics']
 
 export function blankMeta(): SluiceMeta {
-  return { cached: false, coalesced: false, provider: null, attempts: 0, retries: 0, fallbacks: 0, costUsd: 0, queuedMs: 0, latencyMs: 0 }
+  return {
+    cached: false,
+    coalesced: false,
+    provider: null,
+    attempts: 0,
+    retries: 0,
+    fallbacks: 0,
+    costUsd: 0,
+    queuedMs: 0,
+    latencyMs: 0,
+  }
 }
 
 /** Builds a Sluice: one object that puts every production control in front of LLM calls. */
@@ -64,10 +74,22 @@ export function createSluice(options: SluiceOptions) {
     thresholds: o.budget.thresholds,
     onStoreError: o.budget.onStoreError,
   })
-  const agent = new ResilientAgent({ providers: o.providers, retry: options.retry, breaker: options.breaker, timeout: o.timeout })
+  const agent = new ResilientAgent({
+    providers: o.providers,
+    retry: options.retry,
+    breaker: options.breaker,
+    timeout: o.timeout,
+  })
   const { worker: startWorker = true, ...queueOptions } = options.queue ?? {}
   const queue = options.queue ? new QueueClient({ ...queueOptions, store }) : undefined
-  const monitor = new Monitor({ metrics: store.metrics, prefix: o.prefix, cache, cost, ...(queue ? { queue } : {}), breakers: () => agent.breakerStates() })
+  const monitor = new Monitor({
+    metrics: store.metrics,
+    prefix: o.prefix,
+    cache,
+    cost,
+    ...(queue ? { queue } : {}),
+    breakers: () => agent.breakerStates(),
+  })
   const maxTokens = o.budget.defaultMaxTokens
 
   const userMiddlewares: Middleware[] = []
@@ -91,7 +113,9 @@ export function createSluice(options: SluiceOptions) {
     }
     const named = typeof ctx.priority === 'string' ? o.queue?.priorities[ctx.priority] : ctx.priority
     if (typeof ctx.priority === 'string' && named === undefined) {
-      throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, { path: 'ctx.priority' })
+      throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, {
+        path: 'ctx.priority',
+      })
     }
     const type = ctx.cacheType ?? ctx.endpoint
     return {
@@ -115,9 +139,13 @@ export function createSluice(options: SluiceOptions) {
   }
 
   function validRequest(request: ChatRequest): ChatRequest {
-    const parsed = parseWith(chatRequestSchema, request, 'invalid_request', 'request') as ChatRequest
-    if (parsed.stream) throw new SluiceError('invalid_request', 'request.stream: use sluice.stream() for streams', { path: 'request.stream' })
-    return parsed
+    // Validate only: the schema has no transforms, so the caller's object is used as it is.
+    parseWith(chatRequestSchema, request, 'invalid_request', 'request')
+    if (request.stream)
+      throw new SluiceError('invalid_request', 'request.stream: use sluice.stream() for streams', {
+        path: 'request.stream',
+      })
+    return request
   }
 
   return {
@@ -129,27 +157,38 @@ export function createSluice(options: SluiceOptions) {
     },
 
     /** Wraps any async LLM call with the same controls; the function gets an AbortSignal. */
-    async call<I, R>(endpoint: string, input: I, ctx: Omit<CallContext, 'endpoint'>, fn: (input: I, signal: AbortSignal) => Promise<R>): Promise<R> {
-      if (typeof fn !== 'function') throw new SluiceError('invalid_request', 'fn: expected a function', { path: 'fn' })
+    async call<I, R>(
+      endpoint: string,
+      input: I,
+      ctx: Omit<CallContext, 'endpoint'>,
+      fn: (input: I, signal: AbortSignal) => Promise<R>,
+    ): Promise<R> {
+      if (typeof fn !== 'function')
+        throw new SluiceError('invalid_request', 'fn: expected a function', { path: 'fn' })
       const call = makeCall('call', { ...ctx, endpoint }, { input, run: fn as Call['run'] })
       return (await run(call)).value as R
     },
 
     /** Streams chunks; falls back before the first token, fails loudly after it. */
     stream(request: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk, SluiceMeta> {
-      const call = makeCall('chat', ctx, { request: parseWith(chatRequestSchema, request, 'invalid_request', 'request') as ChatRequest })
+      const call = makeCall('chat', ctx, {
+        request: parseWith(chatRequestSchema, request, 'invalid_request', 'request') as ChatRequest,
+      })
       return streamCall(call, { limiter, cost, agent, monitor, maxTokens })
     },
 
     /** Adds a middleware around the upstream call (after rate limit, budget, cache and queue). */
     use(middleware: Middleware) {
-      if (typeof middleware !== 'function') throw new SluiceError('invalid_config', 'use(): expected a function (call, next) => …')
+      if (typeof middleware !== 'function')
+        throw new SluiceError('invalid_config', 'use(): expected a function (call, next) => …')
       userMiddlewares.push(middleware)
       return this
     },
 
     middlewares(): string[] {
-      return [...front, ...userMiddlewares].map((m) => m.middlewareName ?? m.name ?? 'anonymous').concat('resilient')
+      return [...front, ...userMiddlewares]
+        .map((m) => m.middlewareName ?? m.name ?? 'anonymous')
+        .concat('resilient')
     },
 
     on<E extends keyof SluiceEvents>(event: E, listener: (payload: SluiceEvents[E]) => void): () => void {
@@ -161,9 +200,15 @@ export function createSluice(options: SluiceOptions) {
     prometheus: () => monitor.prometheus(),
     /** Which ports live in the store and which stayed in this process. */
     storeReport(): Record<PortName, 'store' | 'in-process'> {
-      return Object.fromEntries(PORTS.map((p) => [p, given[p] && given !== local ? 'store' : 'in-process'])) as Record<PortName, 'store' | 'in-process'>
+      return Object.fromEntries(
+        PORTS.map((p) => [p, given[p] && given !== local ? 'store' : 'in-process']),
+      ) as Record<PortName, 'store' | 'in-process'>
     },
-    counters: () => ({ retries: agent.retries, fallbacks: agent.fallbacks, breakerTransitions: agent.breakerTransitions }),
+    counters: () => ({
+      retries: agent.retries,
+      fallbacks: agent.fallbacks,
+      breakerTransitions: agent.breakerTransitions,
+    }),
 
     limiter,
     cache,

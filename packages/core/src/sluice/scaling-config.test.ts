@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { openAICompatible } from '../providers/openai-compatible'
 import { createSluice } from './create-sluice'
 
-const provider = openAICompatible({ name: 'p', baseURL: 'http://127.0.0.1:9/v1', defaultModel: 'deepseek-chat' })
+const provider = openAICompatible({
+  name: 'p',
+  baseURL: 'http://127.0.0.1:9/v1',
+  defaultModel: 'deepseek-chat',
+})
 
 // The seed's SCALING_CONFIG, almost line for line (durations are strings, never bare seconds).
 const SCALING_CONFIG = {
@@ -27,13 +31,23 @@ const SCALING_CONFIG = {
     },
     superadmin: { unlimited: true },
   },
-  queue: { batchSize: 10, pollInterval: 2000, maxRetries: 3, timeout: 30000, priorities: { high: 1, normal: 5, low: 9 } },
+  queue: {
+    batchSize: 10,
+    pollInterval: 2000,
+    maxRetries: 3,
+    timeout: 30000,
+    priorities: { high: 1, normal: 5, low: 9 },
+  },
   cache: { ttl: { translation: '24h', correction: '1h', evaluation: '1h', examples: '2h', teacher: '30m' } },
 } as const
 
 describe('createSluice options', () => {
   it("accepts the seed's SCALING_CONFIG", async () => {
-    const sluice = createSluice({ providers: [provider], ...SCALING_CONFIG, queue: { ...SCALING_CONFIG.queue, worker: false } })
+    const sluice = createSluice({
+      providers: [provider],
+      ...SCALING_CONFIG,
+      queue: { ...SCALING_CONFIG.queue, worker: false },
+    })
     expect(sluice.limiter.ruleFor('translate', 'premium')).toMatchObject({ limit: 100, windowMs: 60_000 })
     expect(sluice.cache.ttlFor('teacher')).toBe(1_800_000)
     expect(sluice.cache.ttlFor('examples')).toBe(7_200_000)
@@ -43,17 +57,39 @@ describe('createSluice options', () => {
   const bad: [string, unknown, string][] = [
     ['no providers', { providers: [] }, 'options.providers'],
     ['a provider that is not one', { providers: [{}] }, 'options.providers.0'],
-    ['a window in bare seconds', { providers: [provider], limits: { translate: { max: 20, window: 60 } } }, 'options.limits.translate.window'],
-    ['a bad TTL', { providers: [provider], cache: { ttl: { translation: 'a day' } } }, 'options.cache.ttl.translation'],
+    [
+      'a window in bare seconds',
+      { providers: [provider], limits: { translate: { max: 20, window: 60 } } },
+      'options.limits.translate.window',
+    ],
+    [
+      'a bad TTL',
+      { providers: [provider], cache: { ttl: { translation: 'a day' } } },
+      'options.cache.ttl.translation',
+    ],
     ['an unknown option', { providers: [provider], limts: {} }, 'options'],
-    ['a negative budget', { providers: [provider], tiers: { free: { budget: { daily: -1 } } } }, 'options.tiers.free.budget.daily'],
-    ['a default tier that does not exist', { providers: [provider], tiers: { free: {} }, defaultTier: 'gold' }, 'options.defaultTier'],
-    ['a priority out of range', { providers: [provider], queue: { priorities: { high: 0 } } }, 'options.queue.priorities.high'],
+    [
+      'a negative budget',
+      { providers: [provider], tiers: { free: { budget: { daily: -1 } } } },
+      'options.tiers.free.budget.daily',
+    ],
+    [
+      'a default tier that does not exist',
+      { providers: [provider], tiers: { free: {} }, defaultTier: 'gold' },
+      'options.defaultTier',
+    ],
+    [
+      'a priority out of range',
+      { providers: [provider], queue: { priorities: { high: 0 } } },
+      'options.queue.priorities.high',
+    ],
     ['two providers with one name', { providers: [provider, provider] }, 'options.providers'],
   ]
   for (const [what, options, path] of bad) {
     it(`refuses ${what} with invalid_config at ${path}`, () => {
-      expect(() => createSluice(options as never)).toThrowError(expect.objectContaining({ code: 'invalid_config', path }))
+      expect(() => createSluice(options as never)).toThrowError(
+        expect.objectContaining({ code: 'invalid_config', path }),
+      )
     })
   }
 })

@@ -8,7 +8,11 @@ import { breakerSchema, retrySchema } from '../resilience/resilience-schema'
 import type { Store } from '../store/store'
 
 const providerSchema = z.custom<Provider>(
-  (p) => typeof p === 'object' && p !== null && typeof (p as Provider).chat === 'function' && typeof (p as Provider).name === 'string',
+  (p) =>
+    typeof p === 'object' &&
+    p !== null &&
+    typeof (p as Provider).chat === 'function' &&
+    typeof (p as Provider).name === 'string',
   { message: 'expected a provider, e.g. deepseek({ apiKey }) or openAICompatible({...})' },
 )
 
@@ -48,7 +52,10 @@ export const sluiceOptionsSchema = z
       .default({ onStoreError: 'open' }),
     /** Extra or changed model prices, USD per million tokens. */
     prices: z
-      .record(z.string(), z.object({ input: z.number(), cachedInput: z.number().optional(), output: z.number() }).strict())
+      .record(
+        z.string(),
+        z.object({ input: z.number(), cachedInput: z.number().optional(), output: z.number() }).strict(),
+      )
       .default({}),
     /** Route chat calls through the durable queue (omit to call providers directly). */
     queue: queueOptionsSchema.extend({ worker: z.boolean().default(true) }).optional(),
@@ -57,11 +64,16 @@ export const sluiceOptionsSchema = z
   .strict()
   .superRefine((o, ctx) => {
     if (o.defaultTier !== undefined && !(o.defaultTier in o.tiers)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `'${o.defaultTier}' is not one of the tiers` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultTier'],
+        message: `'${o.defaultTier}' is not one of the tiers`,
+      })
     }
     const names = o.providers.map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
-    if (dup) ctx.addIssue({ code: 'custom', path: ['providers'], message: `two providers are named '${dup}'` })
+    if (dup)
+      ctx.addIssue({ code: 'custom', path: ['providers'], message: `two providers are named '${dup}'` })
   })
 
 export type SluiceOptions = z.input<typeof sluiceOptionsSchema>

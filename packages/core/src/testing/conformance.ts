@@ -1,7 +1,12 @@
 import type { PortName, Store } from '../store/store'
 import type { ConformanceApi, ConformanceOptions } from './conformance-api'
 import { uniquePrefix } from './conformance-api'
-import { breakerConformance, cacheConformance, metricsConformance, usageConformance } from './port-conformance'
+import {
+  breakerConformance,
+  cacheConformance,
+  metricsConformance,
+  usageConformance,
+} from './port-conformance'
 import { queueConformance } from './queue-conformance'
 import { rateLimitConformance } from './rate-limit-conformance'
 

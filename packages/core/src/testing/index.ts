@@ -1,2 +1,2 @@
-export { storeConformance, type ConformanceApi, type ConformanceOptions } from './conformance'
+export { type ConformanceApi, type ConformanceOptions, storeConformance } from './conformance'
 export { rateLimitConformance } from './rate-limit-conformance'

@@ -7,21 +7,27 @@ import { sleep } from './conformance-api'
 
 export function cacheConformance(t: ConformanceApi, name: string, port: () => Promise<CachePort>): void {
   t.describe(`${name}: cache port`, () => {
-    t.it('get / set / delete with TTL', async () => {
-      const p = await port()
-      t.expect(await p.get('x')).toBeUndefined()
-      await p.set('x', 'v1', 60_000)
-      t.expect(await p.get('x')).toBe('v1')
-      await p.set('short', 'v', 1000)
-      await sleep(1100)
-      t.expect(await p.get('short')).toBeUndefined()
-      t.expect(await p.delete('x')).toBe(true)
-      t.expect(await p.get('x')).toBeUndefined()
-    }, 10_000)
+    t.it(
+      'get / set / delete with TTL',
+      async () => {
+        const p = await port()
+        t.expect(await p.get('x')).toBeUndefined()
+        await p.set('x', 'v1', 60_000)
+        t.expect(await p.get('x')).toBe('v1')
+        await p.set('short', 'v', 1000)
+        await sleep(1100)
+        t.expect(await p.get('short')).toBeUndefined()
+        t.expect(await p.delete('x')).toBe(true)
+        t.expect(await p.get('x')).toBeUndefined()
+      },
+      10_000,
+    )
 
     t.it('setIfAbsent lets exactly one of many concurrent callers win', async () => {
       const p = await port()
-      const wins = await Promise.all(Array.from({ length: 50 }, (_, i) => p.setIfAbsent('lock', String(i), 60_000)))
+      const wins = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => p.setIfAbsent('lock', String(i), 60_000)),
+      )
       t.expect(wins.filter(Boolean).length).toBe(1)
     })
 
@@ -63,7 +69,19 @@ export function usageConformance(t: ConformanceApi, name: string, port: () => Pr
 
     t.it('records usage rows', async () => {
       const p = await port()
-      const row = { userId: 'u', tier: 'free', endpoint: 'e', provider: 'p', model: 'm', promptTokens: 1, completionTokens: 2, cachedTokens: 0, costUsd: 0.5, cached: false, at: Date.now() }
+      const row = {
+        userId: 'u',
+        tier: 'free',
+        endpoint: 'e',
+        provider: 'p',
+        model: 'm',
+        promptTokens: 1,
+        completionTokens: 2,
+        cachedTokens: 0,
+        costUsd: 0.5,
+        cached: false,
+        at: Date.now(),
+      }
       await p.record(row)
       const rows = await p.rows(Date.now() - 60_000)
       t.expect(rows.length).toBe(1)

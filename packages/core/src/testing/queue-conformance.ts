@@ -86,7 +86,9 @@ export function queueConformance(t: ConformanceApi, name: string, port: () => Pr
       t.expect(re?.id).toBe(retried.id)
       t.expect(await p.fail(retried.id, 'boom again')).toBe(true)
       const counts = await p.counts('t')
-      t.expect([counts.completed, counts.failed, counts.cancelled, counts.expired, counts.pending]).toEqual([1, 1, 1, 1, 0])
+      t.expect([counts.completed, counts.failed, counts.cancelled, counts.expired, counts.pending]).toEqual([
+        1, 1, 1, 1, 0,
+      ])
       await sleep(50)
       t.expect(finished).toEqual(['completed'])
     })

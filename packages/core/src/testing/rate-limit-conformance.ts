@@ -8,11 +8,27 @@ const HOUR = 3_600_000
  * The rate-limit port's contract. `port()` gives the port of a fresh store. Time comes from the
  * backend, so the timed checks sleep real time (windows of a second or two).
  */
-export function rateLimitConformance(t: ConformanceApi, name: string, port: () => Promise<RateLimitPort>): void {
+export function rateLimitConformance(
+  t: ConformanceApi,
+  name: string,
+  port: () => Promise<RateLimitPort>,
+): void {
   const { describe, it, expect } = t
-  const fixed = (limit: number, windowMs = HOUR): RateLimitRule => ({ algorithm: 'fixed-window', limit, windowMs })
-  const sliding = (limit: number, windowMs = HOUR): RateLimitRule => ({ algorithm: 'sliding-window', limit, windowMs })
-  const bucket = (limit: number, windowMs = HOUR): RateLimitRule => ({ algorithm: 'token-bucket', limit, windowMs })
+  const fixed = (limit: number, windowMs = HOUR): RateLimitRule => ({
+    algorithm: 'fixed-window',
+    limit,
+    windowMs,
+  })
+  const sliding = (limit: number, windowMs = HOUR): RateLimitRule => ({
+    algorithm: 'sliding-window',
+    limit,
+    windowMs,
+  })
+  const bucket = (limit: number, windowMs = HOUR): RateLimitRule => ({
+    algorithm: 'token-bucket',
+    limit,
+    windowMs,
+  })
 
   describe(`${name}: rateLimit port`, () => {
     for (const rule of [fixed(5), sliding(5), bucket(5)]) {

@@ -18,9 +18,13 @@ export function tryParseDuration(value: unknown): number | undefined {
 export function parseDuration(value: Duration, path = 'duration'): number {
   const ms = tryParseDuration(value)
   if (ms === undefined) {
-    throw new SluiceError('invalid_config', `${path}: expected a duration like '60s', '1m', '24h' or milliseconds`, {
-      path,
-    })
+    throw new SluiceError(
+      'invalid_config',
+      `${path}: expected a duration like '60s', '1m', '24h' or milliseconds`,
+      {
+        path,
+      },
+    )
   }
   return ms
 }

@@ -4,7 +4,10 @@ export class Emitter<Events extends Record<string, unknown>> {
 
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
     let set = this.listeners.get(event)
-    if (!set) this.listeners.set(event, (set = new Set()))
+    if (!set) {
+      set = new Set()
+      this.listeners.set(event, set)
+    }
     set.add(listener as (payload: never) => void)
     return () => set.delete(listener as (payload: never) => void)
   }

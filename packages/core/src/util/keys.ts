@@ -13,9 +13,13 @@ const MAX_ID = 256
 /** Validates an id supplied by the app (user id, endpoint, job id). */
 export function checkId(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
-    throw new SluiceError('invalid_request', `${path}: expected a non-empty string of at most ${MAX_ID} chars`, {
-      path,
-    })
+    throw new SluiceError(
+      'invalid_request',
+      `${path}: expected a non-empty string of at most ${MAX_ID} chars`,
+      {
+        path,
+      },
+    )
   }
   return value
 }

@@ -15,13 +15,17 @@ describe('durations', () => {
     expect(tryParseDuration('60')).toBeUndefined()
     expect(tryParseDuration('1 minute')).toBeUndefined()
     expect(tryParseDuration(-1)).toBeUndefined()
-    expect(() => parseDuration('soon' as never, 'cache.ttl')).toThrowError(expect.objectContaining({ code: 'invalid_config', path: 'cache.ttl' }))
+    expect(() => parseDuration('soon' as never, 'cache.ttl')).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'cache.ttl' }),
+    )
   })
 })
 
 describe('keys and hashing', () => {
   it('canonical JSON ignores key order at every depth', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 2 } })).toBe(canonicalJson({ a: { c: 2, d: [1, { x: 1, y: 2 }] }, b: 1 }))
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 2 } })).toBe(
+      canonicalJson({ a: { c: 2, d: [1, { x: 1, y: 2 }] }, b: 1 }),
+    )
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}')
   })
 

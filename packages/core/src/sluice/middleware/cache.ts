@@ -17,17 +17,24 @@ function cacheOptions(call: Call) {
   }
 }
 
+/** The call's cache key, hashed once and kept in `call.state` for the cache and coalesce steps. */
+async function keyOf(cache: CacheService, call: Call): Promise<string> {
+  call.state.cacheKey ??= await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
+  return call.state.cacheKey as string
+}
+
 /** Serves a stored answer when there is one; stores fresh answers with the type's TTL. */
 export function cacheMiddleware(cache: CacheService) {
   return named('cache', async (call, next) => {
     if (!call.cache.enabled) return next()
-    const hit = await cache.get<Outcome>(call.cache.type, cacheInput(call), cacheOptions(call))
+    const key = await keyOf(cache, call)
+    const hit = await cache.getByKey<Outcome>(key)
     if (hit !== undefined) {
       call.meta.cached = true
       return hit
     }
     const outcome = await next()
-    await cache.set(call.cache.type, cacheInput(call), outcome, cacheOptions(call))
+    await cache.setByKey(key, outcome, call.cache.ttlMs ?? cache.ttlFor(call.cache.type))
     return outcome
   })
 }
@@ -36,8 +43,7 @@ export function cacheMiddleware(cache: CacheService) {
 export function coalesceMiddleware(cache: CacheService) {
   return named('coalesce', async (call, next) => {
     if (!call.cache.enabled) return next()
-    const key = await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
-    const { value, shared } = await cache.coalesce(key, next)
+    const { value, shared } = await cache.coalesce(await keyOf(cache, call), next)
     if (shared) call.meta.coalesced = true
     return value
   })

@@ -1,7 +1,7 @@
 import type { Call, Outcome, SluiceMeta } from '../../chain/types'
 import { named } from '../../chain/types'
-import type { QueueClient } from '../../queue/queue-client'
 import type { ChatRequest } from '../../providers/types'
+import type { QueueClient } from '../../queue/queue-client'
 
 export const CHAT_JOB = 'sluice.chat'
 
@@ -35,8 +35,17 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
       timeoutMs: call.timeoutMs ?? null,
       enqueuedAt: Date.now(),
     }
-    const { id } = await queue.enqueue({ type: CHAT_JOB, userId: call.userId, data: job, priority: call.priority, maxRetries: 0 })
-    const result = await queue.wait<ChatJobResult>(id, { timeout: waitMs, ...(call.signal ? { signal: call.signal } : {}) })
+    const { id } = await queue.enqueue({
+      type: CHAT_JOB,
+      userId: call.userId,
+      data: job,
+      priority: call.priority,
+      maxRetries: 0,
+    })
+    const result = await queue.wait<ChatJobResult>(id, {
+      timeout: waitMs,
+      ...(call.signal ? { signal: call.signal } : {}),
+    })
     Object.assign(call.meta, result.meta)
     return result.outcome
   })

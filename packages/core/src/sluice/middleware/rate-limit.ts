@@ -5,17 +5,35 @@ import { SluiceError } from '../../errors/sluice-error'
 import type { RateLimiter } from '../../rate-limit/rate-limiter'
 
 /** Checks the user's limits; a denial becomes `rate_limited` with Retry-After facts. */
-export async function checkRateLimit(limiter: RateLimiter, call: Call, defaultMaxTokens: number): Promise<void> {
+export async function checkRateLimit(
+  limiter: RateLimiter,
+  call: Call,
+  defaultMaxTokens: number,
+): Promise<void> {
   const tokens = call.request
     ? estimatePromptTokens(call.request) + (call.request.max_tokens ?? defaultMaxTokens)
     : undefined
-  const decision = await limiter.limit({ userId: call.userId, endpoint: call.endpoint, tier: call.tier, tokens })
+  const decision = await limiter.limit({
+    userId: call.userId,
+    endpoint: call.endpoint,
+    tier: call.tier,
+    tokens,
+  })
   if (decision.allowed) return
   const what = decision.scope === 'daily' ? 'daily total' : `limit for '${call.endpoint}'`
-  throw new SluiceError('rate_limited', `rate limited: ${what} reached; retry in ${Math.ceil(decision.retryAfterMs / 1000)}s`, {
-    retryAfterMs: decision.retryAfterMs,
-    details: { limit: decision.limit, remaining: decision.remaining, resetAt: decision.resetAt, scope: decision.scope },
-  })
+  throw new SluiceError(
+    'rate_limited',
+    `rate limited: ${what} reached; retry in ${Math.ceil(decision.retryAfterMs / 1000)}s`,
+    {
+      retryAfterMs: decision.retryAfterMs,
+      details: {
+        limit: decision.limit,
+        remaining: decision.remaining,
+        resetAt: decision.resetAt,
+        scope: decision.scope,
+      },
+    },
+  )
 }
 
 export function rateLimitMiddleware(limiter: RateLimiter, defaultMaxTokens: number) {

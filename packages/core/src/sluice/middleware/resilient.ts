@@ -11,13 +11,18 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
   }
   const result = call.request
     ? await agent.chat(call.request, options)
-    : await agent.run([{ name: call.endpoint, run: (signal) => call.run!(call.input, signal) }], options)
+    : await agent.run([{ name: call.endpoint, run: (signal) => call.run!(call.input, signal!) }], options) // wrapped targets always get the timeout signal
   call.meta.provider = result.provider
   call.meta.attempts += result.attempts
   call.meta.retries += result.retries
   call.meta.fallbacks += result.fallbacks
   if (!call.request) return { value: result.value }
   const completion = result.value as ChatCompletion
-  if (!completion) throw new SluiceError('provider_error', `${result.provider}: empty answer`, { provider: result.provider })
-  return { value: completion, ...(completion.usage ? { usage: completion.usage } : {}), model: completion.model }
+  if (!completion)
+    throw new SluiceError('provider_error', `${result.provider}: empty answer`, { provider: result.provider })
+  return {
+    value: completion,
+    ...(completion.usage ? { usage: completion.usage } : {}),
+    model: completion.model,
+  }
 }

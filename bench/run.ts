@@ -1,0 +1,14 @@
+// `pnpm bench` runs every benchmark; `pnpm bench overhead` runs one.
+import { overhead } from './overhead'
+
+const benches: Record<string, () => Promise<void>> = { overhead }
+const wanted = process.argv.slice(2).filter((a) => a !== '--')
+const unknown = wanted.filter((w) => !(w in benches))
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')}; choose from ${Object.keys(benches).join(', ')}`)
+  process.exit(2)
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
+  console.log(`\n== ${name} ==`)
+  await benches[name]!()
+}
