@@ -17,6 +17,8 @@ export interface PostgresStore extends Store {
   readonly schema: string
   /** Deletes expired rows; run it now and then (e.g. from a cron job). */
   cleanup(): Promise<number>
+  /** Ends the pool if the store created it from a connection string. */
+  close(): Promise<void>
 }
 
 /**
