@@ -3,5 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     projects: ['packages/*'],
+    // Every test by name, so a run shows which backends the conformance suite ran against.
+    reporters: ['verbose'],
   },
 })

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { goDuration } from './minute-limits'
+import { type Simulator, startSimulator } from './simulator'
+
+const sims: Simulator[] = []
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()))
+})
+async function sim(options: Parameters<typeof startSimulator>[0]) {
+  const s = await startSimulator({ latencyMs: { min: 0, max: 0 }, ...options })
+  sims.push(s)
+  return s
+}
+const post = (s: Simulator, body: unknown) =>
+  fetch(`${s.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+const ask = (model: string, content = 'hola') => ({ model, messages: [{ role: 'user', content }] })
+
+describe('simulator', () => {
+  it('answers deterministically: same seed and prompt, same answer and usage', async () => {
+    const a = await sim({ profile: 'deepseek', seed: 5 })
+    const b = await sim({ profile: 'deepseek', seed: 5 })
+    const [ra, rb] = await Promise.all([post(a, ask('deepseek-chat')), post(b, ask('deepseek-chat'))])
+    const [ja, jb] = await Promise.all([ra.json(), rb.json()])
+    expect(ja.choices).toEqual(jb.choices)
+    expect(ja.usage).toEqual(jb.usage)
+    expect(ja.usage).toMatchObject({
+      prompt_cache_hit_tokens: 0,
+      prompt_cache_miss_tokens: ja.usage.prompt_tokens,
+    })
+  })
+
+  it('Groq profile: RPM limit answers 429 with Retry-After and x-ratelimit-* headers', async () => {
+    const s = await sim({ profile: 'groq', rpm: 2, tpm: 0 })
+    const ok = await post(s, ask('llama-3.1-8b-instant'))
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('x-ratelimit-remaining-requests')).toBe('1')
+    expect(ok.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+(\.\d+)?s$|^\dm/)
+    await post(s, ask('llama-3.1-8b-instant'))
+    const limited = await post(s, ask('llama-3.1-8b-instant'))
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(s.stats).toMatchObject({ requests: 3, ok: 2, rateLimited: 1 })
+  })
+
+  it('TPM limit counts prompt and max_tokens', async () => {
+    const s = await sim({ profile: 'groq', rpm: 0, tpm: 300 })
+    expect((await post(s, { ...ask('llama-3.1-8b-instant'), max_tokens: 200 })).status).toBe(200)
+    expect((await post(s, { ...ask('llama-3.1-8b-instant'), max_tokens: 200 })).status).toBe(429)
+  })
+
+  it('outage windows and injected errors answer 5xx', async () => {
+    const s = await sim({ profile: 'deepseek', outages: [{ start: 0, end: 60_000 }] })
+    expect((await post(s, ask('deepseek-chat'))).status).toBe(503)
+    s.setOutage(false)
+    expect((await post(s, ask('deepseek-chat'))).status).toBe(200)
+    s.setErrorRate(1)
+    expect((await post(s, ask('deepseek-chat'))).status).toBeGreaterThanOrEqual(500)
+    expect(s.stats).toMatchObject({ outageErrors: 1, injectedErrors: 1 })
+  })
+
+  it('validates like the real APIs: 400 for a bad body, 404 for an unknown model, 401 for a bad key', async () => {
+    const s = await sim({ profile: 'deepseek' })
+    expect((await post(s, { model: 'deepseek-chat' })).status).toBe(400)
+    expect((await post(s, ask('gpt-9'))).status).toBe(404)
+    const keyed = await sim({ profile: 'deepseek', apiKey: 'secret' })
+    expect((await post(keyed, ask('deepseek-chat'))).status).toBe(401)
+  })
+
+  it('streams SSE ending in [DONE], with usage when asked', async () => {
+    const s = await sim({ profile: 'deepseek' })
+    const res = await post(s, {
+      ...ask('deepseek-chat'),
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    expect(res.headers.get('content-type')).toBe('text/event-stream')
+    const text = await res.text()
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true)
+    expect(text).toContain('"usage"')
+  })
+
+  it('the CLI prints its address and help', async () => {
+    const cli = fileURLToPath(new URL('./cli.ts', import.meta.url))
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', cli, '--help'], (e, stdout) =>
+        e ? reject(e) : resolve(stdout),
+      ),
+    )
+    expect(out).toContain('--profile deepseek')
+  })
+
+  it('formats reset durations the way Groq does', () => {
+    expect(goDuration(7660)).toBe('7.66s')
+    expect(goDuration(179_560)).toBe('2m59.56s')
+    expect(goDuration(120)).toBe('120ms')
+  })
+})
