@@ -1,7 +1,8 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead` or `pnpm bench rate-limit` runs one.
 import { overhead } from './overhead'
+import { rateLimit } from './rate-limit'
 
-const benches: Record<string, () => Promise<void>> = { overhead }
+const benches: Record<string, () => Promise<void>> = { overhead, 'rate-limit': rateLimit }
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))
 if (unknown.length > 0) {

@@ -27,3 +27,19 @@ export function printTable(title: string, rows: [string, Figures][]): void {
     )
   }
 }
+
+/** Calls per second with `parallel` callers sharing `total` calls. */
+export async function throughput(
+  fn: (i: number) => Promise<unknown>,
+  total: number,
+  parallel: number,
+): Promise<number> {
+  let next = 0
+  const start = performance.now()
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < total) await fn(next++)
+    }),
+  )
+  return (total / (performance.now() - start)) * 1000
+}

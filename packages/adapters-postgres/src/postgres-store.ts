@@ -10,6 +10,11 @@ export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: stri
   schema?: string
   /** Apply pending migrations on first use (default true); set false if you run migrate() yourself. */
   migrate?: boolean
+  /**
+   * Use named prepared statements (default true: parsed once per connection, much faster).
+   * Set false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean
 }
 
 export interface PostgresStore extends Store {
@@ -47,7 +52,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     )
     return migrated
   }
-  const query = makeQuery(pool, ready)
+  const query = makeQuery(pool, ready, options.preparedStatements !== false)
   return {
     name: 'postgres',
     pool,

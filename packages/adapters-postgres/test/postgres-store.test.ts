@@ -58,6 +58,13 @@ describe('postgresStore', () => {
     expect(rows[0].key).toContain("o'brien")
   })
 
+  it('gives the same decisions without prepared statements (for poolers that cannot keep them)', async () => {
+    const store = postgresStore({ pool, schema: schema('unprepared'), preparedStatements: false })
+    const rule = { algorithm: 'sliding-window' as const, limit: 2, windowMs: 60_000 }
+    const results = await Promise.all(Array.from({ length: 5 }, () => store.rateLimit!.consume('k', 1, rule)))
+    expect(results.filter((r) => r.allowed)).toHaveLength(2)
+  })
+
   it('cleanup() removes expired rows only', async () => {
     const s = schema('cleanup')
     const store = postgresStore({ pool, schema: s })
