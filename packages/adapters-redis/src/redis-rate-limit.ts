@@ -1,10 +1,10 @@
 import { type RateLimitPort, rateLimitStep } from '@sluice/core'
-import type { Redis } from 'ioredis'
+import type { RedisCommands } from './client'
 import { bucketScript, windowScript } from './rate-limit-scripts'
 import { runScript } from './scripts'
 
 /** The rate-limit port: one Lua script per call, atomic on the server, with the server's clock. */
-export function redisRateLimit(client: Redis, keyFor: (key: string) => string): RateLimitPort {
+export function redisRateLimit(client: RedisCommands, keyFor: (key: string) => string): RateLimitPort {
   async function run(
     key: string,
     cost: number,

@@ -1,10 +1,15 @@
 import { SluiceError, type Store } from '@sluice/core'
-import type { Redis } from 'ioredis'
+import type { Redis as UpstashRedis } from '@upstash/redis'
+import type { Cluster, Redis } from 'ioredis'
+import { commandsFor } from './client'
 import { redisRateLimit } from './redis-rate-limit'
 
 export interface RedisStoreOptions {
-  /** An ioredis client; the app owns it (Sluice does not close it unless `quitOnClose`). */
-  client: Redis
+  /**
+   * An ioredis client or cluster (TCP), or an @upstash/redis client (REST, for serverless and
+   * edge). The app owns it: Sluice does not close it unless `quitOnClose`.
+   */
+  client: Redis | Cluster | UpstashRedis
   /** Namespace for every key, so several apps or test runs can share one Redis. */
   prefix?: string
   quitOnClose?: boolean
@@ -18,12 +23,7 @@ const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
  * Ports: rateLimit (the others stay in-process until their adapters land).
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  const client = options?.client
-  if (!client || typeof (client as Partial<Redis>).evalsha !== 'function') {
-    throw new SluiceError('invalid_config', 'redisStore: client: expected an ioredis client', {
-      path: 'redisStore.client',
-    })
-  }
+  const client = commandsFor(options?.client)
   const prefix = options.prefix ?? 'sluice'
   if (!PREFIX.test(prefix)) {
     throw new SluiceError('invalid_config', 'redisStore: prefix: letters, digits, _ . - only (1–64 chars)', {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { SluiceError } from '@sluice/core'
-import type { Redis } from 'ioredis'
+import type { RedisCommands } from './client'
 
 export interface Script {
   source: string
@@ -16,17 +16,17 @@ export function script(source: string): Script {
  * yet (NOSCRIPT: after a restart or a SCRIPT FLUSH). Connection faults become store_unavailable.
  */
 export async function runScript(
-  client: Redis,
+  redis: RedisCommands,
   s: Script,
   keys: string[],
   args: (string | number)[],
 ): Promise<unknown> {
   try {
     try {
-      return await client.evalsha(s.sha, keys.length, ...keys, ...args)
+      return await redis.evalsha(s.sha, keys, args)
     } catch (error) {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-      return await client.eval(s.source, keys.length, ...keys, ...args)
+      if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
+      return await redis.eval(s.source, keys, args)
     }
   } catch (cause) {
     throw new SluiceError('store_unavailable', `redis: ${(cause as Error)?.message ?? cause}`, {

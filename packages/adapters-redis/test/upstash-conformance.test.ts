@@ -1,0 +1,70 @@
+import { storeConformance } from '@sluice/core/testing'
+import { Redis as Upstash } from '@upstash/redis'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { redisStore } from '../src'
+import { REDIS_URL } from './redis-url'
+import { startUpstashBridge } from './upstash-rest-bridge'
+
+// The same conformance suite, through the @upstash/redis REST client (serverless / edge).
+let bridge: Awaited<ReturnType<typeof startUpstashBridge>>
+let upstash: Upstash
+const prefixes: string[] = []
+
+beforeAll(async () => {
+  bridge = await startUpstashBridge(REDIS_URL, 'test-token')
+  upstash = new Upstash({ url: bridge.url, token: 'test-token', enableTelemetry: false })
+})
+
+storeConformance(
+  { describe, it, expect, afterAll },
+  {
+    name: 'redis via @upstash/redis',
+    ports: ['rateLimit'],
+    makeStore: (prefix) => {
+      prefixes.push(prefix)
+      return redisStore({ client: upstash, prefix })
+    },
+  },
+)
+
+describe('redisStore with @upstash/redis', () => {
+  it('keeps its state in the same Redis, readable by an ioredis client', async () => {
+    const prefix = `t_upstash_raw_${process.pid}`
+    prefixes.push(prefix)
+    const store = redisStore({ client: upstash, prefix })
+    await store.rateLimit!.consume('k', 2, { algorithm: 'fixed-window', limit: 5, windowMs: 60_000 })
+    const io = new Redis(REDIS_URL)
+    expect((await io.get(`${prefix}:{k}`))?.split(' ')[1]).toBe('2')
+    await io.quit()
+  })
+
+  it('reloads its scripts after SCRIPT FLUSH through the REST client too', async () => {
+    const prefix = `t_upstash_flush_${process.pid}`
+    prefixes.push(prefix)
+    const store = redisStore({ client: upstash, prefix })
+    const rule = { algorithm: 'token-bucket' as const, limit: 2, windowMs: 60_000 }
+    const io = new Redis(REDIS_URL)
+    await io.script('FLUSH')
+    await io.quit()
+    expect((await store.rateLimit!.consume('k', 1, rule)).allowed).toBe(true)
+    expect((await store.rateLimit!.consume('k', 1, rule)).allowed).toBe(true)
+    expect((await store.rateLimit!.consume('k', 1, rule)).allowed).toBe(false)
+  })
+
+  it('refuses a client that is neither ioredis nor @upstash/redis', () => {
+    expect(() => redisStore({ client: { evalsha: () => 1 } as never })).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'redisStore.client' }),
+    )
+  })
+})
+
+afterAll(async () => {
+  const io = new Redis(REDIS_URL)
+  for (const prefix of prefixes) {
+    const keys = await io.keys(`${prefix}:*`) // test clean-up only
+    if (keys.length > 0) await io.del(...keys)
+  }
+  await io.quit()
+  await bridge.close()
+})
