@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { answerFor, countTokens, type SimMessage, textOf } from './answer'
+import { readBody, send, sleep } from './http'
 import { goDuration, MinuteLimits } from './minute-limits'
 import { PROFILES, type Profile } from './profiles'
 import { seededRandom } from './random'
+import { streamAnswer } from './stream-answer'
 
 export interface Outage {
   /** ms after start (or after the last `reset()`). */
@@ -188,7 +190,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats.ok++
     if (body.stream) {
       stats.streams++
-      return streamAnswer(res, headers, {
+      return streamAnswer(res, headers, options.streamFailAfter, {
         id,
         created,
         model: body.model,
@@ -212,44 +214,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     )
   }
 
-  async function streamAnswer(
-    res: ServerResponse,
-    headers: Record<string, string>,
-    a: {
-      id: string
-      created: number
-      model: string
-      content: string
-      usage: Record<string, number>
-      includeUsage: boolean
-    },
-  ): Promise<void> {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      ...headers,
-    })
-    const base = { id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model }
-    const pieces = a.content.match(/\S+\s*/g) ?? [a.content]
-    const write = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`)
-    write({
-      ...base,
-      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-    })
-    for (const [i, piece] of pieces.entries()) {
-      if (options.streamFailAfter !== undefined && i >= options.streamFailAfter) {
-        res.destroy() // a connection cut mid-answer
-        return
-      }
-      write({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })
-      await sleep(2)
-    }
-    write({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
-    if (a.includeUsage) write({ ...base, choices: [], usage: a.usage })
-    res.end('data: [DONE]\n\n')
-  }
-
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve))
   const address = server.address() as AddressInfo
   return {
@@ -269,28 +233,3 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }),
   }
 }
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers })
-  res.end(JSON.stringify(body))
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk: string) => {
-      data += chunk
-      if (data.length > 5_000_000) req.destroy(new Error('body too large'))
-    })
-    req.on('end', () => resolve(data))
-    req.on('error', reject)
-  })
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
