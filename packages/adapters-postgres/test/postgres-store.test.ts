@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { RateLimiter, SluiceError } from '@sluice/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runTogether } from '../../../scripts/processes'
 import { MIGRATIONS, migrate, postgresStore } from '../src'
 import { DATABASE_URL } from './database-url'
 
-const run = promisify(execFile)
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
 const base = `t_pg_${process.pid}_${Date.now().toString(36)}`
 const schemas: string[] = []
@@ -95,15 +93,12 @@ describe('postgresStore', () => {
       const script = fileURLToPath(new URL('./fixtures/hammer.mjs', import.meta.url))
       const s = schema(`mp_${algorithm}`)
       await migrate(pool, { schema: s })
-      const startAt = Date.now() + 2000
-      const outputs = await Promise.all(
-        [1, 2, 3].map(() =>
-          run(process.execPath, [script, s, algorithm, '250', '200', String(startAt)], {
-            env: { ...process.env, DATABASE_URL },
-          }),
-        ),
-      )
-      const admitted = outputs.map((o) => JSON.parse(o.stdout).allowed as number)
+      const args = [s, algorithm, '250', '200']
+      const outputs = await runTogether<{ allowed: number }>(script, [args, args, args], {
+        ...process.env,
+        DATABASE_URL,
+      })
+      const admitted = outputs.map((o) => o.allowed)
       expect(admitted.reduce((a, b) => a + b, 0)).toBe(250)
       expect(admitted.every((n) => n > 0)).toBe(true)
       const { rows } = await pool.query(`SELECT count FROM "${s}".rate_limits`)

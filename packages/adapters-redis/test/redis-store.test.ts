@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { RateLimiter, SluiceError } from '@sluice/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runTogether } from '../../../scripts/processes'
 import { redisStore } from '../src'
 import { REDIS_URL } from './redis-url'
 
-const run = promisify(execFile)
 const client = new Redis(REDIS_URL)
 const prefix = `t_redis_store_${process.pid}_${Date.now().toString(36)}`
 
@@ -79,15 +77,12 @@ describe('redisStore', () => {
     it(`${algorithm}: 3 processes × 200 concurrent calls on one key admit exactly the limit`, async () => {
       const script = fileURLToPath(new URL('./fixtures/hammer.mjs', import.meta.url))
       const p = `${prefix}_mp_${algorithm}`
-      const startAt = Date.now() + 1500
-      const outputs = await Promise.all(
-        [1, 2, 3].map(() =>
-          run(process.execPath, [script, p, algorithm, '250', '200', String(startAt)], {
-            env: { ...process.env, REDIS_URL },
-          }),
-        ),
-      )
-      const admitted = outputs.map((o) => JSON.parse(o.stdout).allowed as number)
+      const args = [p, algorithm, '250', '200']
+      const outputs = await runTogether<{ allowed: number }>(script, [args, args, args], {
+        ...process.env,
+        REDIS_URL,
+      })
+      const admitted = outputs.map((o) => o.allowed)
       expect(admitted.reduce((a, b) => a + b, 0)).toBe(250)
       expect(admitted.every((n) => n > 0)).toBe(true)
     })
