@@ -36,7 +36,8 @@ const sluice = createSluice({
         ask_teacher: { max: 5, window: '60s' },
       },
       dailyTotal: 100,
-      budget: { daily: 0.1, monthly: 2 },
+      // The seed's free budget is $0.10/day; scaled down here so a few hundred simulated calls reach it.
+      budget: { daily: 0.0002, monthly: 2 },
     },
     premium: {
       limits: {
@@ -150,6 +151,7 @@ const problems = [
   counters.fallbacks === 0 && 'the outage was not covered by the fallback',
   outcomes.cached === 0 && 'the cache never hit',
   outcomes.rateLimited === 0 && 'no rate limit was ever reached',
+  outcomes.budget === 0 && 'no budget was ever reached',
   !transitions.includes('deepseek open') && 'the breaker never opened during the outage',
 ].filter(Boolean)
 if (problems.length > 0) {
