@@ -1,3 +1,4 @@
+export type { CacheOptions } from './cache/cache-schema'
 export {
   CacheService,
   type CacheServiceOptions,
@@ -29,6 +30,7 @@ export { retryAfterFromHeaders } from './providers/retry-after'
 export * from './providers/types'
 export { parseUsage } from './providers/usage'
 export { type EnqueueInput, type JobView, QueueClient, type QueueClientOptions } from './queue/queue-client'
+export type { QueueOptions } from './queue/queue-schema'
 export type { JobContext, JobHandler } from './queue/worker'
 export {
   type LimitRequest,
@@ -36,6 +38,7 @@ export {
   RateLimiter,
   type RateLimiterOptions,
 } from './rate-limit/rate-limiter'
+export type { BreakerOptions, RetryOptions } from './resilience/resilience-schema'
 export {
   ResilientAgent,
   type ResilientAgentOptions,
