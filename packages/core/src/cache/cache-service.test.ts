@@ -63,4 +63,17 @@ describe('CacheService', () => {
     const stats = await cache.stats()
     expect(stats).toEqual({ hits: 1, misses: 20, hitRate: 1 / 21 })
   })
+
+  it('refuses input that cannot be a key with invalid_request, and caches nothing', async () => {
+    const cache = new CacheService()
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    await expect(cache.set('t', circular, 1)).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'input',
+    })
+    await expect(cache.get('t', { n: 10n })).rejects.toMatchObject({ code: 'invalid_request', path: 'input' })
+    await expect(cache.get('', 'x')).rejects.toMatchObject({ code: 'invalid_request', path: 'cache.type' })
+    expect(await cache.stats()).toMatchObject({ hits: 0, misses: 0 })
+  })
 })

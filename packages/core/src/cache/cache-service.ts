@@ -76,7 +76,16 @@ export class CacheService {
       })
     }
     const owner = scope === 'user' ? `u=${encodeURIComponent(checkId(options.userId, 'userId'))}` : 'g'
-    return `${keyOf(this.o.prefix, 'cache', type)}:${owner}:${await sha256Hex(canonicalJson(input))}`
+    let canonical: string
+    try {
+      canonical = canonicalJson(input)
+    } catch (cause) {
+      throw new SluiceError('invalid_request', 'input: must be JSON-serialisable to be cached', {
+        path: 'input',
+        cause,
+      })
+    }
+    return `${keyOf(this.o.prefix, 'cache', type)}:${owner}:${await sha256Hex(canonical)}`
   }
 
   async get<T = unknown>(

@@ -90,4 +90,21 @@ describe('CostTracker', () => {
     const open = new CostTracker({ store: broken, tiers, onStoreError: 'open' })
     expect((await open.reserve('u', 'free', 0.01)).amountUsd).toBe(0)
   })
+
+  it('refuses bad reservations with invalid_request and leaves spend untouched', async () => {
+    const cost = new CostTracker({ tiers })
+    await expect(cost.reserve('u', 'free', -1)).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'amountUsd',
+    })
+    await expect(cost.reserve('u', 'free', Number.NaN)).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'amountUsd',
+    })
+    await expect(cost.reserve('', 'free', 0.01)).rejects.toMatchObject({
+      code: 'invalid_request',
+      path: 'userId',
+    })
+    expect(await cost.spend('u')).toBe(0)
+  })
 })

@@ -104,6 +104,11 @@ export class CostTracker {
   /** Reserves `amountUsd` against the user's daily and monthly budgets, or throws budget_exceeded. */
   async reserve(userId: string, tier: string | undefined, amountUsd: number): Promise<Reservation> {
     checkId(userId, 'userId')
+    if (!Number.isFinite(amountUsd) || amountUsd < 0) {
+      throw new SluiceError('invalid_request', 'amountUsd: expected a finite number ≥ 0', {
+        path: 'amountUsd',
+      })
+    }
     const tierName = tier ?? '_'
     const limits = this.limitsFor(userId, tierName)
     const reservation = { id: randomId(), userId, tier: tierName, amountUsd, limits }
