@@ -38,14 +38,14 @@ export interface LimitResult extends RateLimitDecision {
   scope: 'endpoint' | 'daily' | 'none'
 }
 
-const UNLIMITED: LimitResult = {
+const UNLIMITED: LimitResult = Object.freeze({
   allowed: true,
   limit: Number.POSITIVE_INFINITY,
   remaining: Number.POSITIVE_INFINITY,
   resetAt: 0,
   retryAfterMs: 0,
   scope: 'none',
-}
+})
 
 /**
  * Per user × endpoint × tier limits, plus a daily total. `limit()` never throws for a denial: it
@@ -62,8 +62,10 @@ export class RateLimiter {
     this.port = this.o.store?.rateLimit ?? this.insurance
     this.rlPrefix = keyOf(this.o.prefix, 'rl')
     this.dailyPrefix = keyOf(this.o.prefix, 'daily')
+    this.hasTiers = Object.keys(this.o.tiers).length > 0
   }
 
+  private readonly hasTiers: boolean
   private readonly rlPrefix: string
   private readonly dailyPrefix: string
 
@@ -77,7 +79,7 @@ export class RateLimiter {
     const userId = checkId(request.userId, 'userId')
     const endpoint = checkId(request.endpoint, 'endpoint')
     const tierName = request.tier
-    if (tierName !== undefined && !(tierName in this.o.tiers) && Object.keys(this.o.tiers).length > 0) {
+    if (tierName !== undefined && this.hasTiers && !(tierName in this.o.tiers)) {
       throw new SluiceError('invalid_request', `tier: unknown tier '${tierName}'`, { path: 'tier' })
     }
     const tier = tierName === undefined ? undefined : this.o.tiers[tierName]
@@ -99,20 +101,22 @@ export class RateLimiter {
     }
     const scope = tierName ?? '_'
     const daily = tier?.dailyTotal
-    let dailyResult: RateLimitDecision | undefined
-    const dailyKey = `${this.dailyPrefix}:${keyOf(scope, userId)}`
-    const dailyRule = { algorithm: 'fixed-window', limit: daily ?? 0, windowMs: DAY_MS } as const
+    let dailyResult: LimitResult | undefined
+    let dailyKey = ''
+    let dailyRule: RateLimitRule | undefined
     if (daily !== undefined) {
-      dailyResult = await this.consume(dailyKey, 1, dailyRule)
-      if (!dailyResult.allowed) return { ...dailyResult, scope: 'daily' }
+      dailyKey = `${this.dailyPrefix}:${keyOf(scope, userId)}`
+      dailyRule = { algorithm: 'fixed-window', limit: daily, windowMs: DAY_MS }
+      dailyResult = withScope(await this.consume(dailyKey, 1, dailyRule), 'daily')
+      if (!dailyResult.allowed) return dailyResult
     }
-    if (!rule) return dailyResult ? { ...dailyResult, scope: 'daily' } : UNLIMITED
+    if (!rule) return dailyResult ?? UNLIMITED
 
     const key = `${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`
-    const result = await this.consume(key, cost, rule)
-    if (!result.allowed && dailyResult) await this.consume(dailyKey, -1, dailyRule) // give the daily unit back
-    const tighter = dailyResult && dailyResult.remaining < result.remaining && result.allowed
-    return tighter ? { ...dailyResult!, scope: 'daily' } : { ...result, scope: 'endpoint' }
+    const result = withScope(await this.consume(key, cost, rule), 'endpoint')
+    if (dailyResult && !result.allowed) await this.consume(dailyKey, -1, dailyRule!) // give the daily unit back
+    // Report whichever limit is closer to running out.
+    return dailyResult && result.allowed && dailyResult.remaining < result.remaining ? dailyResult : result
   }
 
   /** Clears a user's counters for one endpoint (and the daily total when `endpoint` is omitted). */
@@ -122,15 +126,22 @@ export class RateLimiter {
     else await this.port.reset(`${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`)
   }
 
+  // Rules from the schema carry an extra `unit` field; ports ignore it, so they are passed as they are.
   private async consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
-    const portRule: RateLimitRule = { algorithm: rule.algorithm, limit: rule.limit, windowMs: rule.windowMs }
     try {
-      return await this.port.consume(key, cost, portRule)
+      return await this.port.consume(key, cost, rule)
     } catch (cause) {
       if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
         throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
       }
-      return this.insurance.consume(key, cost, portRule)
+      return this.insurance.consume(key, cost, rule)
     }
   }
+}
+
+/** Ports return a fresh decision object per call, so tagging it in place saves a copy on the hot path. */
+function withScope(decision: RateLimitDecision, scope: LimitResult['scope']): LimitResult {
+  const result = decision as LimitResult
+  result.scope = scope
+  return result
 }
