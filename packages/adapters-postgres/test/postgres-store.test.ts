@@ -94,13 +94,15 @@ describe('postgresStore', () => {
       const s = schema(`mp_${algorithm}`)
       await migrate(pool, { schema: s })
       const args = [s, algorithm, '250', '200']
-      const outputs = await runTogether<{ allowed: number }>(script, [args, args, args], {
+      const outputs = await runTogether<{ allowed: number; denied: number }>(script, [args, args, args], {
         ...process.env,
         DATABASE_URL,
       })
-      const admitted = outputs.map((o) => o.allowed)
-      expect(admitted.reduce((a, b) => a + b, 0)).toBe(250)
-      expect(admitted.every((n) => n > 0)).toBe(true)
+      const sum = (k: 'allowed' | 'denied') => outputs.reduce((n, o) => n + o[k], 0)
+      // Every process made all its calls; together they got exactly the limit, whoever was first.
+      expect(outputs.map((o) => o.allowed + o.denied)).toEqual([200, 200, 200])
+      expect(sum('allowed')).toBe(250)
+      expect(sum('denied')).toBe(350)
       const { rows } = await pool.query(`SELECT count FROM "${s}".rate_limits`)
       if (algorithm !== 'token-bucket') expect(rows[0].count).toBe(250)
     })

@@ -9,6 +9,7 @@ import {
 } from './port-conformance'
 import { queueConformance } from './queue-conformance'
 import { rateLimitConformance } from './rate-limit-conformance'
+import { sluiceConformance } from './sluice-conformance'
 
 export type { ConformanceApi, ConformanceOptions }
 
@@ -32,7 +33,10 @@ export function storeConformance(t: ConformanceApi, options: ConformanceOptions)
   t.afterAll(async () => {
     await Promise.all(stores.map((s) => s.close?.()))
   })
-  if (wanted('rateLimit')) rateLimitConformance(t, options.name, async () => need(await fresh(), 'rateLimit'))
+  if (wanted('rateLimit')) {
+    rateLimitConformance(t, options.name, async () => need(await fresh(), 'rateLimit'))
+    sluiceConformance(t, options.name, fresh)
+  }
   if (wanted('cache')) cacheConformance(t, options.name, async () => need(await fresh(), 'cache'))
   if (wanted('usage')) usageConformance(t, options.name, async () => need(await fresh(), 'usage'))
   if (wanted('queue')) queueConformance(t, options.name, async () => need(await fresh(), 'queue'))

@@ -1,0 +1,59 @@
+import type { ChatCompletion, Provider } from '../providers/types'
+import { createSluice } from '../sluice/create-sluice'
+import type { Store } from '../store/store'
+import type { ConformanceApi } from './conformance-api'
+
+/** Answers at once and counts its calls: the provider is not what these checks are about. */
+function countingProvider() {
+  const provider = {
+    name: 'counting',
+    models: ['m'],
+    defaultModel: 'm',
+    calls: 0,
+    async chat(): Promise<ChatCompletion> {
+      provider.calls++
+      return {
+        id: 'x',
+        object: 'chat.completion',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+      }
+    },
+    async *stream() {},
+  } satisfies Provider & { calls: number }
+  return provider
+}
+
+/** End to end through createSluice: app instances that share a store share its limits. */
+export function sluiceConformance(t: ConformanceApi, name: string, store: () => Promise<Store>): void {
+  t.describe(`${name}: createSluice on this store`, () => {
+    t.it('two app instances sharing the store enforce one rate limit together', async () => {
+      const shared = await store()
+      const provider = countingProvider()
+      const make = () =>
+        createSluice({
+          store: shared,
+          providers: [provider],
+          tiers: { free: { limits: { ask: { limit: 5, window: '1m' } } } },
+          cache: { enabled: false },
+        })
+      const [a, b] = [make(), make()]
+      t.expect(a.storeReport().rateLimit).toBe('store')
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).chat(
+            { model: 'm', messages: [{ role: 'user', content: `q${i}` }] },
+            { userId: 'ana', tier: 'free', endpoint: 'ask' },
+          ),
+        ),
+      )
+      t.expect(results.filter((r) => r.status === 'fulfilled').length).toBe(5)
+      const codes = results.flatMap((r) =>
+        r.status === 'rejected' ? [(r.reason as { code?: string }).code] : [],
+      )
+      t.expect(codes.every((c) => c === 'rate_limited')).toBe(true)
+      t.expect(provider.calls).toBe(5)
+    })
+  })
+}
