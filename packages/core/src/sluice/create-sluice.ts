@@ -93,7 +93,10 @@ export function createSluice(options: SluiceOptions) {
   const maxTokens = o.budget.defaultMaxTokens
 
   const userMiddlewares: Middleware[] = []
-  const back = (call: Call) => compose(userMiddlewares, (c) => resilientStep(agent, c))(call)
+  const upstream = (c: Call) => resilientStep(agent, c)
+  // Composed once, and again whenever use() adds a middleware: not on every call.
+  let composedBack = compose(userMiddlewares, upstream)
+  const back = (call: Call) => composedBack(call)
   const front: Middleware[] = [
     metricsMiddleware(monitor),
     rateLimitMiddleware(limiter, maxTokens),
@@ -182,6 +185,7 @@ export function createSluice(options: SluiceOptions) {
       if (typeof middleware !== 'function')
         throw new SluiceError('invalid_config', 'use(): expected a function (call, next) => …')
       userMiddlewares.push(middleware)
+      composedBack = compose(userMiddlewares, upstream)
       return this
     },
 
