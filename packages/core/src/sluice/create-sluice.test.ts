@@ -123,6 +123,7 @@ describe('createSluice', () => {
     )
     expect(ds.stats.requests - before).toBe(1)
     expect(results.filter((r) => r.sluice.coalesced)).toHaveLength(9)
+    expect(results.every((r) => r.sluice.provider === 'deepseek')).toBe(true)
     expect(results.filter((r) => r.sluice.costUsd > 0)).toHaveLength(1)
   })
 
@@ -185,6 +186,15 @@ describe('createSluice', () => {
     await sluice.chat(ask('audited'), { userId: 'u', endpoint: 'translate' })
     await sluice.chat(ask('audited'), { userId: 'u', endpoint: 'translate' })
     expect(seen).toEqual(['translate'])
+  })
+
+  it('cancels a queued call nobody waits for any more', async () => {
+    const queued = build({ queue: { worker: false, timeout: 30 } })
+    const e = await queued.chat(ask('never picked up'), { userId: 'q2', cache: false }).catch((x) => x)
+    expect(e).toMatchObject({ code: 'queue_timeout' })
+    expect(await queued.queue!.counts()).toMatchObject({ pending: 0, cancelled: 1 })
+    expect(await queued.cost.spend('q2')).toBe(0)
+    await queued.close()
   })
 
   it('routes chat through the durable queue when configured', async () => {

@@ -43,8 +43,15 @@ export function cacheMiddleware(cache: CacheService) {
 export function coalesceMiddleware(cache: CacheService) {
   return named('coalesce', async (call, next) => {
     if (!call.cache.enabled) return next()
-    const { value, shared } = await cache.coalesce(await keyOf(cache, call), next)
-    if (shared) call.meta.coalesced = true
-    return value
+    const { value, shared } = await cache.coalesce(await keyOf(cache, call), async () => {
+      const outcome = await next()
+      return { outcome, provider: call.meta.provider }
+    })
+    if (shared) {
+      // Followers made no attempts of their own, but their answer came from the leader's provider.
+      call.meta.coalesced = true
+      call.meta.provider = value.provider
+    }
+    return value.outcome
   })
 }

@@ -42,10 +42,17 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
       priority: call.priority,
       maxRetries: 0,
     })
-    const result = await queue.wait<ChatJobResult>(id, {
-      timeout: waitMs,
-      ...(call.signal ? { signal: call.signal } : {}),
-    })
+    let result: ChatJobResult
+    try {
+      result = await queue.wait<ChatJobResult>(id, {
+        timeout: waitMs,
+        ...(call.signal ? { signal: call.signal } : {}),
+      })
+    } catch (error) {
+      // Nobody waits for it any more: a job that has not started yet must not run (and cost) later.
+      await queue.cancel(id).catch(() => false)
+      throw error
+    }
     Object.assign(call.meta, result.meta)
     return result.outcome
   })
