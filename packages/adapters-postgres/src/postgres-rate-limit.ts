@@ -83,7 +83,8 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
       const tokens = Number(row!.tokens)
       const before = row!.allowed ? Math.min(rule.limit, tokens + cost) : tokens
       const { decision } = rateLimitStep(rule, { tokens: before, updatedAt: now }, cost, now)
-      return { ...decision, allowed: row!.allowed }
+      decision.allowed = row!.allowed // the statement decided; the arithmetic only derives the numbers
+      return decision
     }
     const [row] = await query<WindowRow>(sql.window, [
       key,
@@ -100,7 +101,8 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
       prev: Number(row!.prev),
     }
     const { decision } = rateLimitStep(rule, before, cost, now)
-    return { ...decision, allowed: row!.allowed }
+    decision.allowed = row!.allowed
+    return decision
   }
 
   return {

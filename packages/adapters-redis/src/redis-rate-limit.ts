@@ -25,7 +25,8 @@ export function redisRateLimit(client: RedisCommands, keyFor: (key: string) => s
         cost,
         Number(now),
       ).decision
-      return { ...decision, allowed: ok === 1 }
+      decision.allowed = ok === 1 // the script decided; the arithmetic only derives the numbers
+      return decision
     }
     const sliding = rule.algorithm === 'sliding-window' ? 1 : 0
     const [ok, now, win, count, prev] = (await runScript(
@@ -36,7 +37,8 @@ export function redisRateLimit(client: RedisCommands, keyFor: (key: string) => s
     )) as [number, string, string, string, string]
     const before = { window: Number(win), count: Number(count), prev: Number(prev) }
     const decision = rateLimitStep(rule, before, cost, Number(now)).decision
-    return { ...decision, allowed: ok === 1 }
+    decision.allowed = ok === 1 // the script decided; the arithmetic only derives the numbers
+    return decision
   }
   return {
     consume: (key, cost, rule) => run(key, cost, rule, false),

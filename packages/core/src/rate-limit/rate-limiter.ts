@@ -139,9 +139,14 @@ export class RateLimiter {
   }
 }
 
-/** Ports return a fresh decision object per call, so tagging it in place saves a copy on the hot path. */
-function withScope(decision: RateLimitDecision, scope: LimitResult['scope']): LimitResult {
-  const result = decision as LimitResult
-  result.scope = scope
-  return result
+/** The port's decision plus which rule decided, as one object of a fixed shape. */
+function withScope(d: RateLimitDecision, scope: LimitResult['scope']): LimitResult {
+  return {
+    allowed: d.allowed,
+    limit: d.limit,
+    remaining: d.remaining,
+    resetAt: d.resetAt,
+    retryAfterMs: d.retryAfterMs,
+    scope,
+  }
 }
