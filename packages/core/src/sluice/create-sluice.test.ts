@@ -135,6 +135,16 @@ describe('createSluice', () => {
     expect(sluice.counters().fallbacks).toBe(1)
   })
 
+  it('logs nothing by default, and to a given logger on fallback', async () => {
+    const lines: string[] = []
+    const logger = { warn: (m: string) => lines.push(m), info: (m: string) => lines.push(m) }
+    const logged = build({ logger })
+    ds.setOutage(true)
+    await logged.chat(ask('logged outage'), { userId: 'lou', cache: false })
+    expect(lines).toContain('sluice: deepseek failed, falling back to groq')
+    await logged.close()
+  })
+
   it('wraps any call with the same controls', async () => {
     let runs = 0
     const fn = async (input: { text: string }) => {

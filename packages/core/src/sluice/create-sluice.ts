@@ -12,6 +12,7 @@ import { QueueClient } from '../queue/queue-client'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
 import type { FullStore, PortName } from '../store/store'
+import { attachLogger } from './logging'
 import { budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
 import { metricsMiddleware } from './middleware/metrics'
@@ -151,7 +152,7 @@ export function createSluice(options: SluiceOptions) {
     return request
   }
 
-  return {
+  const sluice = {
     /** An OpenAI-shaped chat completion, plus `res.sluice` with what happened on the way. */
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResult> {
       const call = makeCall('chat', ctx, { request: validRequest(request) })
@@ -229,7 +230,10 @@ export function createSluice(options: SluiceOptions) {
       await o.store?.close?.()
     },
   }
+  if (o.logger) attachLogger(sluice.on, o.logger)
+  return sluice
 }
 
 export type Sluice = ReturnType<typeof createSluice>
+export type { Logger } from './logging'
 export type { Outcome }

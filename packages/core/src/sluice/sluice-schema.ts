@@ -6,6 +6,7 @@ import type { Provider } from '../providers/types'
 import { queueOptionsSchema } from '../queue/queue-schema'
 import { breakerSchema, retrySchema } from '../resilience/resilience-schema'
 import type { Store } from '../store/store'
+import type { Logger } from './logging'
 
 const providerSchema = z.custom<Provider>(
   (p) =>
@@ -60,6 +61,12 @@ export const sluiceOptionsSchema = z
     /** Route chat calls through the durable queue (omit to call providers directly). */
     queue: queueOptionsSchema.extend({ worker: z.boolean().default(true) }).optional(),
     prefix: z.string().min(1).default('sluice'),
+    /** A console-like logger; without one Sluice logs nothing (events are always available). */
+    logger: z
+      .custom<Logger>((l) => typeof l === 'object' && l !== null, {
+        message: 'expected a console-like logger',
+      })
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
