@@ -13,6 +13,8 @@ export interface BreakerEvents extends Record<string, unknown> {
 
 type Action = () => Promise<unknown>
 
+export const MAX_BREAKERS = 1000
+
 /** One opossum breaker per target (provider), created on first use. */
 export class Breakers {
   private readonly byName = new Map<string, CircuitBreaker<[Action], unknown>>()
@@ -27,6 +29,7 @@ export class Breakers {
   get(name: string): CircuitBreaker<[Action], unknown> {
     let breaker = this.byName.get(name)
     if (breaker) return breaker
+    this.makeRoom()
     breaker = new CircuitBreaker((action: Action) => action(), {
       timeout: false, // attempts carry their own timeout
       resetTimeout: this.options.resetTimeout,
@@ -67,6 +70,19 @@ export class Breakers {
 
   states(): Record<string, BreakerStateName> {
     return Object.fromEntries([...this.byName.keys()].map((n) => [n, this.state(n)]))
+  }
+
+  // Wrapped calls get a breaker per endpoint name, which apps choose: keep at most MAX_BREAKERS,
+  // dropping the oldest closed ones (an open breaker is never forgotten while it protects).
+  private makeRoom(): void {
+    if (this.byName.size < MAX_BREAKERS) return
+    for (const [name, b] of this.byName) {
+      if (b.opened || b.halfOpen) continue
+      b.shutdown()
+      this.byName.delete(name)
+      this.openedAt.delete(name)
+      if (this.byName.size < MAX_BREAKERS) return
+    }
   }
 
   shutdown(): void {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
+import { MAX_BREAKERS } from './breakers'
 import { ResilientAgent } from './resilient-agent'
 
 const sims: Simulator[] = []
@@ -181,6 +182,14 @@ describe('ResilientAgent', () => {
       .catch((x) => x)
     expect(e).toMatchObject({ code: 'timeout', provider: 'mine' })
     expect(calls).toBe(3)
+    agent.close()
+  })
+
+  it('keeps a bounded number of breakers when apps wrap calls under many names', async () => {
+    const agent = new ResilientAgent({ retry: { retries: 0 } })
+    for (let i = 0; i < MAX_BREAKERS + 50; i++)
+      await agent.run([{ name: `endpoint-${i}`, run: async () => i }])
+    expect(Object.keys(agent.breakerStates()).length).toBe(MAX_BREAKERS)
     agent.close()
   })
 })
