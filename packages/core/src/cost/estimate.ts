@@ -17,8 +17,12 @@ export function costOf(price: ModelPrice, usage: Usage): number {
 }
 
 /** The most a request can cost: every prompt token uncached and `max_tokens` of output. */
-export function maxCostOf(price: ModelPrice, request: ChatRequest, defaultMaxTokens: number): number {
-  const prompt = estimatePromptTokens(request)
+export function maxCostOf(
+  price: ModelPrice,
+  request: ChatRequest,
+  defaultMaxTokens: number,
+  prompt = estimatePromptTokens(request),
+): number {
   const output = request.max_tokens ?? defaultMaxTokens
   return (prompt * price.input + output * price.output) / 1_000_000
 }

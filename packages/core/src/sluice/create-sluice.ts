@@ -94,10 +94,8 @@ export function createSluice(options: SluiceOptions) {
   const maxTokens = o.budget.defaultMaxTokens
 
   const userMiddlewares: Middleware[] = []
-  const upstream = (c: Call) => resilientStep(agent, c)
-  // Composed once, and again whenever use() adds a middleware: not on every call.
-  let composedBack = compose(userMiddlewares, upstream)
-  const back = (call: Call) => composedBack(call)
+  // compose() reads the array at dispatch time, so middlewares added later by use() take part.
+  const back = compose(userMiddlewares, (c) => resilientStep(agent, c))
   const front: Middleware[] = [
     metricsMiddleware(monitor),
     rateLimitMiddleware(limiter, maxTokens),
@@ -186,7 +184,6 @@ export function createSluice(options: SluiceOptions) {
       if (typeof middleware !== 'function')
         throw new SluiceError('invalid_config', 'use(): expected a function (call, next) => …')
       userMiddlewares.push(middleware)
-      composedBack = compose(userMiddlewares, upstream)
       return this
     },
 

@@ -2,12 +2,13 @@ import type { Call } from '../../chain/types'
 import { named } from '../../chain/types'
 import type { CostTracker, Reservation } from '../../cost/cost-tracker'
 import { maxCostOf } from '../../cost/estimate'
+import { promptTokensOf } from './estimates'
 
 /** The worst-case cost of a call: for chat, its prompt and max_tokens at the model's list price. */
 export function estimateCost(cost: CostTracker, call: Call, defaultMaxTokens: number): number {
   if (!call.request) return 0
   const price = cost.priceOf(call.request.model)
-  return price ? maxCostOf(price, call.request, defaultMaxTokens) : 0
+  return price ? maxCostOf(price, call.request, defaultMaxTokens, promptTokensOf(call)) : 0
 }
 
 export function reserveBudget(cost: CostTracker, call: Call, defaultMaxTokens: number): Promise<Reservation> {

@@ -1,8 +1,8 @@
 import type { Call } from '../../chain/types'
 import { named } from '../../chain/types'
-import { estimatePromptTokens } from '../../cost/estimate'
 import { SluiceError } from '../../errors/sluice-error'
 import type { RateLimiter } from '../../rate-limit/rate-limiter'
+import { promptTokensOf } from './estimates'
 
 /** Checks the user's limits; a denial becomes `rate_limited` with Retry-After facts. */
 export async function checkRateLimit(
@@ -10,9 +10,9 @@ export async function checkRateLimit(
   call: Call,
   defaultMaxTokens: number,
 ): Promise<void> {
-  const tokens = call.request
-    ? estimatePromptTokens(call.request) + (call.request.max_tokens ?? defaultMaxTokens)
-    : undefined
+  // Tokens are estimated only for a token rule (TPM-style); request rules count calls.
+  const byTokens = call.request && limiter.ruleFor(call.endpoint, call.tier)?.unit === 'tokens'
+  const tokens = byTokens ? promptTokensOf(call) + (call.request!.max_tokens ?? defaultMaxTokens) : undefined
   const decision = await limiter.limit({
     userId: call.userId,
     endpoint: call.endpoint,
