@@ -140,10 +140,10 @@ export function createSluice(options: SluiceOptions) {
     }
   }
 
-  function validRequest(request: ChatRequest): ChatRequest {
-    // Validate only: the schema has no transforms, so the caller's object is used as it is.
+  // Validate only: the schema has no transforms, so the caller's object is used as it is.
+  function validRequest(request: ChatRequest, streaming: boolean): ChatRequest {
     parseWith(chatRequestSchema, request, 'invalid_request', 'request')
-    if (request.stream)
+    if (request.stream && !streaming)
       throw new SluiceError('invalid_request', 'request.stream: use sluice.stream() for streams', {
         path: 'request.stream',
       })
@@ -153,7 +153,7 @@ export function createSluice(options: SluiceOptions) {
   const sluice = {
     /** An OpenAI-shaped chat completion, plus `res.sluice` with what happened on the way. */
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResult> {
-      const call = makeCall('chat', ctx, { request: validRequest(request) })
+      const call = makeCall('chat', ctx, { request: validRequest(request, false) })
       const outcome = await run(call)
       return { ...(outcome.value as ChatCompletion), sluice: call.meta }
     },
@@ -174,7 +174,7 @@ export function createSluice(options: SluiceOptions) {
     /** Streams chunks; falls back before the first token, fails loudly after it. */
     stream(request: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk, SluiceMeta> {
       const call = makeCall('chat', ctx, {
-        request: parseWith(chatRequestSchema, request, 'invalid_request', 'request') as ChatRequest,
+        request: validRequest(request, true),
       })
       return streamCall(call, { limiter, cost, agent, monitor, maxTokens })
     },
