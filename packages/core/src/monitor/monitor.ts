@@ -39,12 +39,10 @@ export class Monitor {
   private readonly latency = new SampleRing()
   private readonly codes = new Set<string>()
   private readonly now: () => number
-  private readonly prefix: string
 
   constructor(private readonly s: MonitorSources) {
     this.now = s.now ?? Date.now
-    this.prefix = s.prefix ?? 'sluice'
-    this.base = keyOf(this.prefix, 'm')
+    this.base = keyOf(s.prefix ?? 'sluice', 'm')
     this.keys = { active: this.key('active'), total: this.key('req_total') }
   }
 
@@ -56,7 +54,7 @@ export class Monitor {
     const minute = Math.floor(this.now() / MINUTE)
     await Promise.all([
       this.s.metrics.addToSet(this.keys.active, userId, ACTIVE_WINDOW),
-      this.s.metrics.incr(`${this.base}:req:${minute}`, 1, 2 * MINUTE + 1000),
+      this.s.metrics.incr(this.perMinute('req', minute), 1, 2 * MINUTE + 1000),
       this.s.metrics.incr(this.keys.total, 1, TOTAL_TTL),
     ])
   }
@@ -68,7 +66,7 @@ export class Monitor {
     this.codes.add(errorCode)
     const minute = Math.floor(this.now() / MINUTE)
     await Promise.all([
-      this.s.metrics.incr(this.key('err', String(minute)), 1, 2 * MINUTE + 1000),
+      this.s.metrics.incr(this.perMinute('err', minute), 1, 2 * MINUTE + 1000),
       this.s.metrics.incr(this.key('err_total', errorCode), 1, TOTAL_TTL),
     ])
   }
@@ -80,17 +78,17 @@ export class Monitor {
     const codes = [...this.codes]
     const [reqNow = 0, reqPrev = 0, errNow = 0, errPrev = 0, total = 0, ...errTotals] =
       await this.s.metrics.get([
-        this.key('req', String(minute)),
-        this.key('req', String(minute - 1)),
-        this.key('err', String(minute)),
-        this.key('err', String(minute - 1)),
-        this.key('req_total'),
+        this.perMinute('req', minute),
+        this.perMinute('req', minute - 1),
+        this.perMinute('err', minute),
+        this.perMinute('err', minute - 1),
+        this.keys.total,
         ...codes.map((c) => this.key('err_total', c)),
       ])
     const rpm = reqNow + reqPrev * weight
     const epm = errNow + errPrev * weight
     const [activeUsers, cache, counts, spend] = await Promise.all([
-      this.s.metrics.countSet(this.key('active')),
+      this.s.metrics.countSet(this.keys.active),
       this.s.cache?.stats() ?? { hits: 0, misses: 0, hitRate: 0 },
       this.s.queue?.counts(),
       this.s.cost?.report({ since: Math.floor(t / 86_400_000) * 86_400_000 }),
@@ -115,6 +113,11 @@ export class Monitor {
 
   async prometheus(): Promise<string> {
     return toPrometheus(await this.stats())
+  }
+
+  /** Counters per clock minute (requests, errors), for requests/min and error rate. */
+  private perMinute(kind: 'req' | 'err', minute: number): string {
+    return `${this.base}:${kind}:${minute}`
   }
 
   private key(...parts: string[]): string {
