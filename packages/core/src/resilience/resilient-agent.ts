@@ -178,6 +178,10 @@ export class ResilientAgent {
     const breaker = this.breakers.get(target.name)
     const retry = this.o.retry
     const timeoutMs = options.timeoutMs ?? this.o.timeout
+    const retryAfterOf = (error: unknown) => (SluiceError.is(error) ? error.retryAfterMs : undefined)
+    // A Retry-After longer than maxRetryAfter is not waited for: the call falls back instead.
+    const worthRetrying = (error: unknown) =>
+      isRetryable(error) && (retryAfterOf(error) ?? 0) <= retry.maxRetryAfter
     return pRetry(
       async () => {
         stats.attempts++
@@ -203,15 +207,11 @@ export class ResilientAgent {
         maxTimeout: retry.maxTimeout,
         randomize: true,
         ...(options.signal ? { signal: options.signal } : {}),
-        shouldRetry: ({ error }) => {
-          if (!isRetryable(error)) return false
-          const wait = SluiceError.is(error) ? error.retryAfterMs : undefined
-          return wait === undefined || wait <= retry.maxRetryAfter
-        },
+        shouldRetry: ({ error }) => worthRetrying(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft === 0 || !isRetryable(error)) return
-          const wait = SluiceError.is(error) ? error.retryAfterMs : undefined
-          if (wait !== undefined && wait > retry.maxRetryAfter) return
+          // p-retry calls this before shouldRetry: count and wait only for attempts that will be retried.
+          if (retriesLeft === 0 || !worthRetrying(error)) return
+          const wait = retryAfterOf(error)
           stats.retries++
           this.retries++
           this.events.emit('retry', { name: target.name, attempt: attemptNumber, error })
