@@ -52,7 +52,10 @@ export class CacheService {
     const fallback = this.o.store?.cache && this.o.store.metrics ? undefined : memoryStore()
     this.port = this.o.store?.cache ?? fallback!.cache
     this.metrics = this.o.store?.metrics ?? fallback!.metrics
+    this.base = keyOf(this.o.prefix, 'cache')
   }
+
+  private readonly base: string
 
   get enabled(): boolean {
     return this.o.enabled
@@ -75,7 +78,7 @@ export class CacheService {
         path: 'userId',
       })
     }
-    const owner = scope === 'user' ? `u=${encodeURIComponent(checkId(options.userId, 'userId'))}` : 'g'
+    const owner = scope === 'user' ? ownerOf(checkId(options.userId, 'userId')) : 'g'
     let canonical: string
     try {
       canonical = canonicalJson(input)
@@ -85,7 +88,7 @@ export class CacheService {
         cause,
       })
     }
-    return `${keyOf(this.o.prefix, 'cache', type)}:${owner}:${await sha256Hex(canonical)}`
+    return `${this.typePrefix(type)}:${owner}:${await sha256Hex(canonical)}`
   }
 
   async get<T = unknown>(
@@ -144,21 +147,26 @@ export class CacheService {
   /** By type (optionally one user's entries), by exact input, or by type-name prefix. Returns how many went. */
   async invalidate(what: Invalidation): Promise<number> {
     if ('prefix' in what) {
-      return this.port.deletePrefix(`${keyOf(this.o.prefix, 'cache')}:${encodeURIComponent(what.prefix)}`)
+      return this.port.deletePrefix(`${this.base}:${encodeURIComponent(what.prefix)}`)
     }
     if (what.input !== undefined) {
       const scope = what.userId === undefined ? 'global' : 'user'
       const key = await this.key(what.type, what.input, { scope, userId: what.userId })
       return (await this.port.delete(key)) ? 1 : 0
     }
-    const owner = what.userId === undefined ? '' : `u=${encodeURIComponent(what.userId)}:`
-    return this.port.deletePrefix(`${keyOf(this.o.prefix, 'cache', checkId(what.type, 'type'))}:${owner}`)
+    const owner = what.userId === undefined ? '' : `${ownerOf(what.userId)}:`
+    return this.port.deletePrefix(`${this.typePrefix(checkId(what.type, 'type'))}:${owner}`)
   }
 
   async stats(): Promise<CacheStats> {
     const [hits = 0, misses = 0] = await this.metrics.get([this.statKey('hits'), this.statKey('misses')])
     const total = hits + misses
     return { hits, misses, hitRate: total === 0 ? 0 : hits / total }
+  }
+
+  /** Keys are `prefix:cache:type:owner:sha256`, owner `g` (global) or `u=<user>`. */
+  private typePrefix(type: string): string {
+    return `${this.base}:${encodeURIComponent(type)}`
   }
 
   private statKey(kind: 'hits' | 'misses'): string {
@@ -169,3 +177,5 @@ export class CacheService {
     await this.metrics.incr(this.statKey(kind), 1, STATS_TTL_MS)
   }
 }
+
+const ownerOf = (userId: string) => `u=${encodeURIComponent(userId)}`
