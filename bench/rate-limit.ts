@@ -6,7 +6,6 @@ import { redisStore } from '@sluice/redis'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { RateLimiterPostgres, RateLimiterRedis } from 'rate-limiter-flexible'
-// @ts-expect-error plain ESM script without types
 import { DATABASE_URL, ensureServices, REDIS_URL } from '../scripts/services.mjs'
 import { measure, printTable, throughput } from './stats'
 

@@ -1,5 +1,4 @@
 // vitest globalSetup for the adapter packages: their tests need real servers, never mocks.
-// @ts-expect-error plain ESM script without types
 import { ensureServices } from './services.mjs'
 
 export default async function setup(): Promise<void> {

@@ -1,8 +1,8 @@
 import { storeConformance } from '@sluice/core/testing'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { DATABASE_URL } from '../../../scripts/services.mjs'
 import { postgresStore } from '../src'
-import { DATABASE_URL } from './database-url'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
 const schemas: string[] = []

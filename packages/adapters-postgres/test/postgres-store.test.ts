@@ -3,8 +3,8 @@ import { RateLimiter, SluiceError } from '@sluice/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
+import { DATABASE_URL } from '../../../scripts/services.mjs'
 import { MIGRATIONS, migrate, postgresStore } from '../src'
-import { DATABASE_URL } from './database-url'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
 const base = `t_pg_${process.pid}_${Date.now().toString(36)}`

@@ -1,8 +1,8 @@
 import { storeConformance } from '@sluice/core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
-import { REDIS_URL } from './redis-url'
 
 const client = new Redis(REDIS_URL, { lazyConnect: false })
 const prefixes: string[] = []

@@ -3,8 +3,8 @@ import { RateLimiter, SluiceError } from '@sluice/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
+import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
-import { REDIS_URL } from './redis-url'
 
 const client = new Redis(REDIS_URL)
 const prefix = `t_redis_store_${process.pid}_${Date.now().toString(36)}`
