@@ -18,7 +18,7 @@ export {
 export { DEFAULT_PRICES, type ModelPrice, type PriceTable } from './cost/prices'
 export { ERROR_CODES, type SluiceErrorCode } from './errors/codes'
 export { SluiceError, type SluiceErrorOptions } from './errors/sluice-error'
-export { type HttpError, toHttp } from './errors/to-http'
+export { type HttpError, type ToHttpOptions, toHttp } from './errors/to-http'
 export { type MemoryStoreOptions, memoryStore } from './memory/memory-store'
 // For adapter authors: the reference rate-limit arithmetic and the conformance helpers' key rules.
 export { type LimitState, step as rateLimitStep } from './memory/rate-limit-math'
@@ -29,9 +29,15 @@ export { type OpenAICompatibleOptions, openAICompatible } from './providers/open
 export { retryAfterFromHeaders } from './providers/retry-after'
 export * from './providers/types'
 export { parseUsage } from './providers/usage'
-export { type EnqueueInput, type JobView, QueueClient, type QueueClientOptions } from './queue/queue-client'
+export {
+  type EnqueueInput,
+  type JobView,
+  type Owner,
+  QueueClient,
+  type QueueClientOptions,
+} from './queue/queue-client'
 export type { QueueOptions } from './queue/queue-schema'
-export type { JobContext, JobHandler } from './queue/worker'
+export type { JobContext, JobHandler, StopResult } from './queue/worker'
 export {
   type LimitRequest,
   type LimitResult,

@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { dictSchema } from '../config/dict-schema'
 import { durationSchema } from '../config/duration-schema'
+import { idSchema } from '../config/id-schema'
 
 export const cacheScopeSchema = z.enum(['global', 'user'])
 export type CacheScope = z.output<typeof cacheScopeSchema>
@@ -8,11 +10,17 @@ export const cacheOptionsSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** TTL per cache type (`translation: '24h'`); `default` covers the rest. */
-    ttl: z.record(z.string().min(1), durationSchema).default({}),
+    ttl: dictSchema(durationSchema).prefault({}),
+    /**
+     * Which cache type each endpoint's answers are (`{ translate: 'translation' }`); an endpoint
+     * not listed is its own type. `createSluice` refuses a TTL name that is neither an endpoint
+     * it knows nor a type listed here, so a typo cannot silently fall to the default TTL.
+     */
+    types: dictSchema(idSchema).prefault({}),
     /** `user` keeps one answer per user: use it for personalised prompts. */
     scope: cacheScopeSchema.default('global'),
     /** Types whose answers are personalised, whatever the default scope. */
-    userScoped: z.array(z.string().min(1)).default([]),
+    userScoped: z.array(idSchema).default([]),
   })
   .strict()
 

@@ -9,6 +9,7 @@ import { canonicalJson } from '../util/canonical-json'
 import { sha256Hex } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
 import { type CacheScope, cacheOptionsSchema } from './cache-schema'
+import { keyInput } from './key-input'
 
 const DEFAULT_TTL_MS = 3_600_000
 const STATS_TTL_MS = 30 * 86_400_000
@@ -69,7 +70,10 @@ export class CacheService {
     return requested ?? (this.o.userScoped.includes(type) ? 'user' : this.o.scope)
   }
 
-  /** The store key for an input: `prefix:cache:type:scope:sha256(canonical input)`. */
+  /**
+   * The store key for an input: `prefix:cache:type:scope:sha256(canonical input)`. A chat
+   * request is keyed without its transport fields (`stream`, `stream_options`, `user`).
+   */
   async key(type: string, input: unknown, options: CacheCallOptions = {}): Promise<string> {
     checkId(type, 'cache.type')
     const scope = this.scopeFor(type, options.scope)
@@ -79,16 +83,8 @@ export class CacheService {
       })
     }
     const owner = scope === 'user' ? ownerOf(checkId(options.userId, 'userId')) : 'g'
-    let canonical: string
-    try {
-      canonical = canonicalJson(input)
-    } catch (cause) {
-      throw new SluiceError('invalid_request', 'input: must be JSON-serialisable to be cached', {
-        path: 'input',
-        cause,
-      })
-    }
-    return `${this.typePrefix(type)}:${owner}:${await sha256Hex(canonical)}`
+    // canonicalJson refuses what it cannot key (class instances, cycles…) with invalid_request.
+    return `${this.typePrefix(type)}:${owner}:${await sha256Hex(canonicalJson(keyInput(input)))}`
   }
 
   async get<T = unknown>(
@@ -147,14 +143,23 @@ export class CacheService {
   /** By type (optionally one user's entries), by exact input, or by type-name prefix. Returns how many went. */
   async invalidate(what: Invalidation): Promise<number> {
     if ('prefix' in what) {
-      return this.port.deletePrefix(`${this.base}:${encodeURIComponent(what.prefix)}`)
+      return this.port.deletePrefix(`${this.base}:${encodeURIComponent(checkId(what.prefix, 'prefix'))}`)
     }
     if (what.input !== undefined) {
-      const scope = what.userId === undefined ? 'global' : 'user'
-      const key = await this.key(what.type, what.input, { scope, userId: what.userId })
-      return (await this.port.delete(key)) ? 1 : 0
+      // The entry may sit under the type's scope or, from a per-call override, the other one.
+      const keys = [await this.key(what.type, what.input, { scope: 'global' })]
+      if (what.userId !== undefined)
+        keys.push(await this.key(what.type, what.input, { scope: 'user', userId: what.userId }))
+      else if (this.scopeFor(what.type) === 'user') {
+        throw new SluiceError('invalid_request', `userId: '${what.type}' answers are per user; say whose`, {
+          path: 'userId',
+        })
+      }
+      let n = 0
+      for (const key of keys) if (await this.port.delete(key)) n++
+      return n
     }
-    const owner = what.userId === undefined ? '' : `${ownerOf(what.userId)}:`
+    const owner = what.userId === undefined ? '' : `${ownerOf(checkId(what.userId, 'userId'))}:`
     return this.port.deletePrefix(`${this.typePrefix(checkId(what.type, 'type'))}:${owner}`)
   }
 

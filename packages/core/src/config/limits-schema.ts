@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { dictSchema } from './dict-schema'
 import { windowSchema } from './duration-schema'
 
 /** `{ limit: 20, window: '1m' }`; `max` is accepted for `limit`, as in the seed's SCALING_CONFIG. */
@@ -12,7 +13,12 @@ export const ruleSchema = z
     unit: z.enum(['requests', 'tokens']).default('requests'),
   })
   .strict()
-  .refine((r) => (r.limit ?? r.max) !== undefined, { message: 'give limit (or max)' })
+  .superRefine((r, ctx) => {
+    if (r.limit === undefined && r.max === undefined)
+      ctx.addIssue({ code: 'custom', path: ['limit'], message: 'give limit (or max)' })
+    if (r.limit !== undefined && r.max !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'give limit or max, not both' })
+  })
   .transform((r) => ({
     algorithm: r.algorithm,
     limit: (r.limit ?? r.max)!,
@@ -23,7 +29,7 @@ export const ruleSchema = z
 export type RuleInput = z.input<typeof ruleSchema>
 export type Rule = z.output<typeof ruleSchema>
 
-export const limitsSchema = z.record(z.string().min(1), ruleSchema)
+export const limitsSchema = dictSchema(ruleSchema)
 
 export const tierBudgetSchema = z
   .object({
@@ -35,7 +41,7 @@ export const tierBudgetSchema = z
 export const tierSchema = z
   .object({
     /** Per-endpoint limits for this tier; endpoints not listed fall back to the top-level `limits`. */
-    limits: limitsSchema.default({}),
+    limits: limitsSchema.prefault({}),
     /** Requests per UTC day across all endpoints. */
     dailyTotal: z.number().int().positive().optional(),
     /** USD per UTC day / month. */
@@ -50,4 +56,4 @@ export const tierSchema = z
 export type TierInput = z.input<typeof tierSchema>
 export type Tier = z.output<typeof tierSchema>
 
-export const tiersSchema = z.record(z.string().min(1), tierSchema)
+export const tiersSchema = dictSchema(tierSchema)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { dictSchema } from '../config/dict-schema'
 import { tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
@@ -9,23 +10,32 @@ import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
+import { buildReport, type CostReport } from './cost-report'
 import { costOf } from './estimate'
+import { DAY_MS, type Period, PeriodClock } from './periods'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
+import { type ThresholdEvent, Thresholds } from './thresholds'
 
-const DAY_MS = 86_400_000
 const KEEP_MS = 40 * DAY_MS
 
-const priceSchema = z.object({
-  input: z.number().nonnegative(),
-  cachedInput: z.number().nonnegative().optional(),
-  output: z.number().nonnegative(),
-})
+export const priceSchema = z
+  .object({
+    input: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+    output: z.number().nonnegative(),
+  })
+  .strict()
 
 const schema = z.object({
   store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
-  tiers: tiersSchema.default({}),
+  tiers: tiersSchema.prefault({}),
   /** Extra or changed prices (USD per million tokens), merged over the built-in table. */
-  prices: z.record(z.string().min(1), priceSchema).default({}),
+  prices: dictSchema(priceSchema).prefault({}),
+  /**
+   * The price of a model the table lacks. Without it, a call to an unpriced model by a user
+   * with a budget is refused: a budget that cannot price a call cannot hold.
+   */
+  fallbackPrice: priceSchema.optional(),
   /** Budget ratios that fire `budget:threshold` when a user's spend crosses them. */
   thresholds: z.array(z.number().positive().max(1)).default([0.8, 1]),
   /** When the store fails: `closed` (default) refuses the call, `open` lets it through unbudgeted. */
@@ -35,7 +45,7 @@ const schema = z.object({
 })
 
 export type CostTrackerOptions = z.input<typeof schema>
-export type Period = 'day' | 'month'
+export type { CostReport, Period, ThresholdEvent }
 
 export interface Reservation {
   id: string
@@ -46,59 +56,57 @@ export interface Reservation {
 }
 
 export interface SettleInput {
+  /** The model that answered; the first priced of `model` and `models` prices the usage. */
   model: string
+  models?: readonly string[]
   usage?: Usage
   provider?: string
   endpoint?: string
   cached?: boolean
 }
 
-export interface ThresholdEvent {
-  userId: string
-  tier: string
-  period: Period
-  ratio: number
-  spentUsd: number
-  limitUsd: number
-}
-
-export interface CostReport {
-  since: number
-  totalUsd: number
-  requests: number
-  cachedRequests: number
-  tokens: number
-  byTier: Record<string, number>
-  byModel: Record<string, number>
-  byUser: Record<string, number>
-}
-
 /**
- * Spend per user per UTC day and month with reserve-then-settle: a call reserves its worst-case
- * cost first, so 200 concurrent calls cannot overspend a budget by more than one call's estimate.
+ * Spend per user per UTC day and month with reserve-then-settle: a call reserves its estimated
+ * cost first, so 200 concurrent calls cannot overspend a budget by more than their estimates
+ * fall short of what the calls really cost.
  */
 export class CostTracker {
   readonly events = new Emitter<{ 'budget:threshold': ThresholdEvent }>()
   private readonly o: z.output<typeof schema>
   private readonly port: UsagePort
   private readonly prices: Record<string, ModelPrice>
+  private readonly clock: PeriodClock
+  private readonly thresholds: Thresholds
+  private readonly keyPrefix: string
 
   constructor(options: CostTrackerOptions = {}) {
     this.o = parseOptions(schema, options, 'budget')
     this.port = this.o.store?.usage ?? memoryStore().usage
-    this.prices = { ...DEFAULT_PRICES.models, ...this.o.prices }
+    this.prices = Object.assign(Object.create(null), DEFAULT_PRICES.models, this.o.prices)
     this.keyPrefix = keyOf(this.o.prefix, 'spend')
+    this.clock = new PeriodClock(this.o.now)
+    this.thresholds = new Thresholds(this.o.thresholds, (e) => this.events.emit('budget:threshold', e))
   }
 
-  private readonly keyPrefix: string
-
+  /** The model's price, or the fallback price, or undefined when neither exists. */
   priceOf(model: string): ModelPrice | undefined {
-    return this.prices[model]
+    return this.prices[model] ?? this.o.fallbackPrice
   }
 
-  costOf(model: string, usage: Usage): number {
-    const price = this.prices[model]
-    return price ? costOf(price, usage) : 0
+  /** USD for real usage, or undefined when none of the models has a price. */
+  costOf(models: readonly string[], usage: Usage): number | undefined {
+    for (const m of models) {
+      const price = this.priceOf(m)
+      if (price) return costOf(price, usage)
+    }
+    return undefined
+  }
+
+  /** Whether a tier has a finite daily or monthly budget (so its calls must be priced). */
+  hasBudget(tier: string | undefined): boolean {
+    const t = this.o.tiers[tier ?? '_']
+    if (!t || t.unlimited || !t.budget) return false
+    return t.budget.daily !== undefined || t.budget.monthly !== undefined
   }
 
   /** Reserves `amountUsd` against the user's daily and monthly budgets, or throws budget_exceeded. */
@@ -126,27 +134,43 @@ export class CostTracker {
         },
       )
     }
+    const who = { userId, tier: tierName }
     if (!result.ok) {
       const denied = limits.find((l) => l.key === result.deniedBy)!
       const period: Period = denied === limits[0] ? 'day' : 'month'
+      const spentUsd = result.totals[denied.key] ?? 0
+      this.thresholds.refused(who, limits, denied.key, spentUsd)
       throw new SluiceError(
         'budget_exceeded',
         `budget: the ${period}ly budget of $${denied.limitUsd} is spent`,
         {
-          retryAfterMs: this.untilNext(period),
-          details: { period, limitUsd: denied.limitUsd, spentUsd: result.totals[denied.key] ?? 0 },
+          retryAfterMs: this.clock.untilNext(period),
+          details: { period, limitUsd: denied.limitUsd, spentUsd },
         },
       )
     }
-    this.checkThresholds(reservation, result.totals)
+    this.thresholds.crossed(who, limits, result.totals, amountUsd)
     return reservation
   }
 
-  /** Replaces the reservation by the real cost and records a usage row. Returns the cost. */
+  /**
+   * Replaces the reservation by the real cost and records a usage row. Returns the cost. When no
+   * model of the answer has a price, the reservation stands as the cost: an unpriced answer is
+   * never free.
+   */
   async settle(reservation: Reservation, input: SettleInput): Promise<number> {
-    const cost = input.cached || !input.usage ? 0 : this.costOf(input.model, input.usage)
+    const priced = input.usage ? this.costOf([input.model, ...(input.models ?? [])], input.usage) : undefined
+    const cost = input.cached ? 0 : (priced ?? reservation.amountUsd)
     const delta = cost - reservation.amountUsd
-    if (delta !== 0 && reservation.limits.length > 0) await this.port.adjust(delta, reservation.limits)
+    if (delta !== 0 && reservation.limits.length > 0) {
+      const after = await this.port.adjust(delta, reservation.limits)
+      this.thresholds.crossed(
+        { userId: reservation.userId, tier: reservation.tier },
+        reservation.limits,
+        after,
+        delta,
+      )
+    }
     await this.record(reservation.userId, reservation.tier, input, cost)
     return cost
   }
@@ -160,8 +184,15 @@ export class CostTracker {
 
   /** Records a usage row without a reservation; adds its cost to the user's spend. */
   async record(userId: string, tier: string, input: SettleInput, cost?: number): Promise<number> {
-    const usd = cost ?? (input.cached || !input.usage ? 0 : this.costOf(input.model, input.usage))
-    if (cost === undefined && usd > 0) await this.port.adjust(usd, this.limitsFor(userId, tier))
+    const usd =
+      cost ??
+      (input.cached || !input.usage
+        ? 0
+        : (this.costOf([input.model, ...(input.models ?? [])], input.usage) ?? 0))
+    if (cost === undefined && usd > 0) {
+      const limits = this.limitsFor(userId, tier)
+      this.thresholds.crossed({ userId, tier }, limits, await this.port.adjust(usd, limits), usd)
+    }
     const row: UsageRow = {
       userId,
       tier,
@@ -186,26 +217,7 @@ export class CostTracker {
 
   async report(options: { since?: number } = {}): Promise<CostReport> {
     const since = options.since ?? Math.floor(this.o.now() / DAY_MS) * DAY_MS
-    const rows = await this.port.rows(since)
-    const report: CostReport = {
-      since,
-      totalUsd: 0,
-      requests: rows.length,
-      cachedRequests: 0,
-      tokens: 0,
-      byTier: {},
-      byModel: {},
-      byUser: {},
-    }
-    for (const r of rows) {
-      report.totalUsd += r.costUsd
-      report.tokens += r.promptTokens + r.completionTokens
-      if (r.cached) report.cachedRequests++
-      report.byTier[r.tier] = (report.byTier[r.tier] ?? 0) + r.costUsd
-      report.byModel[r.model] = (report.byModel[r.model] ?? 0) + r.costUsd
-      report.byUser[r.userId] = (report.byUser[r.userId] ?? 0) + r.costUsd
-    }
-    return report
+    return buildReport(since, await this.port.rows(since))
   }
 
   private limitsFor(userId: string, tierName: string): BudgetLimit[] {
@@ -226,51 +238,7 @@ export class CostTracker {
   }
 
   private periodKey(userId: string, period: Period): string {
-    const { day, month } = this.dates()
+    const { day, month } = this.clock.labels()
     return `${this.keyPrefix}:${encodeURIComponent(userId)}:${period}:${period === 'day' ? day : month}`
-  }
-
-  // Formatting dates on every call shows up in profiles: keep today's strings until midnight UTC.
-  private today = { until: 0, day: '', month: '' }
-  private dates() {
-    const now = this.o.now()
-    if (now >= this.today.until || now < this.today.until - DAY_MS) {
-      const iso = new Date(now).toISOString()
-      this.today = {
-        until: (Math.floor(now / DAY_MS) + 1) * DAY_MS,
-        day: iso.slice(0, 10),
-        month: iso.slice(0, 7),
-      }
-    }
-    return this.today
-  }
-
-  private untilNext(period: Period): number {
-    const now = new Date(this.o.now())
-    const next =
-      period === 'day'
-        ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
-        : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)
-    return next - now.getTime()
-  }
-
-  private checkThresholds(r: Reservation, totals: Record<string, number>): void {
-    for (const [i, limit] of r.limits.entries()) {
-      if (!Number.isFinite(limit.limitUsd) || limit.limitUsd <= 0) continue
-      const after = (totals[limit.key] ?? 0) / limit.limitUsd
-      const before = ((totals[limit.key] ?? 0) - r.amountUsd) / limit.limitUsd
-      for (const t of this.o.thresholds) {
-        if (before < t && after >= t - 1e-9) {
-          this.events.emit('budget:threshold', {
-            userId: r.userId,
-            tier: r.tier,
-            period: i === 0 ? 'day' : 'month',
-            ratio: t,
-            spentUsd: totals[limit.key] ?? 0,
-            limitUsd: limit.limitUsd,
-          })
-        }
-      }
-    }
   }
 }

@@ -16,14 +16,36 @@ const STATUS: Record<SluiceErrorCode, number> = {
   cancelled: 499,
 }
 
+// What the end user reads when the failure happened upstream: never the provider's own text.
+const UPSTREAM: Partial<Record<SluiceErrorCode, string>> = {
+  provider_error: 'The AI provider could not answer; try again later.',
+  circuit_open: 'The AI provider is unavailable; try again later.',
+  timeout: 'The AI provider took too long to answer; try again later.',
+  store_unavailable: 'The service is busy; try again later.',
+}
+
 export interface HttpError {
   status: number
   headers: Record<string, string>
   body: { error: Record<string, unknown> }
 }
 
+export interface ToHttpOptions {
+  /** Put Sluice's own message (upstream text already redacted) in the body; off by default. */
+  expose?: boolean
+}
+
+function statusOf(error: SluiceError): number {
+  if (error.code === 'invalid_request' && error.status === 413) return 413
+  if (error.code !== 'provider_error') return STATUS[error.code]
+  // A provider's 429 or 503 is the app's upstream capacity, not the end user's fault: 503 + Retry-After.
+  if (error.status === 429 || error.status === 503) return 503
+  if (error.details.requestCaused === true) return error.status === 413 ? 413 : 400
+  return 502
+}
+
 /** Maps any error to an HTTP answer; unknown errors become a 500 without leaking their message. */
-export function toHttp(error: unknown): HttpError {
+export function toHttp(error: unknown, options: ToHttpOptions = {}): HttpError {
   if (!SluiceError.is(error)) {
     return { status: 500, headers: {}, body: { error: { code: 'internal', message: 'Internal error' } } }
   }
@@ -36,7 +58,18 @@ export function toHttp(error: unknown): HttpError {
   if (typeof remaining === 'number') headers['X-RateLimit-Remaining'] = String(remaining)
   if (typeof resetAt === 'number') headers['X-RateLimit-Reset'] = String(Math.ceil(resetAt / 1000))
   // A config error is the operator's problem: the client gets a generic message.
+  if (error.code === 'invalid_config') {
+    return { status: 500, headers, body: { error: { code: 'internal', message: 'Internal error' } } }
+  }
+  const status = statusOf(error)
+  const generic = UPSTREAM[error.code]
   const body =
-    error.code === 'invalid_config' ? { code: 'internal', message: 'Internal error' } : error.toJSON()
-  return { status: STATUS[error.code], headers, body: { error: body } }
+    generic && !options.expose
+      ? {
+          code: error.code,
+          message: status === 413 ? 'The request is too large.' : generic,
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        }
+      : error.toJSON()
+  return { status, headers, body: { error: body } }
 }

@@ -30,9 +30,14 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   const done = new BoundedMap<string, JobRecord>(options.maxJobs, now)
   const available = new Map<string, Set<Listener<void>>>()
   const finished = new Map<string, Set<Listener<JobRecord>>>()
+  // Unfinished jobs per user, for the per-user cap; a user with none has no entry.
+  const perUser = new Map<string, number>()
 
   function finish(job: JobRecord, status: JobRecord['status'], patch: Partial<JobRecord>): void {
     open.delete(job.id)
+    const left = (perUser.get(job.userId) ?? 1) - 1
+    if (left > 0) perUser.set(job.userId, left)
+    else perUser.delete(job.userId)
     const record: JobRecord = { ...job, ...patch, status, finishedAt: now() }
     delete record.leaseUntil
     done.set(job.id, record, options.retentionMs)
@@ -52,7 +57,15 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   }
 
   return {
-    async add(job) {
+    async add(job, limits) {
+      const mine = perUser.get(job.userId) ?? 0
+      if (limits?.maxPendingPerUser !== undefined && mine >= limits.maxPendingPerUser) {
+        throw new SluiceError(
+          'rate_limited',
+          `queue: this user already has ${mine} unfinished jobs (the most is ${limits.maxPendingPerUser})`,
+          { details: { reason: 'queue_full', limit: limits.maxPendingPerUser, remaining: 0 } },
+        )
+      }
       if (open.size >= options.maxJobs) {
         throw new SluiceError(
           'store_unavailable',
@@ -63,6 +76,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
         )
       }
       open.set(job.id, { ...job })
+      perUser.set(job.userId, mine + 1)
       queueMicrotask(() => notify(job.type))
     },
     async get(id) {

@@ -1,9 +1,9 @@
 import type { RateLimitPort } from '../store/rate-limit-port'
-import { BoundedMap } from '../util/lru'
+import { ExpiringMap } from '../util/expiring-map'
 import { type LimitState, step } from './rate-limit-math'
 
 export function memoryRateLimit(maxKeys: number, now: () => number): RateLimitPort {
-  const states = new BoundedMap<string, LimitState>(maxKeys, now)
+  const states = new ExpiringMap<string, LimitState>(maxKeys, now)
   return {
     async consume(key, cost, rule) {
       const t = now()

@@ -10,7 +10,12 @@ import { memoryRateLimit } from './memory-rate-limit'
 import { memoryUsage } from './memory-usage'
 
 const schema = z.object({
-  /** Cap on each map (rate-limit keys, cache entries, spend counters…); least recently used go first. */
+  /**
+   * Cap on each map. Cache entries and metrics past it go least recently used first. Rate-limit
+   * windows and budget periods are never dropped while they are in force: expired ones make room;
+   * when every slot holds live state, a new key is refused with `store_unavailable` (reason
+   * `memory_full`) and the failure policy applies (rate limits: `onStoreError`; budgets: closed).
+   */
   maxKeys: z.number().int().positive().default(100_000),
   /** Usage rows kept for reports. */
   maxUsageRows: z.number().int().positive().default(50_000),

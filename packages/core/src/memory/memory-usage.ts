@@ -1,25 +1,46 @@
-import type { UsagePort, UsageRow } from '../store/usage-port'
-import { BoundedMap } from '../util/lru'
+import { emptyDict } from '../config/dict-schema'
+import { fitsBudget } from '../store/usage-math'
+import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
+import { ExpiringMap } from '../util/expiring-map'
 
 export function memoryUsage(maxKeys: number, maxRows: number, now: () => number): UsagePort {
-  const totals = new BoundedMap<string, number>(maxKeys, now)
+  const totals = new ExpiringMap<string, number>(maxKeys, now)
   // A ring: the newest maxRows rows, without shifting an array on every record.
   const rows: UsageRow[] = []
   let next = 0
+
+  const read = (limits: readonly BudgetLimit[]) => {
+    const current = emptyDict<number>()
+    for (const l of limits) current[l.key] = totals.get(l.key) ?? 0
+    return current
+  }
+
+  // All counters change, or none: a refusal (memory full) part-way puts back what was written.
+  function write(limits: readonly BudgetLimit[], before: Record<string, number>, deltaUsd: number) {
+    const after = emptyDict<number>()
+    const done: BudgetLimit[] = []
+    try {
+      for (const l of limits) {
+        after[l.key] = Math.max(0, (before[l.key] ?? 0) + deltaUsd)
+        totals.set(l.key, after[l.key]!, l.ttlMs)
+        done.push(l)
+      }
+    } catch (error) {
+      for (const l of done) totals.set(l.key, before[l.key] ?? 0, l.ttlMs)
+      throw error
+    }
+    return after
+  }
+
   return {
     async reserve(amountUsd, limits) {
-      const current: Record<string, number> = {}
-      for (const l of limits) current[l.key] = totals.get(l.key) ?? 0
-      const denied = limits.find((l) => (current[l.key] ?? 0) + amountUsd > l.limitUsd + 1e-12)
+      const current = read(limits)
+      const denied = limits.find((l) => !fitsBudget(current[l.key] ?? 0, amountUsd, l.limitUsd))
       if (denied) return { ok: false, deniedBy: denied.key, totals: current }
-      for (const l of limits) {
-        current[l.key] = (current[l.key] ?? 0) + amountUsd
-        totals.set(l.key, current[l.key]!, l.ttlMs)
-      }
-      return { ok: true, totals: current }
+      return { ok: true, totals: write(limits, current, amountUsd) }
     },
     async adjust(deltaUsd, limits) {
-      for (const l of limits) totals.set(l.key, Math.max(0, (totals.get(l.key) ?? 0) + deltaUsd), l.ttlMs)
+      return write(limits, read(limits), deltaUsd)
     },
     async total(key) {
       return totals.get(key) ?? 0

@@ -1,9 +1,11 @@
 import { z } from 'zod'
-import { durationSchema } from '../config/duration-schema'
+import { dictSchema } from '../config/dict-schema'
+import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { abortError } from '../util/sleep'
 import { providerHttpError, providerNetworkError } from './provider-error'
+import { redact } from './redact'
 import { sseData } from './sse'
 import type { CallOptions, ChatChunk, ChatCompletion, ChatRequest, Provider } from './types'
 import { parseUsage } from './usage'
@@ -12,11 +14,19 @@ export const openAICompatibleSchema = z.object({
   name: z.string().min(1),
   baseURL: z.url(),
   apiKey: z.string().optional(),
+  /** Models this API serves; a request for any other model is refused (nothing is sent). */
   models: z.array(z.string().min(1)).default([]),
   defaultModel: z.string().min(1),
+  /**
+   * Models this provider answers in place of others, for fallbacks: `{ 'deepseek-chat':
+   * 'llama-3.3-70b-versatile' }` lets it take a DeepSeek request when DeepSeek is down.
+   */
+  modelMap: dictSchema(z.string().min(1)).prefault({}),
+  /** Pass any model name through as it is (a router such as OpenRouter serves hundreds). */
+  acceptAnyModel: z.boolean().default(false),
   headers: z.record(z.string(), z.string()).default({}),
   /** Per-attempt timeout. */
-  timeout: durationSchema.default(60_000),
+  timeout: timerSchema.default(60_000),
   fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
 })
 
@@ -28,6 +38,14 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
   const url = `${o.baseURL.replace(/\/+$/, '')}/chat/completions`
   const doFetch = o.fetch ?? fetch
   const models = o.models.includes(o.defaultModel) ? o.models : [o.defaultModel, ...o.models]
+  // What must never appear in an error, a log line or an event: the key and every header value.
+  const secrets = [o.apiKey ?? '', ...Object.values(o.headers)].filter((s) => s.length >= 6)
+  const resolveModel = (requested: string): string | undefined => {
+    if (models.includes(requested)) return requested
+    const mapped = o.modelMap[requested]
+    if (mapped !== undefined) return mapped
+    return o.acceptAnyModel ? requested : undefined
+  }
 
   async function post(request: ChatRequest, options: CallOptions = {}): Promise<Response> {
     const timeoutMs = options.timeoutMs ?? o.timeout
@@ -43,7 +61,15 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
       timeoutMs,
     )
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
-    const model = models.includes(request.model) ? request.model : o.defaultModel
+    const model = resolveModel(request.model)
+    if (model === undefined) {
+      clearTimeout(timer)
+      throw new SluiceError('invalid_request', `${o.name}: does not serve model '${request.model}'`, {
+        path: 'request.model',
+        provider: o.name,
+      })
+    }
+    const body = JSON.stringify({ ...request, model })
     try {
       const response = await doFetch(url, {
         method: 'POST',
@@ -52,15 +78,15 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
           ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}),
           ...o.headers,
         },
-        body: JSON.stringify({ ...request, model }),
+        body,
         signal,
       })
-      if (!response.ok) throw await providerHttpError(o.name, response)
+      if (!response.ok) throw await providerHttpError(o.name, response, secrets)
       return response
     } catch (error) {
       if (SluiceError.is(error)) throw error
       if (signal.aborted) throw abortError(signal)
-      throw providerNetworkError(o.name, error)
+      throw providerNetworkError(o.name, error, body.length, secrets)
     } finally {
       clearTimeout(timer)
     }
@@ -70,17 +96,18 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
     name: o.name,
     models,
     defaultModel: o.defaultModel,
+    resolveModel,
 
     async chat(request, options) {
       const response = await post({ ...request, stream: false }, options)
       let body: ChatCompletion
       try {
         body = (await response.json()) as ChatCompletion
-      } catch (cause) {
+      } catch {
+        // No cause: a parse error quotes the body, and upstream text is not passed on unredacted.
         throw new SluiceError('provider_error', `${o.name}: response was not JSON`, {
           provider: o.name,
           retryable: true,
-          cause,
         })
       }
       if (!Array.isArray(body?.choices)) {
@@ -112,11 +139,14 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
       } catch (cause) {
         if (SluiceError.is(cause)) throw cause
         if (options?.signal?.aborted) throw abortError(options.signal)
-        throw new SluiceError('provider_error', `${o.name}: stream failed: ${(cause as Error).message}`, {
-          provider: o.name,
-          retryable: true,
-          cause,
-        })
+        throw new SluiceError(
+          'provider_error',
+          `${o.name}: stream failed: ${redact(String((cause as Error)?.message), secrets)}`,
+          {
+            provider: o.name,
+            retryable: true,
+          },
+        )
       }
     },
   }

@@ -53,11 +53,56 @@ describe('openAICompatible providers', () => {
     expect(e.retryAfterMs).toBeLessThanOrEqual(60_000)
   })
 
-  it('a request for a model the provider lacks uses its default model (for fallbacks)', async () => {
+  it('refuses a model it does not serve (a typo is not answered by another model); maps only when told', async () => {
     const sim = await startSimulator({ profile: 'groq', latencyMs: { min: 0, max: 0 }, rpm: 0 })
-    const res = await groq({ baseURL: sim.url }).chat({ model: 'deepseek-chat', messages })
-    expect(res.model).toBe('llama-3.3-70b-versatile')
+    const typo = await deepseek({ baseURL: ds.url, apiKey: 'k' })
+      .chat({ model: 'deepseek-caht', messages })
+      .catch((x) => x)
+    expect(typo).toMatchObject({ code: 'invalid_request', path: 'request.model' })
+    const plain = await groq({ baseURL: sim.url })
+      .chat({ model: 'deepseek-chat', messages })
+      .catch((x) => x)
+    expect(plain).toMatchObject({ code: 'invalid_request', path: 'request.model' })
+    expect(sim.stats.requests).toBe(0) // nothing was sent
+    const mapped = groq({ baseURL: sim.url, modelMap: { 'deepseek-chat': 'llama-3.1-8b-instant' } })
+    expect((await mapped.chat({ model: 'deepseek-chat', messages })).model).toBe('llama-3.1-8b-instant')
+    const open = openAICompatible({
+      name: 'router',
+      baseURL: sim.url,
+      defaultModel: 'x',
+      acceptAnyModel: true,
+    })
+    expect((await open.chat({ model: 'llama-3.3-70b-versatile', messages })).model).toBe(
+      'llama-3.3-70b-versatile',
+    )
     await sim.close()
+  })
+
+  it('never lets the API key out: an upstream error that echoes it is redacted', async () => {
+    const key = 'sk-live-0123456789abcdef'
+    const echo = async (_url: unknown, init?: RequestInit) => {
+      const auth = new Headers(init?.headers).get('authorization')
+      return new Response(
+        JSON.stringify({ error: { message: `bad request, you sent ${auth} and key ${key}` } }),
+        {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+        },
+      )
+    }
+    const p = openAICompatible({
+      name: 'leaky',
+      baseURL: 'http://x.invalid/v1',
+      defaultModel: 'm',
+      apiKey: key,
+      fetch: echo as typeof fetch,
+    })
+    const e = await p.chat({ model: 'm', messages }).catch((x) => x)
+    expect(SluiceError.is(e, 'provider_error')).toBe(true)
+    expect(e.message).not.toContain(key)
+    expect(e.message).not.toContain('0123456789abcdef')
+    expect(JSON.stringify(e)).not.toContain(key)
+    expect(e.message).toContain('[redacted]')
   })
 
   it('streams SSE chunks with usage at the end', async () => {

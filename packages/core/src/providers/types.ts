@@ -52,9 +52,15 @@ export interface CallOptions {
 /** One upstream LLM API. `openAICompatible()` builds these; users may write their own. */
 export interface Provider {
   readonly name: string
-  /** Models this provider serves; a request for another model uses `defaultModel` here (on fallback). */
+  /** Models this provider serves. */
   readonly models: readonly string[]
   readonly defaultModel: string
+  /**
+   * The model to send for a request that asks for `requested` (itself, or a mapped stand-in on a
+   * fallback provider), or undefined when this provider cannot answer it. Without it, a provider
+   * serves exactly `models`.
+   */
+  resolveModel?(requested: string): string | undefined
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatCompletion>
   stream(request: ChatRequest, options?: CallOptions): AsyncIterable<ChatChunk>
 }

@@ -26,8 +26,8 @@ describe('QueueClient', () => {
       },
       { concurrency: 1 },
     )
-    expect(await queue.wait(low.id)).toBe('LOW')
-    expect(await queue.wait(normal.id)).toBe('NORMAL')
+    expect(await queue.wait(low.id, { userId: 'u1' })).toBe('LOW')
+    expect(await queue.wait(normal.id, { userId: 'u3' })).toBe('NORMAL')
     expect(order).toEqual(['high', 'normal', 'low'])
     const done = await queue.status(high.id, { userId: 'u2' })
     expect(done).toMatchObject({ status: 'completed', result: 'HIGH', position: 0, attempts: 1 })
@@ -43,7 +43,9 @@ describe('QueueClient', () => {
       code: 'invalid_request',
       path: 'id',
     })
-    await expect(queue.status(crypto.randomUUID())).rejects.toMatchObject({ code: 'not_found' })
+    await expect(queue.status(crypto.randomUUID(), { userId: 'ana' })).rejects.toMatchObject({
+      code: 'not_found',
+    })
   })
 
   it('retries with backoff, then fails for good; the waiter gets the error', async () => {
@@ -54,12 +56,12 @@ describe('QueueClient', () => {
       attempts++
       throw new Error(`boom ${attempts}`)
     })
-    await expect(queue.wait(id)).rejects.toMatchObject({
+    await expect(queue.wait(id, { userId: 'u' })).rejects.toMatchObject({
       code: 'provider_error',
       message: expect.stringContaining('boom 3'),
     })
     expect(attempts).toBe(3)
-    expect((await queue.status(id)).status).toBe('failed')
+    expect((await queue.status(id, { userId: 'u' })).status).toBe('failed')
     await worker.stop()
   })
 
@@ -70,17 +72,19 @@ describe('QueueClient', () => {
       if (job.attempt === 1) throw new Error('first try fails')
       return 'ok'
     })
-    expect(await queue.wait(id)).toBe('ok')
+    expect(await queue.wait(id, { userId: 'u' })).toBe('ok')
     await worker.stop()
   })
 
   it('expires jobs nobody ran, and wait() times out with queue_timeout', async () => {
     const queue = new QueueClient(fast)
     const { id } = await queue.enqueue({ type: 'nobody', userId: 'u', data: null, expireAfter: 50 })
-    await expect(queue.wait(id, { timeout: 20 })).rejects.toMatchObject({ code: 'queue_timeout' })
+    await expect(queue.wait(id, { userId: 'u', timeout: 20 })).rejects.toMatchObject({
+      code: 'queue_timeout',
+    })
     await new Promise((r) => setTimeout(r, 60))
-    expect((await queue.status(id)).status).toBe('expired')
-    await expect(queue.wait(id)).rejects.toMatchObject({ details: { status: 'expired' } })
+    expect((await queue.status(id, { userId: 'u' })).status).toBe('expired')
+    await expect(queue.wait(id, { anyUser: true })).rejects.toMatchObject({ details: { status: 'expired' } })
   })
 
   it('cancels pending jobs; counts add up', async () => {
@@ -88,7 +92,7 @@ describe('QueueClient', () => {
     const a = await queue.enqueue({ type: 'c', userId: 'u', data: null })
     await queue.enqueue({ type: 'c', userId: 'u', data: null })
     expect(await queue.cancel(a.id, { userId: 'u' })).toBe(true)
-    expect(await queue.cancel(a.id)).toBe(false)
+    expect(await queue.cancel(a.id, { anyUser: true })).toBe(false)
     expect(await queue.counts('c')).toMatchObject({ pending: 1, cancelled: 1 })
   })
 
@@ -112,7 +116,7 @@ describe('QueueClient', () => {
       },
       { concurrency: 4 },
     )
-    const results = await Promise.all(ids.map(({ id }) => queue.wait<number>(id)))
+    const results = await Promise.all(ids.map(({ id }) => queue.wait<number>(id, { anyUser: true })))
     expect(results).toEqual(Array.from({ length: 60 }, (_, i) => i))
     expect(peak).toBe(4)
     expect([...seen.values()].every((n) => n === 1)).toBe(true)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { durationSchema } from '../config/duration-schema'
+import { delaySchema, timerSchema } from '../config/duration-schema'
+import { idSchema } from '../config/id-schema'
 import { parseOptions, parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
@@ -9,7 +10,7 @@ import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { abortError } from '../util/sleep'
 import { queueOptionsSchema } from './queue-schema'
-import { type JobHandler, Worker } from './worker'
+import { type JobHandler, type StopResult, Worker } from './worker'
 
 const schema = queueOptionsSchema.extend({
   store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
@@ -20,17 +21,24 @@ export type QueueClientOptions = z.input<typeof schema>
 
 const jobSchema = z
   .object({
-    type: z.string().min(1).max(128),
-    userId: z.string().min(1).max(256),
+    type: idSchema,
+    userId: idSchema,
     data: z.unknown(),
     priority: z.union([z.number().int().min(1).max(10), z.string().min(1)]).optional(),
     maxRetries: z.number().int().min(0).max(100).optional(),
-    expireAfter: durationSchema.optional(),
-    backoff: durationSchema.optional(),
+    expireAfter: timerSchema.optional(),
+    backoff: delaySchema.optional(),
   })
   .strict()
 
 export type EnqueueInput = z.input<typeof jobSchema>
+
+/**
+ * Whose job it is. Give the caller's `userId` (another user's job is `forbidden`), or
+ * `anyUser: true` where the app itself is asking (an admin view, a worker): skipping the
+ * ownership check is never the default.
+ */
+export type Owner = { userId: string; anyUser?: false } | { anyUser: true; userId?: undefined }
 
 export interface JobView {
   id: string
@@ -99,13 +107,13 @@ export class QueueClient {
       runAt: now,
       expiresAt: now + (job.expireAfter ?? this.o.expireAfter),
     }
-    await this.port.add(record)
+    await this.port.add(record, { maxPendingPerUser: this.o.maxPendingPerUser })
     return { id: record.id }
   }
 
   /** The job as its owner sees it. Another user's job is `forbidden`; an unknown id is `not_found`. */
-  async status(id: string, options: { userId?: string } = {}): Promise<JobView> {
-    const job = await this.load(id, options.userId)
+  async status(id: string, owner: Owner): Promise<JobView> {
+    const job = await this.load(id, owner)
     const position = job.status === 'pending' ? await this.port.position(id, this.o.aging) : 0
     const view: JobView = {
       id: job.id,
@@ -130,9 +138,9 @@ export class QueueClient {
    */
   async wait<R = unknown>(
     id: string,
-    options: { userId?: string; timeout?: number; signal?: AbortSignal } = {},
+    options: Owner & { timeout?: number; signal?: AbortSignal },
   ): Promise<R> {
-    await this.load(id, options.userId)
+    await this.load(id, options)
     const timeoutMs = options.timeout ?? this.o.timeout
     return new Promise<R>((resolve, reject) => {
       let settled = false
@@ -191,7 +199,7 @@ export class QueueClient {
     type: string,
     handler: JobHandler<D, R>,
     options: { concurrency?: number; batchSize?: number } = {},
-  ): { stop: (graceMs?: number) => Promise<void> } {
+  ): { stop: (graceMs?: number) => Promise<StopResult> } {
     checkId(type, 'type')
     const concurrency = options.concurrency ?? this.o.concurrency
     this.concurrency = Math.max(this.concurrency, concurrency)
@@ -209,16 +217,16 @@ export class QueueClient {
     })
     this.workers.add(worker)
     return {
-      stop: async (graceMs) => {
+      stop: (graceMs) => {
         this.workers.delete(worker)
-        await worker.stop(graceMs)
+        return worker.stop(graceMs)
       },
     }
   }
 
   /** Cancels a pending job; false when it already started or finished. */
-  async cancel(id: string, options: { userId?: string } = {}): Promise<boolean> {
-    await this.load(id, options.userId)
+  async cancel(id: string, owner: Owner): Promise<boolean> {
+    await this.load(id, owner)
     return this.port.cancel(id)
   }
 
@@ -232,13 +240,15 @@ export class QueueClient {
     this.workers.clear()
   }
 
-  private async load(id: string, userId: string | undefined): Promise<JobRecord> {
+  private async load(id: string, owner: Owner | undefined): Promise<JobRecord> {
     if (typeof id !== 'string' || !UUID.test(id)) {
       throw new SluiceError('invalid_request', 'id: not a job id', { path: 'id' })
     }
+    const anyUser = owner?.anyUser === true
+    if (!anyUser) checkId(owner?.userId, 'userId')
     const job = await this.port.get(id)
     if (!job) throw new SluiceError('not_found', `job ${id} not found`)
-    if (userId !== undefined && job.userId !== userId) {
+    if (!anyUser && job.userId !== owner!.userId) {
       throw new SluiceError('forbidden', `job ${id} belongs to another user`)
     }
     return job

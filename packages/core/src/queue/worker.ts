@@ -25,9 +25,24 @@ export interface WorkerSettings {
   onDuration: (ms: number) => void
 }
 
+export interface StopResult {
+  /**
+   * Jobs still running when the grace period ended. Their handlers were aborted and their leases
+   * are no longer renewed, so another worker runs them once the lease lapses; whatever the
+   * abandoned handler returns later is ignored.
+   */
+  abandoned: string[]
+}
+
+interface Running {
+  renew: ReturnType<typeof setInterval>
+  abandoned: boolean
+}
+
 /** Claims jobs of one type and runs them with bounded concurrency (p-queue), renewing leases. */
 export class Worker {
   private readonly running = new PQueue()
+  private readonly jobs = new Map<string, Running>()
   private stopped = false
   private readonly abort = new AbortController()
   private wake: (() => void) | undefined
@@ -46,15 +61,32 @@ export class Worker {
     this.loop = this.run()
   }
 
-  /** Stops claiming, lets running jobs finish (or abort after `graceMs`). */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops claiming and lets running jobs finish. After `graceMs` it aborts their signals and
+   * returns at once, naming the jobs it abandoned: a handler that ignores its signal cannot hold
+   * the stop up.
+   */
+  async stop(graceMs = 10_000): Promise<StopResult> {
     this.stopped = true
     this.unsubscribe()
     this.wake?.()
     await this.loop
-    const timer = setTimeout(() => this.abort.abort(), graceMs)
-    await this.running.onIdle()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const graceOver = new Promise<'grace'>((resolve) => {
+      timer = setTimeout(() => resolve('grace'), graceMs)
+    })
+    const ended = await Promise.race([this.running.onIdle().then(() => 'idle' as const), graceOver])
     clearTimeout(timer)
+    if (ended === 'idle') return { abandoned: [] }
+    this.abort.abort()
+    const abandoned: string[] = []
+    for (const [id, job] of this.jobs) {
+      job.abandoned = true
+      clearInterval(job.renew)
+      abandoned.push(id)
+    }
+    this.jobs.clear()
+    return { abandoned }
   }
 
   private async run(): Promise<void> {
@@ -73,7 +105,7 @@ export class Worker {
           claimed = [] // store hiccup: try again after the poll interval
         }
       }
-      for (const job of claimed) void this.running.add(() => this.execute(job))
+      for (const job of claimed) void this.running.add(() => this.execute(job)).catch(() => {})
       if (claimed.length > 0 && claimed.length === Math.min(free, this.s.batchSize)) continue
       const poll = new AbortController()
       await new Promise<void>((resolve) => {
@@ -88,24 +120,37 @@ export class Worker {
 
   private async execute(job: JobRecord): Promise<void> {
     const started = this.s.now()
-    const renew = setInterval(() => void this.port.extendLease(job.id, this.s.leaseMs), this.s.leaseMs / 3)
+    const renew = setInterval(
+      () => void this.port.extendLease(job.id, this.s.leaseMs).catch(() => false),
+      this.s.leaseMs / 3,
+    )
+    const state: Running = { renew, abandoned: false }
+    this.jobs.set(job.id, state)
     try {
-      const result = await this.handler({
-        id: job.id,
-        type: job.type,
-        data: JSON.parse(job.data),
-        userId: job.userId,
-        attempt: job.attempts,
-        signal: this.abort.signal,
-      })
-      await this.port.complete(job.id, JSON.stringify(result ?? null))
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error)
-      const retry = job.attempts <= job.maxRetries
-      const delay = job.backoffMs * 2 ** (job.attempts - 1)
-      await this.port.fail(job.id, message, retry ? this.s.now() + delay : undefined)
+      let result: unknown
+      try {
+        result = await this.handler({
+          id: job.id,
+          type: job.type,
+          data: JSON.parse(job.data),
+          userId: job.userId,
+          attempt: job.attempts,
+          signal: this.abort.signal,
+        })
+      } catch (error) {
+        if (state.abandoned) return
+        const message = error instanceof Error ? error.message : String(error)
+        const retry = job.attempts <= job.maxRetries
+        const delay = job.backoffMs * 2 ** (job.attempts - 1)
+        await this.port.fail(job.id, message, retry ? this.s.now() + delay : undefined)
+        return
+      }
+      if (!state.abandoned) await this.port.complete(job.id, JSON.stringify(result ?? null))
+    } catch {
+      // The store failed to record the outcome: the lease lapses and the job runs again.
     } finally {
       clearInterval(renew)
+      if (!state.abandoned) this.jobs.delete(job.id)
       this.s.onDuration(this.s.now() - started)
     }
   }

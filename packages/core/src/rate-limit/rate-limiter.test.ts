@@ -101,7 +101,7 @@ describe('RateLimiter', () => {
       expect.objectContaining({ code: 'invalid_config', path: 'rateLimiter.limits.ask.window' }),
     )
     expect(() => new RateLimiter({ limits: { ask: { window: '1m' } as never } })).toThrowError(
-      expect.objectContaining({ code: 'invalid_config', path: 'rateLimiter.limits.ask' }),
+      expect.objectContaining({ code: 'invalid_config', path: 'rateLimiter.limits.ask.limit' }),
     )
   })
 })

@@ -12,10 +12,10 @@ const DAY_MS = 86_400_000
 export const rateLimiterSchema = z.object({
   store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
   /** Limits per endpoint for every tier (a tier's own `limits` override these). */
-  limits: limitsSchema.default({}),
+  limits: limitsSchema.prefault({}),
   /** Limit for endpoints named nowhere; none when omitted. */
   defaultLimit: ruleSchema.optional(),
-  tiers: tiersSchema.default({}),
+  tiers: tiersSchema.prefault({}),
   /** Key namespace. */
   prefix: z.string().min(1).default('sluice'),
   /** When the store fails: `open` admits through an in-process limiter, `closed` throws store_unavailable. */

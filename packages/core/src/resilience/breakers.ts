@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import CircuitBreaker from 'opossum'
 import type { z } from 'zod'
 import type { breakerSchema } from './resilience-schema'
@@ -14,29 +15,53 @@ export interface BreakerEvents extends Record<string, unknown> {
 type Action = () => Promise<unknown>
 
 export const MAX_BREAKERS = 1000
+const BUCKETS = 10
 
-/** One opossum breaker per target (provider), created on first use. */
+interface Entry {
+  breaker: CircuitBreaker<[Action], unknown>
+  /** Rotates this breaker's rolling window; one shared timer drives every breaker's. */
+  rotate: EventEmitter
+}
+
+/**
+ * One opossum breaker per target (provider), created on first use. Only real attempts count in
+ * its window: a call refused while the circuit is open never reaches the breaker (opossum would
+ * count it as a fire and dilute the error rate), and the window starts empty when the circuit
+ * closes, so a flapping provider opens again after `failureThreshold` failures.
+ */
 export class Breakers {
-  private readonly byName = new Map<string, CircuitBreaker<[Action], unknown>>()
+  private readonly byName = new Map<string, Entry>()
   private readonly openedAt = new Map<string, number>()
+  private readonly ticker: ReturnType<typeof setInterval>
   transitions = 0
 
   constructor(
     private readonly options: z.output<typeof breakerSchema>,
     private readonly emit: <E extends keyof BreakerEvents>(event: E, payload: BreakerEvents[E]) => void,
-  ) {}
+  ) {
+    this.ticker = setInterval(
+      () => {
+        for (const e of this.byName.values()) e.rotate.emit('rotate')
+      },
+      Math.max(1, Math.floor(options.rollingWindow / BUCKETS)),
+    )
+    this.ticker.unref?.()
+  }
 
   get(name: string): CircuitBreaker<[Action], unknown> {
-    let breaker = this.byName.get(name)
-    if (breaker) return breaker
+    const known = this.byName.get(name)
+    if (known) return known.breaker
     this.makeRoom()
-    breaker = new CircuitBreaker((action: Action) => action(), {
+    const rotate = new EventEmitter()
+    const breaker = new CircuitBreaker((action: Action) => action(), {
       timeout: false, // attempts carry their own timeout
       resetTimeout: this.options.resetTimeout,
       errorThresholdPercentage: this.options.errorPercentage,
       volumeThreshold: this.options.failureThreshold,
       rollingCountTimeout: this.options.rollingWindow,
-      // Client errors (400, 401…) say nothing about the provider's health.
+      rollingCountBuckets: BUCKETS,
+      rotateBucketController: rotate,
+      // Client errors (400, 401, 413…) say nothing about the provider's health.
       errorFilter: (error: unknown) => !isRetryable(error),
     })
     breaker.on('open', () => {
@@ -49,15 +74,22 @@ export class Breakers {
       this.emit('breaker:half-open', { name })
     })
     breaker.on('close', () => {
+      for (let i = 0; i < BUCKETS; i++) rotate.emit('rotate') // a fresh window after recovery
       this.transitions++
       this.emit('breaker:close', { name })
     })
-    this.byName.set(name, breaker)
+    this.byName.set(name, { breaker, rotate })
     return breaker
   }
 
+  /** True when a call must not be attempted: open, or half-open with its one probe already out. */
+  refuses(name: string): boolean {
+    const b = this.byName.get(name)?.breaker
+    return b !== undefined && (b.opened || (b.halfOpen && !b.pendingClose))
+  }
+
   state(name: string): BreakerStateName {
-    const b = this.byName.get(name)
+    const b = this.byName.get(name)?.breaker
     if (!b) return 'closed'
     return b.halfOpen ? 'half-open' : b.opened ? 'open' : 'closed'
   }
@@ -76,9 +108,9 @@ export class Breakers {
   // dropping the oldest closed ones (an open breaker is never forgotten while it protects).
   private makeRoom(): void {
     if (this.byName.size < MAX_BREAKERS) return
-    for (const [name, b] of this.byName) {
-      if (b.opened || b.halfOpen) continue
-      b.shutdown()
+    for (const [name, { breaker }] of this.byName) {
+      if (breaker.opened || breaker.halfOpen) continue
+      breaker.shutdown()
       this.byName.delete(name)
       this.openedAt.delete(name)
       if (this.byName.size < MAX_BREAKERS) return
@@ -86,6 +118,7 @@ export class Breakers {
   }
 
   shutdown(): void {
-    for (const b of this.byName.values()) b.shutdown()
+    clearInterval(this.ticker)
+    for (const { breaker } of this.byName.values()) breaker.shutdown()
   }
 }

@@ -1,15 +1,15 @@
 import { z } from 'zod'
-import { durationSchema } from '../config/duration-schema'
+import { delaySchema, timerSchema } from '../config/duration-schema'
 
 export const retrySchema = z
   .object({
     /** Retries after the first attempt, per provider. */
     retries: z.number().int().min(0).max(20).default(3),
-    minTimeout: durationSchema.default(250),
-    maxTimeout: durationSchema.prefault('10s'),
+    minTimeout: delaySchema.default(250),
+    maxTimeout: delaySchema.prefault('10s'),
     factor: z.number().min(1).default(2),
     /** A Retry-After longer than this is not waited for: the call falls back at once. */
-    maxRetryAfter: durationSchema.prefault('30s'),
+    maxRetryAfter: delaySchema.prefault('30s'),
   })
   .strict()
 
@@ -20,8 +20,8 @@ export const breakerSchema = z
     /** Share of failed calls in the window that opens it, in percent. */
     errorPercentage: z.number().min(1).max(100).default(50),
     /** How long it stays open before one probe call is let through. */
-    resetTimeout: durationSchema.prefault('60s'),
-    rollingWindow: durationSchema.prefault('10s'),
+    resetTimeout: timerSchema.prefault('60s'),
+    rollingWindow: timerSchema.prefault('10s'),
   })
   .strict()
 

@@ -17,6 +17,8 @@ async function sim(options: Parameters<typeof startSimulator>[0]) {
 }
 const request = { model: 'deepseek-chat', messages: [{ role: 'user' as const, content: 'hi' }] }
 const fast = { retries: 2, minTimeout: 1, maxTimeout: 5 }
+// Groq takes DeepSeek's requests when it stands in for it.
+const toLlama = { modelMap: { 'deepseek-chat': 'llama-3.3-70b-versatile' } }
 
 describe('ResilientAgent', () => {
   it('retries transient failures on the same provider', async () => {
@@ -42,7 +44,7 @@ describe('ResilientAgent', () => {
     const ds = await sim({ profile: 'deepseek' })
     const gq = await sim({ profile: 'groq' })
     const agent = new ResilientAgent({
-      providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url })],
+      providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url, ...toLlama })],
       retry: fast,
     })
     const e = await agent.chat({ model: 'deepseek-chat', messages: [] }).catch((x) => x)
@@ -57,7 +59,7 @@ describe('ResilientAgent', () => {
     const gq = await sim({ profile: 'groq' })
     ds.setOutage(true)
     const agent = new ResilientAgent({
-      providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url })],
+      providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url, ...toLlama })],
       retry: fast,
       breaker: { failureThreshold: 3, resetTimeout: '60s' },
     })
@@ -101,7 +103,7 @@ describe('ResilientAgent', () => {
     const gq = await sim({ profile: 'groq', rpm: 1 })
     const ds = await sim({ profile: 'deepseek' })
     const agent = new ResilientAgent({
-      providers: [groq({ baseURL: gq.url }), deepseek({ baseURL: ds.url })],
+      providers: [groq({ baseURL: gq.url, ...toLlama }), deepseek({ baseURL: ds.url })],
       retry: { ...fast, maxRetryAfter: '5s' },
     })
     await agent.chat(request)
@@ -142,7 +144,7 @@ describe('ResilientAgent', () => {
     broken.setOutage(true)
     const gq = await sim({ profile: 'groq' })
     const agent = new ResilientAgent({
-      providers: [deepseek({ baseURL: broken.url }), groq({ baseURL: gq.url })],
+      providers: [deepseek({ baseURL: broken.url }), groq({ baseURL: gq.url, ...toLlama })],
       retry: fast,
     })
     let text = ''
@@ -152,7 +154,7 @@ describe('ResilientAgent', () => {
     const cut = await sim({ profile: 'deepseek', streamFailAfter: 2 })
     const gq2 = await sim({ profile: 'groq' })
     const agent2 = new ResilientAgent({
-      providers: [deepseek({ baseURL: cut.url }), groq({ baseURL: gq2.url })],
+      providers: [deepseek({ baseURL: cut.url }), groq({ baseURL: gq2.url, ...toLlama })],
       retry: fast,
     })
     const e = await (async () => {

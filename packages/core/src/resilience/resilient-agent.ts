@@ -1,8 +1,9 @@
 import pRetry from 'p-retry'
 import { z } from 'zod'
-import { durationSchema } from '../config/duration-schema'
+import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
+import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
 import { Emitter } from '../util/emitter'
 import { abortError, sleep } from '../util/sleep'
@@ -17,7 +18,7 @@ const schema = z
     retry: retrySchema.default(retrySchema.parse({})),
     breaker: breakerSchema.default(breakerSchema.parse({})),
     /** Per-attempt timeout. */
-    timeout: durationSchema.prefault('60s'),
+    timeout: timerSchema.prefault('60s'),
   })
   .strict()
 
@@ -78,11 +79,27 @@ export class ResilientAgent {
     return { ...Object.fromEntries(this.providers.map((p) => [p.name, 'closed'])), ...this.breakers.states() }
   }
 
-  chat(request: ChatRequest, options: RunOptions = {}): Promise<RunResult<ChatCompletion>> {
+  /**
+   * The providers that can answer a request for `model`, in fallback order: those that serve it,
+   * or map it to a model of their own. Refuses with invalid_request when none can.
+   */
+  providersFor(model: string): Provider[] {
     if (this.providers.length === 0)
       throw new SluiceError('invalid_config', 'providers: none configured', { path: 'providers' })
+    const able = this.providers.filter((p) => modelFor(p, model) !== undefined)
+    if (able.length === 0) {
+      throw new SluiceError(
+        'invalid_request',
+        `request.model: no provider serves '${model}' (give a provider modelMap to route it)`,
+        { path: 'request.model' },
+      )
+    }
+    return able
+  }
+
+  chat(request: ChatRequest, options: RunOptions = {}): Promise<RunResult<ChatCompletion>> {
     return this.run(
-      this.providers.map((p) => ({
+      this.providersFor(request.model).map((p) => ({
         name: p.name,
         ownTimeout: true,
         run: (signal, timeoutMs) => p.chat(request, { ...(signal ? { signal } : {}), timeoutMs }),
@@ -128,7 +145,7 @@ export class ResilientAgent {
   ): AsyncGenerator<ChatChunk> {
     type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk> }
     const opened = await this.run<Opened>(
-      this.providers.map((p) => ({
+      this.providersFor(request.model).map((p) => ({
         name: p.name,
         // The attempt's signal times out the wait for the first chunk; the caller's signal must
         // still reach the stream after that, so both are joined.
@@ -182,8 +199,15 @@ export class ResilientAgent {
     // A Retry-After longer than maxRetryAfter is not waited for: the call falls back instead.
     const worthRetrying = (error: unknown) =>
       isRetryable(error) && (retryAfterOf(error) ?? 0) <= retry.maxRetryAfter
+    const circuitOpen = () =>
+      new SluiceError('circuit_open', `${target.name}: circuit open`, {
+        provider: target.name,
+        retryAfterMs: this.breakers.retryAfterMs(target.name),
+      })
     return pRetry(
       async () => {
+        // Refused without firing: a short-circuited call is not an attempt and must not count.
+        if (this.breakers.refuses(target.name)) throw circuitOpen()
         stats.attempts++
         try {
           const attempt = target.ownTimeout
@@ -191,12 +215,7 @@ export class ResilientAgent {
             : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
           return (await breaker.fire(attempt)) as T
         } catch (error) {
-          if ((error as { code?: string })?.code === 'EOPENBREAKER') {
-            throw new SluiceError('circuit_open', `${target.name}: circuit open`, {
-              provider: target.name,
-              retryAfterMs: this.breakers.retryAfterMs(target.name),
-            })
-          }
+          if ((error as { code?: string })?.code === 'EOPENBREAKER') throw circuitOpen()
           throw error
         }
       },

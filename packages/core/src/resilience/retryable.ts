@@ -15,9 +15,16 @@ export function isRetryable(error: unknown): boolean {
   return status === undefined ? true : isRetryableStatus(status)
 }
 
+/** A failure the request itself caused (400, 413, 422, a large body dropped): no provider will take it. */
+export function isRequestCaused(error: unknown): boolean {
+  if (SluiceError.is(error) && (error.code === 'invalid_request' || error.details.requestCaused === true))
+    return true
+  const status = statusOf(error)
+  return status === 400 || status === 413 || status === 422
+}
+
 /** Whether another provider may succeed where this one failed (not when the request itself is bad). */
 export function canFallBack(error: unknown): boolean {
-  if (SluiceError.is(error) && (error.code === 'cancelled' || error.code === 'invalid_request')) return false
-  const status = statusOf(error)
-  return status !== 400 && status !== 422
+  if (SluiceError.is(error, 'cancelled')) return false
+  return !isRequestCaused(error)
 }

@@ -21,7 +21,10 @@ afterAll(async () => {
 
 function build(extra: Record<string, unknown> = {}) {
   return createSluice({
-    providers: [deepseek({ baseURL: ds.url }), groq({ baseURL: gq.url })],
+    providers: [
+      deepseek({ baseURL: ds.url }),
+      groq({ baseURL: gq.url, modelMap: { 'deepseek-chat': 'llama-3.3-70b-versatile' } }),
+    ],
     tiers: {
       free: { limits: { check_answer: { limit: 2, window: '1m' } }, budget: { daily: 0.1 } },
       broke: { budget: { daily: 0.000001 } },

@@ -3,23 +3,26 @@ import { CacheService } from '../cache/cache-service'
 import { compose } from '../chain/compose'
 import type { Call, Middleware, Outcome, SluiceMeta } from '../chain/types'
 import { parseOptions, parseWith } from '../config/parse-options'
+import { CompletionHistory } from '../cost/completion-history'
 import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
 import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
 import { Monitor } from '../monitor/monitor'
+import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest } from '../providers/types'
 import { QueueClient } from '../queue/queue-client'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
 import type { FullStore, PortName } from '../store/store'
 import { attachLogger } from './logging'
-import { budgetMiddleware } from './middleware/budget'
+import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
 import { metricsMiddleware } from './middleware/metrics'
 import { CHAT_JOB, chatJobHandler, queueMiddleware } from './middleware/queue'
 import { rateLimitMiddleware } from './middleware/rate-limit'
 import { resilientStep } from './middleware/resilient'
 import { type CallContext, callContextSchema, chatRequestSchema } from './request-schema'
+import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
 import { streamCall } from './stream'
 
@@ -71,7 +74,8 @@ export function createSluice(options: SluiceOptions) {
   const cost = new CostTracker({
     ...shared,
     tiers: options.tiers,
-    prices: o.prices,
+    prices: options.prices,
+    ...(options.budget?.fallbackPrice ? { fallbackPrice: options.budget.fallbackPrice } : {}),
     thresholds: o.budget.thresholds,
     onStoreError: o.budget.onStoreError,
   })
@@ -92,6 +96,12 @@ export function createSluice(options: SluiceOptions) {
     breakers: () => agent.breakerStates(),
   })
   const maxTokens = o.budget.defaultMaxTokens
+  const budget: BudgetDeps = {
+    cost,
+    history: new CompletionHistory(),
+    defaultMaxTokens: maxTokens,
+    modelsFor: (model) => agent.providersFor(model).map((p) => modelFor(p, model)!),
+  }
 
   const userMiddlewares: Middleware[] = []
   // compose() reads the array at dispatch time, so middlewares added later by use() take part.
@@ -99,13 +109,14 @@ export function createSluice(options: SluiceOptions) {
   const front: Middleware[] = [
     metricsMiddleware(monitor),
     rateLimitMiddleware(limiter, maxTokens),
-    budgetMiddleware(cost, maxTokens),
+    budgetMiddleware(budget),
     cacheMiddleware(cache),
     coalesceMiddleware(cache),
     ...(queue ? [queueMiddleware(queue, o.queue!.timeout)] : []),
   ]
   const run = compose(front, back)
-  const worker = queue && startWorker ? queue.process(CHAT_JOB, chatJobHandler(back, blankMeta)) : undefined
+  const worker =
+    queue && startWorker ? queue.process(CHAT_JOB, chatJobHandler(back, blankMeta, budget)) : undefined
 
   function makeCall(kind: Call['kind'], ctxInput: CallContext, extra: Partial<Call>): Call {
     const ctx = parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')
@@ -113,13 +124,25 @@ export function createSluice(options: SluiceOptions) {
     if (tier !== undefined && Object.keys(o.tiers).length > 0 && !(tier in o.tiers)) {
       throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
     }
+    if (kind === 'chat' && ctx.model !== undefined) {
+      throw new SluiceError('invalid_request', 'ctx.model: for sluice.call() only; chat uses request.model', {
+        path: 'ctx.model',
+      })
+    }
     const named = typeof ctx.priority === 'string' ? o.queue?.priorities[ctx.priority] : ctx.priority
     if (typeof ctx.priority === 'string' && named === undefined) {
       throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, {
         path: 'ctx.priority',
       })
     }
-    const type = ctx.cacheType ?? ctx.endpoint
+    const type = ctx.cacheType ?? o.cache.types[ctx.endpoint] ?? ctx.endpoint
+    const pricing =
+      ctx.model !== undefined || ctx.estimateUsd !== undefined
+        ? {
+            ...(ctx.model !== undefined ? { model: ctx.model } : {}),
+            ...(ctx.estimateUsd !== undefined ? { estimateUsd: ctx.estimateUsd } : {}),
+          }
+        : undefined
     return {
       kind,
       endpoint: ctx.endpoint,
@@ -134,6 +157,7 @@ export function createSluice(options: SluiceOptions) {
       },
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.timeout !== undefined ? { timeoutMs: ctx.timeout } : {}),
+      ...(pricing ? { pricing } : {}),
       meta: blankMeta(),
       state: {},
       ...extra,
@@ -147,6 +171,8 @@ export function createSluice(options: SluiceOptions) {
       throw new SluiceError('invalid_request', 'request.stream: use sluice.stream() for streams', {
         path: 'request.stream',
       })
+    checkRequestSize(request, o.maxRequestBytes)
+    agent.providersFor(request.model) // refuses a model no provider serves, before anything is counted
     return request
   }
 
@@ -176,7 +202,7 @@ export function createSluice(options: SluiceOptions) {
       const call = makeCall('chat', ctx, {
         request: validRequest(request, true),
       })
-      return streamCall(call, { limiter, cost, agent, monitor, maxTokens })
+      return streamCall(call, { limiter, budget, agent, monitor, maxTokens })
     },
 
     /** Adds a middleware around the upstream call (after rate limit, budget, cache and queue). */

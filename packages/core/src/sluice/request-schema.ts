@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { durationSchema } from '../config/duration-schema'
+import { durationSchema, timerSchema } from '../config/duration-schema'
+import { idSchema } from '../config/id-schema'
 
 const messageSchema = z.looseObject({
   role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']),
@@ -11,6 +12,7 @@ export const chatRequestSchema = z.looseObject({
   model: z.string().min(1),
   messages: z.array(messageSchema).min(1, { message: 'give at least one message' }),
   max_tokens: z.number().int().positive().optional(),
+  max_completion_tokens: z.number().int().positive().optional(),
   temperature: z.number().min(0).max(2).optional(),
   top_p: z.number().min(0).max(1).optional(),
   n: z.literal(1, { message: 'n > 1 is not supported' }).optional(),
@@ -18,19 +20,23 @@ export const chatRequestSchema = z.looseObject({
 
 export const callContextSchema = z
   .object({
-    userId: z.string().min(1).max(256),
-    tier: z.string().min(1).optional(),
-    endpoint: z.string().min(1).max(128).default('default'),
+    userId: idSchema,
+    tier: idSchema.optional(),
+    endpoint: idSchema.default('default'),
     /** 1 (high) … 10 (low), or a name from `queue.priorities`. */
-    priority: z.union([z.number().int().min(1).max(10), z.string().min(1)]).optional(),
+    priority: z.union([z.number().int().min(1).max(10), idSchema]).optional(),
     /** `false` skips the cache for this call. */
     cache: z.boolean().default(true),
-    /** Cache type (for its TTL); the endpoint by default. */
-    cacheType: z.string().min(1).optional(),
+    /** Cache type (for its TTL); the endpoint's type by default. */
+    cacheType: idSchema.optional(),
     cacheTtl: durationSchema.optional(),
     cacheScope: z.enum(['global', 'user']).optional(),
-    timeout: durationSchema.optional(),
+    timeout: timerSchema.optional(),
     signal: z.instanceof(AbortSignal).optional(),
+    /** `sluice.call()` only: the model the wrapped call uses, to price it against budgets. */
+    model: z.string().min(1).optional(),
+    /** USD to reserve for this call instead of Sluice's estimate (needed for unpriced wrapped calls). */
+    estimateUsd: z.number().nonnegative().finite().optional(),
   })
   .strict()
 

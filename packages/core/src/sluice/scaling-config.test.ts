@@ -38,7 +38,16 @@ const SCALING_CONFIG = {
     timeout: 30000,
     priorities: { high: 1, normal: 5, low: 9 },
   },
-  cache: { ttl: { translation: '24h', correction: '1h', evaluation: '1h', examples: '2h', teacher: '30m' } },
+  cache: {
+    ttl: { translation: '24h', correction: '1h', evaluation: '1h', examples: '2h', teacher: '30m' },
+    // The seed names cache types apart from endpoints; say which endpoint's answers are which.
+    types: {
+      translate: 'translation',
+      check_answer: 'correction',
+      evaluate: 'evaluation',
+      ask_teacher: 'teacher',
+    },
+  },
 } as const
 
 describe('createSluice options', () => {
@@ -64,9 +73,35 @@ describe('createSluice options', () => {
     ],
     [
       'a bad TTL',
-      { providers: [provider], cache: { ttl: { translation: 'a day' } } },
+      { providers: [provider], cache: { ttl: { default: 'a day' } } },
+      'options.cache.ttl.default',
+    ],
+    [
+      "a TTL for a type no endpoint has (the seed's translation next to translate)",
+      {
+        providers: [provider],
+        limits: { translate: { max: 1, window: '1m' } },
+        cache: { ttl: { translation: '24h' } },
+      },
       'options.cache.ttl.translation',
     ],
+    [
+      'a window of 0s',
+      { providers: [provider], limits: { translate: { max: 1, window: '0s' } } },
+      'options.limits.translate.window',
+    ],
+    [
+      'a window under a millisecond',
+      { providers: [provider], limits: { translate: { max: 1, window: '0.001ms' } } },
+      'options.limits.translate.window',
+    ],
+    [
+      'both limit and max',
+      { providers: [provider], limits: { translate: { limit: 1, max: 2, window: '1m' } } },
+      'options.limits.translate.max',
+    ],
+    ['a timeout of 0', { providers: [provider], timeout: 0 }, 'options.timeout'],
+    ['a timeout past the longest timer', { providers: [provider], timeout: '30d' }, 'options.timeout'],
     ['an unknown option', { providers: [provider], limts: {} }, 'options'],
     [
       'a negative budget',

@@ -1,7 +1,10 @@
 import { z } from 'zod'
 import { cacheOptionsSchema } from '../cache/cache-schema'
-import { durationSchema } from '../config/duration-schema'
+import { dictSchema } from '../config/dict-schema'
+import { timerSchema } from '../config/duration-schema'
+import { idSchema } from '../config/id-schema'
 import { limitsSchema, ruleSchema, tiersSchema } from '../config/limits-schema'
+import { priceSchema } from '../cost/cost-tracker'
 import type { Provider } from '../providers/types'
 import { queueOptionsSchema } from '../queue/queue-schema'
 import { breakerSchema, retrySchema } from '../resilience/resilience-schema'
@@ -27,37 +30,39 @@ export const sluiceOptionsSchema = z
     /** First is primary, the rest are fallbacks in order. */
     providers: z.array(providerSchema).min(1, { message: 'give at least one provider' }),
     /** Limits per endpoint for every tier. */
-    limits: limitsSchema.default({}),
+    limits: limitsSchema.prefault({}),
     /** Limit for endpoints named nowhere. */
     defaultLimit: ruleSchema.optional(),
-    tiers: tiersSchema.default({}),
+    tiers: tiersSchema.prefault({}),
     /** Tier for calls that name none. */
-    defaultTier: z.string().min(1).optional(),
-    cache: cacheOptionsSchema.default(cacheOptionsSchema.parse({})),
+    defaultTier: idSchema.optional(),
+    cache: cacheOptionsSchema.prefault({}),
     retry: retrySchema.default(retrySchema.parse({})),
     breaker: breakerSchema.default(breakerSchema.parse({})),
     /** Per-attempt timeout of an upstream call. */
-    timeout: durationSchema.prefault('60s'),
+    timeout: timerSchema.prefault('60s'),
     budget: z
       .object({
         thresholds: z.array(z.number().positive().max(1)).default([0.8, 1]),
         onStoreError: z.enum(['open', 'closed']).default('closed'),
-        /** Output tokens assumed when a request sets no max_tokens (for estimates). */
+        /** Output tokens assumed when a request sets no max_tokens and its endpoint has no history yet. */
         defaultMaxTokens: z.number().int().positive().default(1024),
+        /** Price for models the table lacks; without it, unpriced calls under a budget are refused. */
+        fallbackPrice: priceSchema.optional(),
       })
       .strict()
-      .default({ thresholds: [0.8, 1], onStoreError: 'closed', defaultMaxTokens: 1024 }),
+      .prefault({}),
+    /**
+     * The largest chat request accepted, in bytes of JSON (1 MiB by default). A bigger one is
+     * refused with invalid_request before anything is sent, retried or counted.
+     */
+    maxRequestBytes: z.number().int().positive().default(1_048_576),
     rateLimit: z
       .object({ onStoreError: z.enum(['open', 'closed']).default('open') })
       .strict()
       .default({ onStoreError: 'open' }),
     /** Extra or changed model prices, USD per million tokens. */
-    prices: z
-      .record(
-        z.string(),
-        z.object({ input: z.number(), cachedInput: z.number().optional(), output: z.number() }).strict(),
-      )
-      .default({}),
+    prices: dictSchema(priceSchema).prefault({}),
     /** Route chat calls through the durable queue (omit to call providers directly). */
     queue: queueOptionsSchema.extend({ worker: z.boolean().default(true) }).optional(),
     prefix: z.string().min(1).default('sluice'),
@@ -77,6 +82,7 @@ export const sluiceOptionsSchema = z
         message: `'${o.defaultTier}' is not one of the tiers`,
       })
     }
+    checkCacheNames(o, ctx)
     const names = o.providers.map((p) => p.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup)
@@ -84,3 +90,27 @@ export const sluiceOptionsSchema = z
   })
 
 export type SluiceOptions = z.input<typeof sluiceOptionsSchema>
+
+interface Named {
+  limits: Record<string, unknown>
+  tiers: Record<string, { limits: Record<string, unknown> }>
+  cache: { ttl: Record<string, unknown>; types: Record<string, string>; userScoped: string[] }
+}
+
+/**
+ * Every cache TTL name (and user-scoped type) must be `default`, an endpoint the options name
+ * (in limits, tier limits or cache.types) or a type that cache.types maps an endpoint to — so
+ * the seed's `translation` next to an endpoint `translate` is an error, not a silent default.
+ */
+function checkCacheNames(o: Named, ctx: z.RefinementCtx): void {
+  const known = new Set<string>(['default', ...Object.keys(o.limits), ...Object.keys(o.cache.types)])
+  for (const tier of Object.values(o.tiers)) for (const e of Object.keys(tier.limits)) known.add(e)
+  for (const type of Object.values(o.cache.types)) known.add(type)
+  const hint = (name: string) =>
+    `no endpoint or cache type is named '${name}'; map endpoints to it with cache.types, e.g. { translate: '${name}' }`
+  for (const name of Object.keys(o.cache.ttl))
+    if (!known.has(name)) ctx.addIssue({ code: 'custom', path: ['cache', 'ttl', name], message: hint(name) })
+  for (const [i, name] of o.cache.userScoped.entries())
+    if (!known.has(name))
+      ctx.addIssue({ code: 'custom', path: ['cache', 'userScoped', i], message: hint(name) })
+}

@@ -1,16 +1,15 @@
 import type { Call } from '../chain/types'
-import type { CostTracker } from '../cost/cost-tracker'
 import { SluiceError } from '../errors/sluice-error'
 import type { Monitor } from '../monitor/monitor'
 import type { ChatChunk, Usage } from '../providers/types'
 import type { RateLimiter } from '../rate-limit/rate-limiter'
 import type { ResilientAgent } from '../resilience/resilient-agent'
-import { reserveBudget } from './middleware/budget'
+import { type BudgetDeps, reserveBudget, settleBudget } from './middleware/budget'
 import { checkRateLimit } from './middleware/rate-limit'
 
 interface StreamDeps {
   limiter: RateLimiter
-  cost: CostTracker
+  budget: BudgetDeps
   agent: ResilientAgent
   monitor: Monitor
   maxTokens: number
@@ -29,7 +28,7 @@ export async function* streamCall(call: Call, d: StreamDeps) {
   let streaming = false
   try {
     await checkRateLimit(d.limiter, call, d.maxTokens)
-    reservation = await reserveBudget(d.cost, call, d.maxTokens)
+    reservation = await reserveBudget(d.budget, call)
     const options = {
       ...(call.signal ? { signal: call.signal } : {}),
       ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
@@ -46,13 +45,9 @@ export async function* streamCall(call: Call, d: StreamDeps) {
       streaming = true
       yield chunk
     }
-    call.meta.costUsd = await d.cost.settle(reservation, {
-      model,
-      ...(usage ? { usage } : {}),
-      provider: call.meta.provider ?? '',
-      endpoint: call.endpoint,
-    })
+    const held = reservation
     reservation = undefined
+    await settleBudget(d.budget, call, held, { value: null, model, ...(usage ? { usage } : {}) })
     call.meta.latencyMs = performance.now() - started
     await d.monitor.end(call.meta.latencyMs)
     return call.meta
@@ -62,6 +57,6 @@ export async function* streamCall(call: Call, d: StreamDeps) {
   } finally {
     // A stream that failed before its first chunk gives its reservation back; one that started
     // and then broke (or was abandoned) keeps it: the tokens were spent upstream.
-    if (reservation && !streaming) await d.cost.release(reservation)
+    if (reservation && !streaming) await d.budget.cost.release(reservation)
   }
 }

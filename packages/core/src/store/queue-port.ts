@@ -40,8 +40,16 @@ export type JobCounts = Record<JobStatus, number>
  * Durable jobs with leases. Claims are exclusive; a job whose lease runs out (its worker died) is
  * claimable again, so delivery is at-least-once.
  */
+export interface AddOptions {
+  /**
+   * Refuse the job (a SluiceError `rate_limited`, details.reason `queue_full`) when its user
+   * already has this many unfinished jobs; checked and added atomically.
+   */
+  maxPendingPerUser?: number
+}
+
 export interface QueuePort {
-  add(job: JobRecord): Promise<void>
+  add(job: JobRecord, options?: AddOptions): Promise<void>
   get(id: string): Promise<JobRecord | undefined>
   claim(options: ClaimOptions): Promise<JobRecord[]>
   extendLease(id: string, leaseMs: number): Promise<boolean>

@@ -30,13 +30,16 @@ export interface UsageRow {
 }
 
 /**
- * Spend counters with reservations. `reserve` adds `amount` to every counter only if none would
- * pass its limit — all or nothing, atomically — so concurrent calls cannot overspend.
+ * Spend counters with reservations. `reserve` adds `amount` to every counter only if it fits
+ * every limit (`fitsBudget`) — all or nothing, atomically — so concurrent calls cannot overspend.
  */
 export interface UsagePort {
   reserve(amountUsd: number, limits: readonly BudgetLimit[]): Promise<ReserveResult>
-  /** Replaces a reservation by the real cost: adds `deltaUsd` (may be negative) to each key. */
-  adjust(deltaUsd: number, keys: readonly BudgetLimit[]): Promise<void>
+  /**
+   * Replaces a reservation by the real cost: adds `deltaUsd` (may be negative; totals never go
+   * below 0) to each key, and returns the totals after it.
+   */
+  adjust(deltaUsd: number, keys: readonly BudgetLimit[]): Promise<Record<string, number>>
   total(key: string): Promise<number>
   record(row: UsageRow): Promise<void>
   /** Rows since `since` (epoch ms), newest last; bounded by the store's retention. */

@@ -6,13 +6,20 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
 
-/** Returns milliseconds, or undefined when the value is not a duration. */
+/**
+ * Returns whole milliseconds, or undefined when the value is not a duration. Sub-millisecond
+ * values (`'0.001ms'`, `1.5`) are not durations: no timer or window can honour them.
+ */
 export function tryParseDuration(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
-  if (typeof value !== 'string') return undefined
-  const match = PATTERN.exec(value.trim())
-  if (!match) return undefined
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
+  let ms: number
+  if (typeof value === 'number') ms = value
+  else if (typeof value === 'string') {
+    const match = PATTERN.exec(value.trim())
+    if (!match) return undefined
+    // Round away float noise ('0.1s' × 1000 = 100.00000000000001) but not real fractions of a ms.
+    ms = Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] * 1e6) / 1e6
+  } else return undefined
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : undefined
 }
 
 export function parseDuration(value: Duration, path = 'duration'): number {
@@ -20,10 +27,8 @@ export function parseDuration(value: Duration, path = 'duration'): number {
   if (ms === undefined) {
     throw new SluiceError(
       'invalid_config',
-      `${path}: expected a duration like '60s', '1m', '24h' or milliseconds`,
-      {
-        path,
-      },
+      `${path}: expected a duration like '60s', '1m', '24h' or whole milliseconds`,
+      { path },
     )
   }
   return ms

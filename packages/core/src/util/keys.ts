@@ -3,23 +3,37 @@ import { SluiceError } from '../errors/sluice-error'
 /**
  * Joins user-supplied parts into one store key. Each part is percent-encoded, so no part can
  * contain the separator (or Redis hash-tag braces) and no user id can reach into another key.
+ * Parts must be well-formed Unicode: ids from the app pass `checkId` first.
  */
 export function keyOf(...parts: readonly string[]): string {
   return parts.map(encodeURIComponent).join(':')
 }
 
-const MAX_ID = 256
+export const MAX_ID = 256
 
-/** Validates an id supplied by the app (user id, endpoint, job id). */
-export function checkId(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
-    throw new SluiceError(
-      'invalid_request',
-      `${path}: expected a non-empty string of at most ${MAX_ID} chars`,
-      {
-        path,
-      },
-    )
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+// C0 and C1 control characters and DEL: newlines, NUL and friends have no place in an id.
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true
   }
-  return value
+  return false
+}
+
+/** What is wrong with an id supplied by the app (user id, endpoint, tier, job type), if anything. */
+export function idProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID)
+    return `expected a non-empty string of at most ${MAX_ID} chars`
+  if (value.trim().length === 0) return 'must not be blank'
+  if (hasControl(value)) return 'must not contain control characters (newline, NUL, …)'
+  if (LONE_SURROGATE.test(value)) return 'must be well-formed Unicode (it has a lone surrogate)'
+  return undefined
+}
+
+/** Validates an id supplied by the app; a bad one is `invalid_request` naming `path`. */
+export function checkId(value: unknown, path: string): string {
+  const problem = idProblem(value)
+  if (problem) throw new SluiceError('invalid_request', `${path}: ${problem}`, { path })
+  return value as string
 }

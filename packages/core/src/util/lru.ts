@@ -1,81 +1,73 @@
-interface Entry<V> {
-  value: V
-  expiresAt: number
-  tick: number
-}
+import { type Link, LinkedList, link } from './linked-list'
 
 /**
- * A Map with a size cap (least recently used entries go first) and optional per-entry expiry.
- * Every in-process map in Sluice is one of these, so memory never grows with the number of users.
- *
- * Recency is tracked lazily: an entry is moved to the young end only when it has aged by a
- * quarter of the cap since its last move, so hot keys cost one Map lookup, not a delete and a set.
+ * A Map with a size cap (the least recently used entry goes first) and optional per-entry
+ * expiry, for state that may be dropped early: cache entries, metrics, bookkeeping. Every
+ * operation is O(1), however full the map is. State that must outlive the cap — live rate-limit
+ * windows, budget periods — goes in an `ExpiringMap` instead.
  */
 export class BoundedMap<K, V> {
-  private readonly map = new Map<K, Entry<V>>()
-  private tick = 0
-  private readonly refreshAfter: number
+  private readonly index = new Map<K, Link<K, V>>()
+  private readonly recency = new LinkedList<K, V>()
 
   constructor(
     readonly maxEntries: number,
     private readonly now: () => number = Date.now,
-  ) {
-    this.refreshAfter = Math.max(1, Math.floor(maxEntries / 4))
-  }
+  ) {}
 
   get size(): number {
-    return this.map.size
+    return this.index.size
   }
 
   get(key: K): V | undefined {
-    const entry = this.map.get(key)
-    if (!entry) return undefined
-    if (entry.expiresAt <= this.now()) {
-      this.map.delete(key)
+    const node = this.index.get(key)
+    if (!node) return undefined
+    if (node.expiresAt <= this.now()) {
+      this.remove(node)
       return undefined
     }
-    this.touch(key, entry)
-    return entry.value
+    this.recency.renew(node)
+    return node.value
   }
 
   /** ttlMs of Infinity (the default) means no expiry; the size cap still applies. */
   set(key: K, value: V, ttlMs = Number.POSITIVE_INFINITY): void {
     const expiresAt = this.now() + ttlMs
-    const entry = this.map.get(key)
-    if (entry) {
-      entry.value = value
-      entry.expiresAt = expiresAt
-      this.touch(key, entry)
+    const node = this.index.get(key)
+    if (node) {
+      node.value = value
+      node.expiresAt = expiresAt
+      this.recency.renew(node)
       return
     }
-    this.map.set(key, { value, expiresAt, tick: ++this.tick })
-    while (this.map.size > this.maxEntries) {
-      const oldest = this.map.keys().next()
-      if (oldest.done) break
-      this.map.delete(oldest.value)
-    }
+    while (this.index.size >= this.maxEntries && this.recency.head) this.remove(this.recency.head)
+    const fresh = link(key, value, expiresAt)
+    this.index.set(key, fresh)
+    this.recency.push(fresh)
   }
 
   delete(key: K): boolean {
-    return this.map.delete(key)
+    const node = this.index.get(key)
+    if (!node) return false
+    this.remove(node)
+    return true
   }
 
   clear(): void {
-    this.map.clear()
+    this.index.clear()
+    this.recency.clear()
   }
 
   /** Live entries, without touching recency. */
   *entries(): IterableIterator<[K, V]> {
     const now = this.now()
-    for (const [key, entry] of this.map) {
-      if (entry.expiresAt > now) yield [key, entry.value]
+    for (const [key, node] of this.index) {
+      if (node.expiresAt > now) yield [key, node.value]
     }
   }
 
-  private touch(key: K, entry: Entry<V>): void {
-    if (this.tick - entry.tick < this.refreshAfter) return
-    entry.tick = ++this.tick
-    this.map.delete(key)
-    this.map.set(key, entry)
+  private remove(node: Link<K, V>): void {
+    this.index.delete(node.key)
+    this.recency.unlink(node)
   }
 }

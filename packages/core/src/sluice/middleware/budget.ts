@@ -1,39 +1,111 @@
-import type { Call } from '../../chain/types'
+import type { Call, Outcome } from '../../chain/types'
 import { named } from '../../chain/types'
+import type { CompletionHistory } from '../../cost/completion-history'
 import type { CostTracker, Reservation } from '../../cost/cost-tracker'
-import { maxCostOf } from '../../cost/estimate'
+import { estimateCostOf, textTokens } from '../../cost/estimate'
+import { SluiceError } from '../../errors/sluice-error'
+import { canonicalJson } from '../../util/canonical-json'
 import { promptTokensOf } from './estimates'
 
-/** The worst-case cost of a call: for chat, its prompt and max_tokens at the model's list price. */
-export function estimateCost(cost: CostTracker, call: Call, defaultMaxTokens: number): number {
-  if (!call.request) return 0
-  const price = cost.priceOf(call.request.model)
-  return price ? maxCostOf(price, call.request, defaultMaxTokens, promptTokensOf(call)) : 0
+export interface BudgetDeps {
+  cost: CostTracker
+  history: CompletionHistory
+  /** Output tokens assumed when a request sets no max_tokens. */
+  defaultMaxTokens: number
+  /** Every model a request for `model` may be answered by (primary and fallbacks). */
+  modelsFor: (model: string) => string[]
 }
 
-export function reserveBudget(cost: CostTracker, call: Call, defaultMaxTokens: number): Promise<Reservation> {
-  return cost.reserve(call.userId, call.tier, estimateCost(cost, call, defaultMaxTokens))
+function unpriced(models: readonly string[], path: string): SluiceError {
+  return new SluiceError(
+    'invalid_request',
+    `${path}: no price for '${models.join("', '")}': a call under a budget must be priced (add it to prices, or set budget.fallbackPrice)`,
+    { path },
+  )
 }
 
-/** Reserves the worst case before the call; settles to the real cost after (0 for cache hits). */
-export function budgetMiddleware(cost: CostTracker, defaultMaxTokens: number) {
+/** Output tokens to expect: what this endpoint's answers recently used, never above max_tokens. */
+function expectedOutput(d: BudgetDeps, call: Call, model: string, cap: number): number {
+  return d.history.expected(call.endpoint, model, cap)
+}
+
+function chatEstimate(d: BudgetDeps, call: Call): number {
+  const request = call.request!
+  const cap = Number(request.max_tokens ?? request.max_completion_tokens ?? d.defaultMaxTokens)
+  const output = expectedOutput(d, call, request.model, cap)
+  const prompt = promptTokensOf(call)
+  const models = d.modelsFor(request.model)
+  const missing = models.filter((m) => !d.cost.priceOf(m))
+  if (missing.length > 0 && d.cost.hasBudget(call.tier)) throw unpriced(missing, 'request.model')
+  // The dearest model that may answer (a fallback can cost more than the primary).
+  let usd = 0
+  for (const m of models) {
+    const price = d.cost.priceOf(m)
+    if (price) usd = Math.max(usd, estimateCostOf(price, prompt, output))
+  }
+  return usd
+}
+
+function wrappedEstimate(d: BudgetDeps, call: Call): number {
+  const { model, estimateUsd } = call.pricing ?? {}
+  if (estimateUsd !== undefined) return estimateUsd
+  const price = model === undefined ? undefined : d.cost.priceOf(model)
+  if (!price) {
+    if (!d.cost.hasBudget(call.tier)) return 0
+    if (model !== undefined) throw unpriced([model], 'ctx.model')
+    throw new SluiceError(
+      'invalid_request',
+      'ctx.estimateUsd: a wrapped call under a budget needs ctx.estimateUsd or a priced ctx.model',
+      { path: 'ctx.estimateUsd' },
+    )
+  }
+  const prompt = textTokens(canonicalJson(call.input))
+  return estimateCostOf(price, prompt, expectedOutput(d, call, model!, d.defaultMaxTokens))
+}
+
+/** What a call is expected to cost: its prompt plus the output its endpoint usually returns. */
+export function estimateCost(d: BudgetDeps, call: Call): number {
+  return call.request ? chatEstimate(d, call) : wrappedEstimate(d, call)
+}
+
+export function reserveBudget(d: BudgetDeps, call: Call): Promise<Reservation> {
+  return d.cost.reserve(call.userId, call.tier, estimateCost(d, call))
+}
+
+/** Settles a finished call: its real cost replaces the reservation (0 for cache hits). */
+export async function settleBudget(d: BudgetDeps, call: Call, reservation: Reservation, outcome: Outcome) {
+  const free = call.meta.cached || call.meta.coalesced
+  const requested = call.request?.model ?? call.pricing?.model
+  const model = outcome.model ?? requested ?? call.endpoint
+  if (!free && outcome.usage && requested !== undefined)
+    d.history.observe(call.endpoint, requested, outcome.usage.completion_tokens)
+  call.meta.costUsd = await d.cost.settle(reservation, {
+    model,
+    models: requested === undefined ? [] : [requested, ...(call.request ? d.modelsFor(requested) : [])],
+    ...(outcome.usage && !free ? { usage: outcome.usage } : {}),
+    provider: call.meta.provider ?? '',
+    endpoint: call.endpoint,
+    cached: free,
+  })
+}
+
+/**
+ * Reserves the expected cost before the call and settles the real one after. When the queue
+ * step hands the call to a worker (`call.state.handedOff`), the worker settles it — also when
+ * the waiter has given up — so the reservation is neither settled nor released here.
+ */
+export function budgetMiddleware(d: BudgetDeps) {
   return named('budget', async (call, next) => {
-    const reservation = await reserveBudget(cost, call, defaultMaxTokens)
-    let outcome: Awaited<ReturnType<typeof next>>
+    const reservation = await reserveBudget(d, call)
+    call.state.reservation = reservation
+    let outcome: Outcome
     try {
       outcome = await next()
     } catch (error) {
-      await cost.release(reservation)
+      if (!call.state.handedOff) await d.cost.release(reservation)
       throw error
     }
-    const free = call.meta.cached || call.meta.coalesced
-    call.meta.costUsd = await cost.settle(reservation, {
-      model: outcome.model ?? call.request?.model ?? call.endpoint,
-      ...(outcome.usage && !free ? { usage: outcome.usage } : {}),
-      provider: call.meta.provider ?? '',
-      endpoint: call.endpoint,
-      cached: free,
-    })
+    if (!call.state.handedOff) await settleBudget(d, call, reservation, outcome)
     return outcome
   })
 }

@@ -2,11 +2,13 @@ import type { CacheService } from '../../cache/cache-service'
 import type { Call, Outcome } from '../../chain/types'
 import { named } from '../../chain/types'
 
-/** What identifies an answer: the request without transport fields, or the call's input. */
+/**
+ * What identifies an answer: the chat request (CacheService drops its transport fields) or the
+ * wrapped call's input, under the call's cache type — the same key `cache.invalidate({ type,
+ * input })` computes.
+ */
 export function cacheInput(call: Call): unknown {
-  if (!call.request) return { endpoint: call.endpoint, input: call.input }
-  const { stream: _s, stream_options: _so, user: _u, ...rest } = call.request
-  return { endpoint: call.endpoint, request: rest }
+  return call.request ?? call.input
 }
 
 function cacheOptions(call: Call) {

@@ -1,7 +1,9 @@
 import type { Call, Outcome, SluiceMeta } from '../../chain/types'
 import { named } from '../../chain/types'
+import type { Reservation } from '../../cost/cost-tracker'
 import type { ChatRequest } from '../../providers/types'
 import type { QueueClient } from '../../queue/queue-client'
+import { type BudgetDeps, settleBudget } from './budget'
 
 export const CHAT_JOB = 'sluice.chat'
 
@@ -12,17 +14,19 @@ interface ChatJob {
   tier: string | null
   timeoutMs: number | null
   enqueuedAt: number
+  /** The waiter's budget reservation: the worker settles it, whoever still waits. */
+  reservation: Reservation | null
 }
 
 interface ChatJobResult {
   outcome: Outcome
-  meta: Pick<SluiceMeta, 'provider' | 'attempts' | 'retries' | 'fallbacks' | 'queuedMs'>
+  meta: Pick<SluiceMeta, 'provider' | 'attempts' | 'retries' | 'fallbacks' | 'queuedMs' | 'costUsd'>
 }
 
 /**
  * Puts chat calls through the durable queue: enqueue with the call's priority, wait for the
- * result. A worker in this or another process runs the rest of the chain. Wrapped calls
- * (`sluice.call`) carry a function that cannot travel, so they skip the queue.
+ * result. A worker in this or another process runs the rest of the chain and settles the call's
+ * budget. Wrapped calls (`sluice.call`) carry a function that cannot travel, so they skip it.
  */
 export function queueMiddleware(queue: QueueClient, waitMs: number) {
   return named('queue', async (call, next) => {
@@ -34,6 +38,7 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
       tier: call.tier ?? null,
       timeoutMs: call.timeoutMs ?? null,
       enqueuedAt: Date.now(),
+      reservation: (call.state.reservation as Reservation | undefined) ?? null,
     }
     const { id } = await queue.enqueue({
       type: CHAT_JOB,
@@ -42,15 +47,19 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
       priority: call.priority,
       maxRetries: 0,
     })
+    call.state.handedOff = true
     let result: ChatJobResult
     try {
       result = await queue.wait<ChatJobResult>(id, {
+        anyUser: true,
         timeout: waitMs,
         ...(call.signal ? { signal: call.signal } : {}),
       })
     } catch (error) {
-      // Nobody waits for it any more: a job that has not started yet must not run (and cost) later.
-      await queue.cancel(id).catch(() => false)
+      // Nobody waits for it any more: a job that has not started yet must not run (and cost)
+      // later. If it already started, its worker settles what it spends.
+      const cancelled = await queue.cancel(id, { anyUser: true }).catch(() => false)
+      if (cancelled) call.state.handedOff = false
       throw error
     }
     Object.assign(call.meta, result.meta)
@@ -58,8 +67,12 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
   })
 }
 
-/** The worker side: rebuilds the call and runs the back of the chain. */
-export function chatJobHandler(back: (call: Call) => Promise<Outcome>, blankMeta: () => SluiceMeta) {
+/** The worker side: rebuilds the call, runs the back of the chain, settles the budget. */
+export function chatJobHandler(
+  back: (call: Call) => Promise<Outcome>,
+  blankMeta: () => SluiceMeta,
+  budget: BudgetDeps,
+) {
   return async ({ data, signal }: { data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
     const job = data as ChatJob
     const call: Call = {
@@ -75,8 +88,15 @@ export function chatJobHandler(back: (call: Call) => Promise<Outcome>, blankMeta
       meta: { ...blankMeta(), queuedMs: Date.now() - job.enqueuedAt },
       state: {},
     }
-    const outcome = await back(call)
-    const { provider, attempts, retries, fallbacks, queuedMs } = call.meta
-    return { outcome, meta: { provider, attempts, retries, fallbacks, queuedMs } }
+    let outcome: Outcome
+    try {
+      outcome = await back(call)
+    } catch (error) {
+      if (job.reservation) await budget.cost.release(job.reservation)
+      throw error
+    }
+    if (job.reservation) await settleBudget(budget, call, job.reservation, outcome)
+    const { provider, attempts, retries, fallbacks, queuedMs, costUsd } = call.meta
+    return { outcome, meta: { provider, attempts, retries, fallbacks, queuedMs, costUsd } }
   }
 }

@@ -1,7 +1,19 @@
 import type { Call, Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion } from '../../providers/types'
+import { parseUsage } from '../../providers/usage'
 import type { ResilientAgent } from '../../resilience/resilient-agent'
+
+/** A wrapped call's result, with its usage when it reports one (OpenAI or AI SDK shapes). */
+function wrappedOutcome(value: unknown): Outcome {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as { usage?: unknown; model?: unknown }
+  const usage = parseUsage(v.usage)
+  return {
+    value,
+    ...(usage ? { usage } : {}),
+    ...(typeof v.model === 'string' ? { model: v.model } : {}),
+  }
+}
 
 /** The last step: retries, breakers and fallback around the provider (or the wrapped call). */
 export async function resilientStep(agent: ResilientAgent, call: Call): Promise<Outcome> {
@@ -16,7 +28,7 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
   call.meta.attempts += result.attempts
   call.meta.retries += result.retries
   call.meta.fallbacks += result.fallbacks
-  if (!call.request) return { value: result.value }
+  if (!call.request) return wrappedOutcome(result.value)
   const completion = result.value as ChatCompletion
   if (!completion)
     throw new SluiceError('provider_error', `${result.provider}: empty answer`, { provider: result.provider })
