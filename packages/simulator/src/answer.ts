@@ -13,8 +13,23 @@ export function textOf(messages: SimMessage[]): string {
     .join('\n')
 }
 
-/** A deterministic answer: the same prompt always gets the same words and length. */
-export function answerFor(model: string, messages: SimMessage[], maxTokens: number): string {
+export interface Answer {
+  content: string
+  /** `length` when max_tokens cut the answer short, as the real APIs report it. */
+  finishReason: 'stop' | 'length'
+}
+
+/**
+ * A deterministic answer: the same prompt always gets the same words and length, and never
+ * more completion tokens than `maxTokens` allows — a longer answer is cut, like a real API does.
+ */
+export function answerFor(model: string, messages: SimMessage[], maxTokens: number): Answer {
+  const full = fullAnswer(model, messages, maxTokens)
+  if (countTokens(full) <= maxTokens) return { content: full, finishReason: 'stop' }
+  return { content: full.slice(0, maxTokens * 4), finishReason: 'length' }
+}
+
+function fullAnswer(model: string, messages: SimMessage[], maxTokens: number): string {
   const last = [...messages].reverse().find((m) => m.role === 'user')
   const prompt = typeof last?.content === 'string' ? last.content : ''
   const h = fnv1a(model + prompt)

@@ -10,13 +10,14 @@ export function send(
   res.end(JSON.stringify(body))
 }
 
-export function readBody(req: IncomingMessage): Promise<string> {
+/** Reads a request body; past `maxChars` the connection is dropped, as fronting proxies do. */
+export function readBody(req: IncomingMessage, maxChars: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = ''
     req.setEncoding('utf8')
     req.on('data', (chunk: string) => {
       data += chunk
-      if (data.length > 5_000_000) req.destroy(new Error('body too large'))
+      if (data.length > maxChars) req.destroy(new Error('body too large'))
     })
     req.on('end', () => resolve(data))
     req.on('error', reject)

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { goDuration } from './minute-limits'
 import { type Simulator, startSimulator } from './simulator'
@@ -22,6 +23,60 @@ const post = (s: Simulator, body: unknown) =>
 const ask = (model: string, content = 'hola') => ({ model, messages: [{ role: 'user', content }] })
 
 describe('simulator', () => {
+  it('never answers more completion tokens than max_tokens allows, and says when it cut', async () => {
+    const s = await sim({ profile: 'deepseek' })
+    const prompts = ['hola', 'Translate to French: the weather is nice today', 'x'.repeat(400)]
+    for (const max of [1, 2, 5, 10, 20, 28, 50, 200]) {
+      for (const content of prompts) {
+        const res = await post(s, { ...ask('deepseek-chat', content), max_tokens: max })
+        const body = await res.json()
+        expect(body.usage.completion_tokens).toBeLessThanOrEqual(max)
+        const reason = body.choices[0].finish_reason
+        expect(reason === 'length' || reason === 'stop').toBe(true)
+        if (reason === 'stop') expect(body.usage.completion_tokens).toBeLessThanOrEqual(max)
+      }
+    }
+    const cut = await (await post(s, { ...ask('deepseek-chat'), max_tokens: 3 })).json()
+    expect(cut.choices[0].finish_reason).toBe('length')
+    const bad = await post(s, { ...ask('deepseek-chat'), max_tokens: 0 })
+    expect(bad.status).toBe(400)
+  })
+
+  it('the official openai client talks to it: chat, usage, streams and typed errors', async () => {
+    const s = await sim({ profile: 'groq', rpm: 3, tpm: 0 })
+    const client = new OpenAI({ baseURL: s.url, apiKey: 'test', maxRetries: 0 })
+    const res = await client.chat.completions.create({
+      model: 'llama-3.1-8b-instant',
+      messages: [{ role: 'user', content: 'Translate: good morning' }],
+      max_tokens: 10,
+    })
+    expect(res.choices[0]?.message.content).toBeTruthy()
+    expect(res.usage?.completion_tokens).toBeLessThanOrEqual(10)
+    let text = ''
+    let usage: unknown
+    const stream = await client.chat.completions.create({
+      model: 'llama-3.1-8b-instant',
+      messages: [{ role: 'user', content: 'hola' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? ''
+      if (chunk.usage) usage = chunk.usage
+    }
+    expect(text.length).toBeGreaterThan(0)
+    expect(usage).toMatchObject({ completion_tokens: expect.any(Number) })
+    await client.chat.completions.create({
+      model: 'llama-3.1-8b-instant',
+      messages: [{ role: 'user', content: 'x' }],
+    })
+    const limited = await client.chat.completions
+      .create({ model: 'llama-3.1-8b-instant', messages: [{ role: 'user', content: 'y' }] })
+      .catch((e) => e)
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
   it('answers deterministically: same seed and prompt, same answer and usage', async () => {
     const a = await sim({ profile: 'deepseek', seed: 5 })
     const b = await sim({ profile: 'deepseek', seed: 5 })

@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   apiKey?: string
   /** Cut SSE streams after this many chunks (to test mid-stream failures). */
   streamFailAfter?: number
+  /** Bodies longer than this many characters get their connection dropped (default 5,000,000). */
+  maxBodyChars?: number
 }
 
 export interface SimulatorStats {
@@ -108,7 +110,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stream_options?: { include_usage?: boolean }
     }
     try {
-      body = JSON.parse(await readBody(req))
+      body = JSON.parse(await readBody(req, options.maxBodyChars ?? 5_000_000))
     } catch {
       stats.badRequests++
       return send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } })
@@ -117,6 +119,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats.badRequests++
       return send(res, 400, {
         error: { message: 'model and messages are required', type: 'invalid_request_error' },
+      })
+    }
+    if (
+      body.max_tokens !== undefined &&
+      (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1)
+    ) {
+      stats.badRequests++
+      return send(res, 400, {
+        error: { message: 'max_tokens must be a positive integer', type: 'invalid_request_error' },
       })
     }
     if (!profile.models.includes(body.model)) {
@@ -167,7 +178,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         headers,
       )
     }
-    const content = answerFor(body.model, body.messages, maxTokens)
+    const { content, finishReason } = answerFor(body.model, body.messages, maxTokens)
     const completionTokens = countTokens(content)
     const usage: Record<string, number> = {
       prompt_tokens: promptTokens,
@@ -195,6 +206,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         created,
         model: body.model,
         content,
+        finishReason,
         usage,
         includeUsage: body.stream_options?.include_usage === true,
       })
@@ -207,7 +219,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         object: 'chat.completion',
         created,
         model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
         usage,
       },
       headers,

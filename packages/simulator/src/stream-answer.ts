@@ -11,6 +11,7 @@ export async function streamAnswer(
     created: number
     model: string
     content: string
+    finishReason: 'stop' | 'length'
     usage: Record<string, number>
     includeUsage: boolean
   },
@@ -36,7 +37,7 @@ export async function streamAnswer(
     write({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })
     await sleep(2)
   }
-  write({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
+  write({ ...base, choices: [{ index: 0, delta: {}, finish_reason: a.finishReason }] })
   if (a.includeUsage) write({ ...base, choices: [], usage: a.usage })
   res.end('data: [DONE]\n\n')
 }

@@ -107,4 +107,34 @@ describe('CostTracker', () => {
     })
     expect(await cost.spend('u')).toBe(0)
   })
+
+  it('a spent budget is still spent after 60,000 other users', async () => {
+    const cost = new CostTracker({ store: memoryStore(), tiers })
+    await cost.reserve('ana', 'free', 0.1)
+    await expect(cost.reserve('ana', 'free', 0.001)).rejects.toMatchObject({ code: 'budget_exceeded' })
+    let refusedForRoom = 0
+    for (let i = 0; i < 60_000; i++) {
+      await cost.reserve(`user-${i}`, 'free', 0.001).catch((e) => {
+        if (e.code === 'store_unavailable') refusedForRoom++ // full of live periods: budgets fail closed
+      })
+    }
+    expect(await cost.spend('ana')).toBeCloseTo(0.1)
+    await expect(cost.reserve('ana', 'free', 0.001)).rejects.toMatchObject({ code: 'budget_exceeded' })
+    expect(refusedForRoom).toBe(60_000 - 49_999) // two counters a user (day, month); ana holds two of the 100,000
+  }, 60_000)
+
+  it('fires each threshold once per period, also when a settle takes the spend back under it', async () => {
+    const cost = new CostTracker({ tiers })
+    const events: number[] = []
+    cost.events.on('budget:threshold', (e) => events.push(e.ratio))
+    const r = await cost.reserve('dora', 'free', 0.085) // 85%
+    await cost.settle(r, {
+      model: 'deepseek-chat',
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    })
+    await cost.reserve('dora', 'free', 0.09) // 90% again
+    await expect(cost.reserve('dora', 'free', 0.02)).rejects.toMatchObject({ code: 'budget_exceeded' })
+    await expect(cost.reserve('dora', 'free', 0.02)).rejects.toMatchObject({ code: 'budget_exceeded' })
+    expect(events).toEqual([0.8, 1])
+  })
 })

@@ -14,13 +14,14 @@ export interface ThresholdEvent {
 
 /**
  * Decides when `budget:threshold` fires: when a store operation (a reservation or a settle)
- * moves a counter across `ratio × limit`. Because the store returns the counter as that one
- * atomic operation left it, each crossing fires once across the fleet. A refusal also fires
- * ratio 1 the first time in a period (per instance) when no crossing did: the budget takes no
- * more calls, which is what "100%" means to whoever set the alert.
+ * moves a counter across `ratio × limit`. The store returns the counter as that one atomic
+ * operation left it, so a crossing is seen by one instance only; each instance fires a ratio
+ * once per budget period, even when a settle takes the counter back under it. A refusal fires
+ * ratio 1 when no crossing did: the budget takes no more calls, which is what "100%" means to
+ * whoever set the alert.
  */
 export class Thresholds {
-  private readonly full = new BoundedMap<string, true>(10_000)
+  private readonly fired = new BoundedMap<string, true>(10_000)
 
   constructor(
     private readonly ratios: readonly number[],
@@ -39,10 +40,7 @@ export class Thresholds {
       const before = spent - deltaUsd
       for (const ratio of this.ratios) {
         const mark = ratio * limit.limitUsd
-        if (before < mark - USD_EPSILON && spent >= mark - USD_EPSILON) {
-          if (ratio >= 1) this.full.set(limit.key, true)
-          this.emit({ ...who, period: periodOf(i), ratio, spentUsd: spent, limitUsd: limit.limitUsd })
-        }
+        if (before < mark - USD_EPSILON && spent >= mark - USD_EPSILON) this.fire(who, limit, i, ratio, spent)
       }
     }
   }
@@ -55,9 +53,20 @@ export class Thresholds {
   ): void {
     const index = limits.findIndex((l) => l.key === deniedBy)
     const limit = limits[index]
-    if (!limit || !this.ratios.includes(1) || this.full.get(deniedBy)) return
-    this.full.set(deniedBy, true)
-    this.emit({ ...who, period: periodOf(index), ratio: 1, spentUsd, limitUsd: limit.limitUsd })
+    if (limit && this.ratios.includes(1)) this.fire(who, limit, index, 1, spentUsd)
+  }
+
+  private fire(
+    who: { userId: string; tier: string },
+    limit: BudgetLimit,
+    index: number,
+    ratio: number,
+    spentUsd: number,
+  ) {
+    const once = `${limit.key}\u0000${ratio}` // the key names the period, so each period fires anew
+    if (this.fired.get(once)) return
+    this.fired.set(once, true, limit.ttlMs)
+    this.emit({ ...who, period: periodOf(index), ratio, spentUsd, limitUsd: limit.limitUsd })
   }
 }
 

@@ -18,15 +18,19 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
   // All counters change, or none: a refusal (memory full) part-way puts back what was written.
   function write(limits: readonly BudgetLimit[], before: Record<string, number>, deltaUsd: number) {
     const after = emptyDict<number>()
-    const done: BudgetLimit[] = []
+    const done: { limit: BudgetLimit; was: number | undefined }[] = []
     try {
       for (const l of limits) {
+        const was = totals.get(l.key)
         after[l.key] = Math.max(0, (before[l.key] ?? 0) + deltaUsd)
         totals.set(l.key, after[l.key]!, l.ttlMs)
-        done.push(l)
+        done.push({ limit: l, was })
       }
     } catch (error) {
-      for (const l of done) totals.set(l.key, before[l.key] ?? 0, l.ttlMs)
+      for (const { limit, was } of done) {
+        if (was === undefined) totals.delete(limit.key)
+        else totals.set(limit.key, was, limit.ttlMs)
+      }
       throw error
     }
     return after

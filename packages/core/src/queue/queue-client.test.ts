@@ -142,4 +142,52 @@ describe('QueueClient', () => {
     })
     expect((await queue.counts()).pending).toBe(0)
   })
+
+  it('stop() returns within its grace period when a handler ignores its signal, naming the job', async () => {
+    const queue = new QueueClient({ ...fast, lease: 300 })
+    const { id } = await queue.enqueue({ type: 'stuck', userId: 'u', data: null })
+    let started!: () => void
+    const running = new Promise<void>((r) => {
+      started = r
+    })
+    const worker = queue.process('stuck', () => {
+      started()
+      return new Promise(() => {}) // never settles and never looks at its signal
+    })
+    await running
+    const outcome = await Promise.race([
+      worker.stop(100),
+      new Promise((r) => setTimeout(() => r('still waiting'), 5_000)),
+    ])
+    expect(outcome).toEqual({ abandoned: [id] })
+    // Its lease is no longer renewed: another worker picks the job up and finishes it.
+    const rescue = queue.process('stuck', async () => 'rescued')
+    expect(await queue.wait(id, { userId: 'u', timeout: 5_000 })).toBe('rescued')
+    expect((await queue.status(id, { userId: 'u' })).attempts).toBe(2)
+    expect(await rescue.stop()).toEqual({ abandoned: [] })
+  })
+
+  it("caps one user's unfinished jobs, so 100,000 of them cannot block anyone else's enqueue", async () => {
+    const queue = new QueueClient({
+      ...fast,
+      store: memoryStore({ maxJobs: 2_000 }),
+      maxPendingPerUser: 1_000,
+    })
+    let refused = 0
+    for (let i = 0; i < 100_000 && refused === 0; i++) {
+      await queue.enqueue({ type: 't', userId: 'heavy', data: i }).catch((e) => {
+        expect(e).toMatchObject({ code: 'rate_limited', details: { reason: 'queue_full' } })
+        refused++
+      })
+    }
+    expect((await queue.counts('t')).pending).toBe(1_000)
+    for (let u = 0; u < 10; u++) await queue.enqueue({ type: 't', userId: `light-${u}`, data: u })
+    expect((await queue.counts('t')).pending).toBe(1_010)
+    // Finishing the heavy user's jobs gives them room again.
+    const worker = queue.process('t', async () => null, { concurrency: 50 })
+    for (let i = 0; i < 200 && (await queue.counts('t')).pending > 0; i++)
+      await new Promise((r) => setTimeout(r, 20))
+    await worker.stop()
+    await queue.enqueue({ type: 't', userId: 'heavy', data: 'again' })
+  })
 })

@@ -104,4 +104,78 @@ describe('RateLimiter', () => {
       expect.objectContaining({ code: 'invalid_config', path: 'rateLimiter.limits.ask.limit' }),
     )
   })
+
+  it('a user blocked at 5/h stays blocked after 100,001 other users make one call each', async () => {
+    const limiter = new RateLimiter({
+      store: memoryStore(), // the default cap: 100,000 keys
+      limits: { ask: { limit: 5, window: '1h', algorithm: 'fixed-window' } },
+    })
+    for (let i = 0; i < 5; i++) await limiter.limit({ userId: 'blocked', endpoint: 'ask' })
+    expect((await limiter.limit({ userId: 'blocked', endpoint: 'ask' })).allowed).toBe(false)
+    let others = 0
+    for (let i = 0; i <= 100_000; i++)
+      if ((await limiter.limit({ userId: `other-${i}`, endpoint: 'ask' })).allowed) others++
+    expect(others).toBe(100_001) // past the cap they are limited by the in-process insurance (fail open)
+    for (let i = 0; i < 5; i++)
+      expect((await limiter.limit({ userId: 'blocked', endpoint: 'ask' })).allowed).toBe(false)
+  }, 60_000)
+
+  it('expired windows make room: a full store keeps working as old windows end', async () => {
+    let now = 1_000_000
+    const store = memoryStore({ maxKeys: 100, now: () => now })
+    const limiter = new RateLimiter({
+      store,
+      limits: { ask: { limit: 1, window: '1s', algorithm: 'fixed-window' } },
+    })
+    const strict = new RateLimiter({
+      store,
+      onStoreError: 'closed',
+      limits: { ask: { limit: 1, window: '1s' } },
+    })
+    for (let i = 0; i < 100; i++) await limiter.limit({ userId: `a${i}`, endpoint: 'ask' })
+    // Full of live windows: a new key is refused, and a closed policy says so.
+    await expect(strict.limit({ userId: 'late', endpoint: 'ask' })).rejects.toMatchObject({
+      code: 'store_unavailable',
+    })
+    now += 2_001 // every window (kept for two) has ended
+    for (let i = 0; i < 100; i++)
+      expect((await strict.limit({ userId: `b${i}`, endpoint: 'ask' })).allowed).toBe(true)
+    expect((await strict.limit({ userId: 'b0', endpoint: 'ask' })).allowed).toBe(false)
+  })
+
+  it('endpoint and tier names like constructor, __proto__ or toString are names like any other', async () => {
+    const limiter = new RateLimiter({
+      defaultLimit: { limit: 2, window: '1m' },
+      tiers: JSON.parse('{"free": {}, "constructor": {"dailyTotal": 1}, "__proto__": {"unlimited": true}}'),
+    })
+    for (const endpoint of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const results = []
+      for (let i = 0; i < 3; i++)
+        results.push((await limiter.limit({ userId: 'u', endpoint, tier: 'free' })).allowed)
+      expect(results).toEqual([true, true, false])
+    }
+    for (const tier of ['toString', 'hasOwnProperty', 'valueOf']) {
+      await expect(limiter.limit({ userId: 'u', endpoint: 'e', tier })).rejects.toMatchObject({
+        code: 'invalid_request',
+        path: 'tier',
+      })
+    }
+    expect((await limiter.limit({ userId: 'v', endpoint: 'e', tier: 'constructor' })).allowed).toBe(true)
+    expect((await limiter.limit({ userId: 'v', endpoint: 'e', tier: 'constructor' })).scope).toBe('daily')
+    expect((await limiter.limit({ userId: 'v', endpoint: 'e', tier: '__proto__' })).scope).toBe('none')
+  })
+
+  it('refuses ids a key cannot hold: lone surrogates, blanks, control characters', async () => {
+    const limiter = new RateLimiter({ limits: { ask: { limit: 2, window: '1m' } } })
+    for (const userId of ['\ud800', 'a\udc00b', '   ', 'line\nbreak', 'nul\u0000', '\u007f']) {
+      await expect(limiter.limit({ userId, endpoint: 'ask' })).rejects.toMatchObject({
+        code: 'invalid_request',
+        path: 'userId',
+      })
+    }
+    await expect(limiter.limit({ userId: 'u', endpoint: '\ud83d' })).rejects.toMatchObject({
+      path: 'endpoint',
+    })
+    expect((await limiter.limit({ userId: 'ünï 😀 用户', endpoint: 'ask' })).allowed).toBe(true)
+  })
 })

@@ -78,7 +78,7 @@ export class RateLimiter {
   async limit(request: LimitRequest): Promise<LimitResult> {
     const userId = checkId(request.userId, 'userId')
     const endpoint = checkId(request.endpoint, 'endpoint')
-    const tierName = request.tier
+    const tierName = request.tier === undefined ? undefined : checkId(request.tier, 'tier')
     if (tierName !== undefined && this.hasTiers && !(tierName in this.o.tiers)) {
       throw new SluiceError('invalid_request', `tier: unknown tier '${tierName}'`, { path: 'tier' })
     }
@@ -121,7 +121,9 @@ export class RateLimiter {
 
   /** Clears a user's counters for one endpoint (and the daily total when `endpoint` is omitted). */
   async reset(userId: string, endpoint?: string, tier?: string): Promise<void> {
-    const scope = tier ?? '_'
+    checkId(userId, 'userId')
+    if (endpoint !== undefined) checkId(endpoint, 'endpoint')
+    const scope = tier === undefined ? '_' : checkId(tier, 'tier')
     if (endpoint === undefined) await this.port.reset(`${this.dailyPrefix}:${keyOf(scope, userId)}`)
     else await this.port.reset(`${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`)
   }
@@ -134,9 +136,15 @@ export class RateLimiter {
       if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
         throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
       }
-      return this.insurance.consume(key, cost, rule)
+      // Open: the in-process limiter stands in; if even it has no room, the call is admitted.
+      return this.insurance.consume(key, cost, rule).catch(() => admitted(rule))
     }
   }
+}
+
+/** A decision that admits the call without counting it (the `open` policy's last resort). */
+function admitted(rule: RateLimitRule): RateLimitDecision {
+  return { allowed: true, limit: rule.limit, remaining: rule.limit, resetAt: 0, retryAfterMs: 0 }
 }
 
 /** The port's decision plus which rule decided, as one object of a fixed shape. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from './canonical-json'
 import { parseDuration, tryParseDuration } from './duration'
+import { ExpiringMap } from './expiring-map'
 import { sha256Hex } from './hash'
 import { keyOf } from './keys'
 import { BoundedMap } from './lru'
@@ -15,6 +16,10 @@ describe('durations', () => {
     expect(tryParseDuration('60')).toBeUndefined()
     expect(tryParseDuration('1 minute')).toBeUndefined()
     expect(tryParseDuration(-1)).toBeUndefined()
+    expect(parseDuration('0.1s')).toBe(100)
+    expect(tryParseDuration('0.001ms')).toBeUndefined() // no timer or window honours a microsecond
+    expect(tryParseDuration(1.5)).toBeUndefined()
+    expect(tryParseDuration(Number.POSITIVE_INFINITY)).toBeUndefined()
     expect(() => parseDuration('soon' as never, 'cache.ttl')).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'cache.ttl' }),
     )
@@ -53,5 +58,59 @@ describe('BoundedMap', () => {
     now = 100
     expect(m.get('t')).toBeUndefined()
     expect(m.size).toBeLessThanOrEqual(2)
+  })
+})
+
+describe('ExpiringMap', () => {
+  it('never drops a live entry: expired ones make room, and a full map refuses new keys', () => {
+    let now = 0
+    const m = new ExpiringMap<string, number>(3, () => now)
+    m.set('long', 1, 10_000)
+    m.set('a', 2, 100)
+    m.set('b', 3, 100)
+    expect(() => m.set('c', 4, 100)).toThrowError(expect.objectContaining({ code: 'store_unavailable' }))
+    m.set('a', 5, 100) // an existing key is always updated
+    now = 150
+    m.set('c', 4, 100) // 'b' has expired and makes room ('a' was renewed at 0, so it expired too)
+    expect(m.get('long')).toBe(1)
+    expect(m.get('c')).toBe(4)
+    expect(m.size).toBeLessThanOrEqual(3)
+  })
+})
+
+describe('canonical keys', () => {
+  it('tell apart what JSON would merge, and refuse what they cannot key', () => {
+    const keys = [
+      new Date('2026-01-01'),
+      new Date('2020-01-01'),
+      '2026-01-01T00:00:00.000Z',
+      new Map([['a', 1]]),
+      new Set([1]),
+      {},
+      JSON.parse('{"__proto__": 1}'),
+      new URL('https://a.example/'),
+    ].map(canonicalJson)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(
+      canonicalJson(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    ).toBe(
+      canonicalJson(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    )
+    for (const bad of [Number.NaN, () => 1, Symbol('s'), new (class X {})(), new Uint8Array(2)]) {
+      expect(() => canonicalJson(bad)).toThrowError(expect.objectContaining({ code: 'invalid_request' }))
+    }
+    let deep: unknown = 1
+    for (let i = 0; i < 100; i++) deep = [deep]
+    expect(() => canonicalJson(deep)).toThrowError(expect.objectContaining({ code: 'invalid_request' }))
   })
 })
