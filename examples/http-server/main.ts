@@ -10,7 +10,10 @@ const fallback = await startSimulator({ profile: 'groq', latencyMs: { min: 20, m
 const store = memoryStore()
 const sluice = createSluice({
   store,
-  providers: [deepseek({ baseURL: primary.url }), groq({ baseURL: fallback.url })],
+  providers: [
+    deepseek({ baseURL: primary.url }),
+    groq({ baseURL: fallback.url, modelMap: { 'deepseek-chat': 'llama-3.3-70b-versatile' } }),
+  ],
   tiers: { free: { limits: { default: { max: 10, window: '60s' } }, dailyTotal: 100 }, premium: {} },
 })
 const queue = new QueueClient({ store })

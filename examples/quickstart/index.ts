@@ -26,7 +26,8 @@ const sluice = createSluice({
   store: memoryStore(),
   providers: [
     deepseek({ apiKey: 'demo', baseURL: primary.url }),
-    groq({ apiKey: 'demo', baseURL: fallback.url }),
+    // Groq stands in for DeepSeek during its outage: say which of its models answers instead.
+    groq({ apiKey: 'demo', baseURL: fallback.url, modelMap: { 'deepseek-chat': 'llama-3.3-70b-versatile' } }),
   ],
   tiers: {
     free: {

@@ -60,6 +60,8 @@ export type * from './store/metrics-port'
 export type * from './store/queue-port'
 export type * from './store/rate-limit-port'
 export type * from './store/store'
+// For adapter authors: every store call gets a timeout and fails fast while the backend is down.
+export { DEFAULT_STORE_TIMEOUT_MS, guardStore, type StoreGuardOptions } from './store/store-guard'
 export type * from './store/usage-port'
 export { canonicalJson } from './util/canonical-json'
 export { type Duration, parseDuration } from './util/duration'

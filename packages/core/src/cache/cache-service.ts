@@ -5,6 +5,7 @@ import { memoryStore } from '../memory/memory-store'
 import type { CachePort } from '../store/cache-port'
 import type { MetricsPort } from '../store/metrics-port'
 import type { Store } from '../store/store'
+import { guardStore } from '../store/store-guard'
 import { canonicalJson } from '../util/canonical-json'
 import { sha256Hex } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
@@ -50,9 +51,10 @@ export class CacheService {
 
   constructor(options: CacheServiceOptions = {}) {
     this.o = parseOptions(schema, options, 'cache')
-    const fallback = this.o.store?.cache && this.o.store.metrics ? undefined : memoryStore()
-    this.port = this.o.store?.cache ?? fallback!.cache
-    this.metrics = this.o.store?.metrics ?? fallback!.metrics
+    const store = this.o.store && guardStore(this.o.store)
+    const fallback = store?.cache && store.metrics ? undefined : memoryStore()
+    this.port = store?.cache ?? fallback!.cache
+    this.metrics = store?.metrics ?? fallback!.metrics
     this.base = keyOf(this.o.prefix, 'cache')
   }
 

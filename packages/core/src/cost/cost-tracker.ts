@@ -6,6 +6,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
 import type { Usage } from '../providers/types'
 import type { Store } from '../store/store'
+import { guardStore } from '../store/store-guard'
 import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
@@ -81,7 +82,7 @@ export class CostTracker {
 
   constructor(options: CostTrackerOptions = {}) {
     this.o = parseOptions(schema, options, 'budget')
-    this.port = this.o.store?.usage ?? memoryStore().usage
+    this.port = (this.o.store && guardStore(this.o.store).usage) || memoryStore().usage
     this.prices = Object.assign(Object.create(null), DEFAULT_PRICES.models, this.o.prices)
     this.keyPrefix = keyOf(this.o.prefix, 'spend')
     this.clock = new PeriodClock(this.o.now)

@@ -34,6 +34,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): FullStore {
   const o = parseOptions(schema, options, 'memoryStore')
   return {
     name: 'memory',
+    local: true,
     rateLimit: memoryRateLimit(o.maxKeys, o.now),
     cache: memoryCache(o.maxKeys, o.now),
     usage: memoryUsage(o.maxKeys, o.maxUsageRows, o.now),

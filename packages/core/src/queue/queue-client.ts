@@ -6,6 +6,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
 import type { JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
+import { guardStore } from '../store/store-guard'
 import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { abortError } from '../util/sleep'
@@ -72,7 +73,7 @@ export class QueueClient {
 
   constructor(options: QueueClientOptions = {}) {
     this.o = parseOptions(schema, options, 'queue')
-    this.port = this.o.store?.queue ?? memoryStore({ now: this.o.now }).queue
+    this.port = (this.o.store && guardStore(this.o.store).queue) || memoryStore({ now: this.o.now }).queue
   }
 
   async enqueue(input: EnqueueInput): Promise<{ id: string }> {

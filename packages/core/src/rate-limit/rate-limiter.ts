@@ -5,6 +5,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { memoryRateLimit } from '../memory/memory-rate-limit'
 import type { RateLimitDecision, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
 import type { Store } from '../store/store'
+import { guardStore } from '../store/store-guard'
 import { checkId, keyOf } from '../util/keys'
 
 const DAY_MS = 86_400_000
@@ -59,7 +60,7 @@ export class RateLimiter {
   constructor(options: RateLimiterOptions = {}) {
     this.o = parseOptions(rateLimiterSchema, options, 'rateLimiter')
     this.insurance = memoryRateLimit(10_000, Date.now)
-    this.port = this.o.store?.rateLimit ?? this.insurance
+    this.port = (this.o.store && guardStore(this.o.store).rateLimit) || this.insurance
     this.rlPrefix = keyOf(this.o.prefix, 'rl')
     this.dailyPrefix = keyOf(this.o.prefix, 'daily')
     this.hasTiers = Object.keys(this.o.tiers).length > 0

@@ -14,6 +14,7 @@ import { QueueClient } from '../queue/queue-client'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
 import type { FullStore, PortName } from '../store/store'
+import { guardStore } from '../store/store-guard'
 import { attachLogger } from './logging'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
@@ -49,7 +50,8 @@ export function blankMeta(): SluiceMeta {
 export function createSluice(options: SluiceOptions) {
   const o = parseOptions(sluiceOptionsSchema, options, 'options')
   const local = memoryStore()
-  const given = o.store ?? local
+  // Every call to a shared store gets a timeout (adapters set their own; others get 1 s).
+  const given = o.store ? guardStore(o.store) : local
   // Ports the store does not provide stay in-process; storeReport() says which.
   const store: FullStore = {
     name: given.name,

@@ -14,6 +14,8 @@ export type PortName = 'rateLimit' | 'cache' | 'usage' | 'queue' | 'breaker' | '
  */
 export interface Store {
   readonly name: string
+  /** True for a store in this process (memoryStore): its calls cannot hang, so they get no timeout. */
+  readonly local?: boolean
   readonly rateLimit?: RateLimitPort
   readonly cache?: CachePort
   readonly usage?: UsagePort
@@ -23,4 +25,4 @@ export interface Store {
   close?(): Promise<void>
 }
 
-export type FullStore = Required<Omit<Store, 'close'>> & Pick<Store, 'close'>
+export type FullStore = Required<Omit<Store, 'close' | 'local'>> & Pick<Store, 'close' | 'local'>

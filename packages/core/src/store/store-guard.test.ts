@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { RateLimiter } from '../rate-limit/rate-limiter'
+import type { RateLimitPort } from './rate-limit-port'
+import type { Store } from './store'
+import { guardStore } from './store-guard'
+
+/** A store whose backend can be made to hang (frozen) or fail (killed), and answer late. */
+function flakyStore() {
+  const state = { mode: 'up' as 'up' | 'frozen' | 'down', calls: 0, hung: [] as (() => void)[] }
+  const rateLimit: RateLimitPort = {
+    async consume(_key, _cost, rule) {
+      state.calls++
+      if (state.mode === 'down') throw new Error('ECONNREFUSED')
+      if (state.mode === 'frozen') {
+        // Answers only when thawed — and then with an error nobody is waiting for any more.
+        await new Promise<void>((resolve) => state.hung.push(resolve))
+        throw new Error('late answer')
+      }
+      return { allowed: true, limit: rule.limit, remaining: rule.limit - 1, resetAt: 0, retryAfterMs: 0 }
+    },
+    peek: async () => {
+      throw new Error('unused')
+    },
+    reset: async () => {},
+  }
+  const store: Store = { name: 'flaky', rateLimit }
+  return { store, state }
+}
+
+describe('guardStore', () => {
+  it('a frozen store answers store_unavailable at the timeout, then fails fast, then recovers', async () => {
+    let now = 0
+    const { store, state } = flakyStore()
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    const guarded = guardStore(store, { timeoutMs: 20, failFastAfter: 3, cooldownMs: 1000, now: () => now })
+    const rule = { algorithm: 'fixed-window' as const, limit: 5, windowMs: 60_000 }
+    state.mode = 'frozen'
+    for (let i = 0; i < 3; i++) {
+      await expect(guarded.rateLimit!.consume('k', 1, rule)).rejects.toMatchObject({
+        code: 'store_unavailable',
+        details: { reason: 'timeout' },
+      })
+    }
+    // Three timeouts in a row: calls fail at once and nothing more is sent to the frozen server.
+    const sent = state.calls
+    for (let i = 0; i < 10; i++) {
+      await expect(guarded.rateLimit!.consume('k', 1, rule)).rejects.toMatchObject({
+        details: { reason: 'failing_fast' },
+      })
+    }
+    expect(state.calls).toBe(sent)
+    for (const wake of state.hung.splice(0)) wake() // the server thaws; its late answers are dropped
+    state.mode = 'up'
+    now += 1001 // after the cooldown one probe goes through, and it succeeds
+    expect((await guarded.rateLimit!.consume('k', 1, rule)).allowed).toBe(true)
+    expect((await guarded.rateLimit!.consume('k', 1, rule)).allowed).toBe(true)
+    await new Promise((r) => setTimeout(r, 10))
+    process.off('unhandledRejection', onUnhandled)
+    expect(unhandled).toEqual([])
+  })
+
+  it("the limiter's policy applies at the timeout: open admits through its insurance, closed refuses", async () => {
+    const { store, state } = flakyStore()
+    state.mode = 'frozen'
+    const limits = { ask: { limit: 2, window: '1m' as const } }
+    const slow = guardStore(store, { timeoutMs: 20 })
+    const open = new RateLimiter({ store: slow, limits, onStoreError: 'open' })
+    const decisions = []
+    for (let i = 0; i < 3; i++) decisions.push((await open.limit({ userId: 'u', endpoint: 'ask' })).allowed)
+    expect(decisions).toEqual([true, true, false]) // the in-process insurance still limits
+    const frozen = flakyStore()
+    frozen.state.mode = 'frozen'
+    const closed = new RateLimiter({
+      store: guardStore(frozen.store, { timeoutMs: 20 }),
+      limits,
+      onStoreError: 'closed',
+    })
+    await expect(closed.limit({ userId: 'u', endpoint: 'ask' })).rejects.toMatchObject({
+      code: 'store_unavailable',
+    })
+    for (const wake of [...state.hung.splice(0), ...frozen.state.hung.splice(0)]) wake()
+  })
+
+  it('leaves in-process stores alone and guards a store once', () => {
+    const { store } = flakyStore()
+    const once = guardStore(store)
+    expect(guardStore(once)).toBe(once)
+    const local = { name: 'memory', local: true }
+    expect(guardStore(local)).toBe(local)
+    expect(once.name).toBe('flaky')
+  })
+})

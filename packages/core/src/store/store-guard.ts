@@ -1,0 +1,111 @@
+import { SluiceError } from '../errors/sluice-error'
+import type { PortName, Store } from './store'
+
+/** The async methods of each port: every one gets a timeout. Listener methods are left alone. */
+const CALLS: Record<PortName, readonly string[]> = {
+  rateLimit: ['consume', 'peek', 'reset'],
+  cache: ['get', 'set', 'setIfAbsent', 'delete', 'deletePrefix'],
+  usage: ['reserve', 'adjust', 'total', 'record', 'rows'],
+  queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],
+  breaker: ['get', 'compareAndSet'],
+  metrics: ['incr', 'get', 'addToSet', 'countSet'],
+}
+
+export const DEFAULT_STORE_TIMEOUT_MS = 1_000
+const GUARDED = Symbol.for('sluice.store.guarded')
+
+export interface StoreGuardOptions {
+  /** How long one store call may take before it counts as failed (default 1 s). */
+  timeoutMs?: number
+  /** Consecutive failures after which calls fail at once, without waiting (default 3). */
+  failFastAfter?: number
+  /** How long calls fail at once before one probe call is let through again (default 1 s). */
+  cooldownMs?: number
+  now?: () => number
+}
+
+/**
+ * Puts a timeout on every call of every port of a store: a call past it rejects with
+ * `store_unavailable` (reason `timeout`), so the port's failure policy applies instead of the
+ * app hanging on a frozen or unreachable server. After a few failures in a row the store fails
+ * fast for a short cooldown — so a frozen server is not sent a command per call, to run all of
+ * them late when it wakes — then lets one probe through. A late answer is dropped, never left
+ * as an unhandled rejection. Stores that live in this process (`memoryStore`) are returned as they are.
+ */
+export function guardStore<S extends Store>(store: S, options: StoreGuardOptions = {}): S {
+  if (store.local || (store as { [GUARDED]?: true })[GUARDED]) return store
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+  const failFastAfter = options.failFastAfter ?? 3
+  const cooldownMs = options.cooldownMs ?? 1_000
+  const now = options.now ?? Date.now
+  let failures = 0
+  let closedUntil = 0
+
+  function call(port: string, method: string, fn: (...a: unknown[]) => Promise<unknown>, args: unknown[]) {
+    if (failures >= failFastAfter) {
+      if (now() < closedUntil) {
+        return Promise.reject(
+          new SluiceError(
+            'store_unavailable',
+            `${store.name}: failing fast after ${failures} store failures in a row`,
+            {
+              retryable: true,
+              details: { reason: 'failing_fast', port },
+            },
+          ),
+        )
+      }
+      closedUntil = now() + cooldownMs // this call is the probe; the others keep failing fast
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const work = Promise.resolve().then(() => fn(...args))
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SluiceError(
+              'store_unavailable',
+              `${store.name}: ${port}.${method} got no answer in ${timeoutMs}ms`,
+              {
+                retryable: true,
+                details: { reason: 'timeout', port },
+              },
+            ),
+          ),
+        timeoutMs,
+      )
+    })
+    work.catch(() => {}) // an answer that comes after the timeout is dropped
+    return Promise.race([work, late]).then(
+      (value) => {
+        clearTimeout(timer)
+        failures = 0
+        return value
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        if (SluiceError.is(error, 'store_unavailable')) {
+          failures++
+          if (failures >= failFastAfter) closedUntil = now() + cooldownMs
+        } else failures = 0 // the store answered; the answer was a refusal
+        throw error
+      },
+    )
+  }
+
+  // Everything else (names, pools, helpers, listener methods) is inherited as it is.
+  const guarded = Object.create(store) as Record<string | symbol, unknown>
+  guarded[GUARDED] = true
+  for (const [port, methods] of Object.entries(CALLS)) {
+    const target = store[port as PortName] as Record<string, unknown> | undefined
+    if (!target) continue
+    const wrapped = Object.create(target) as Record<string, unknown>
+    for (const method of methods) {
+      const fn = target[method]
+      if (typeof fn === 'function')
+        wrapped[method] = (...args: unknown[]) => call(port, method, fn.bind(target) as never, args)
+    }
+    Object.defineProperty(guarded, port, { value: wrapped, enumerable: true })
+  }
+  return guarded as unknown as S
+}
