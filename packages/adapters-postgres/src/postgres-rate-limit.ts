@@ -1,58 +1,66 @@
 import { type RateLimitDecision, type RateLimitPort, type RateLimitRule, rateLimitStep } from '@sluice/core'
 import type { Query } from './query'
 
-// Server time in ms; clock_timestamp() (not now()) so it is the moment of the statement itself.
-const NOW = 'extract(epoch from clock_timestamp()) * 1000'
+// The server's clock in ms. clock_timestamp() is the moment it is read, not the statement's start.
+const CLOCK = 'extract(epoch from clock_timestamp()) * 1000'
 // Parameters, typed once: $1 key, $2 cost, $3 limit, $4 windowMs, $5 sliding.
 const COST = '$2::float8'
 const LIM = '$3::float8'
 const WMS = '$4::float8'
 
-// From the old row `r` and the incoming values `EXCLUDED` (this call's window and clock):
-const cur = '(CASE WHEN r.win = EXCLUDED.win THEN r.count ELSE 0 END)'
-const prv =
-  '(CASE WHEN r.win = EXCLUDED.win THEN r.prev WHEN r.win = EXCLUDED.win - 1 THEN r.count ELSE 0 END)'
-const weight = `(CASE WHEN $5::boolean THEN (${WMS} - (EXCLUDED.updated_ms - EXCLUDED.win * ${WMS})) / ${WMS} ELSE 0 END)`
-const fits = `(${prv} * ${weight} + ${cur} + ${COST} <= ${LIM})`
+/**
+ * The moment of decision for a row that exists: read inside DO UPDATE, so after the row lock is
+ * held (a statement that waited behind others reads the time it finally runs at, not the time
+ * it started), and never earlier than the row's own last write, so time never goes backwards in
+ * a row and no late statement can write an older window (or bucket time) over a newer one.
+ */
+const T = `greatest(r.updated_ms, ${CLOCK})`
 
 /**
- * Fixed and sliding window in one upsert. In DO UPDATE every expression reads the row as it was,
- * so deciding and writing are one atomic step under the row lock.
+ * Fixed and sliding window in one upsert: a new key is inserted with the clock of the moment;
+ * an existing one is decided and written under its row lock by the sub-select, with the core's
+ * formulas (`rateLimitStep`): the previous window weighs in by its overlap.
  */
 const windowSql = (s: string) => `
-WITH input AS (SELECT ${NOW} AS now)
 INSERT INTO ${s}.rate_limits AS r (key, win, count, prev, updated_ms, allowed, expires_at)
-SELECT $1::text, floor(now / ${WMS})::bigint,
-       CASE WHEN ${COST} <= ${LIM} THEN greatest(0, ${COST}) ELSE 0 END, 0, now, ${COST} <= ${LIM},
-       to_timestamp((now + 2 * ${WMS}) / 1000)
-FROM input
-ON CONFLICT (key) DO UPDATE SET
-  allowed = ${fits},
-  count = CASE WHEN ${fits} THEN greatest(0, ${cur} + ${COST}) ELSE ${cur} END,
-  prev = ${prv},
-  win = EXCLUDED.win,
-  updated_ms = EXCLUDED.updated_ms,
-  expires_at = EXCLUDED.expires_at
+SELECT $1::text, floor(n.t / ${WMS})::bigint,
+       CASE WHEN ${COST} <= ${LIM} THEN greatest(0, ${COST}) ELSE 0 END, 0, n.t, ${COST} <= ${LIM},
+       to_timestamp((n.t + 2 * ${WMS}) / 1000)
+FROM (SELECT ${CLOCK} AS t) n
+ON CONFLICT (key) DO UPDATE SET (allowed, count, prev, win, updated_ms, expires_at) = (
+  SELECT d.fits, CASE WHEN d.fits THEN greatest(0, d.cur + ${COST}) ELSE d.cur END, d.prv, d.w, d.t,
+         to_timestamp((d.t + 2 * ${WMS}) / 1000)
+  FROM (
+    SELECT c.*, (c.prv * c.weight + c.cur + ${COST} <= ${LIM}) AS fits
+    FROM (
+      SELECT b.t, b.w,
+        CASE WHEN r.win = b.w THEN r.count ELSE 0 END AS cur,
+        CASE WHEN r.win = b.w THEN r.prev WHEN r.win = b.w - 1 THEN r.count ELSE 0 END AS prv,
+        CASE WHEN $5::boolean THEN (${WMS} - (b.t - b.w * ${WMS})) / ${WMS} ELSE 0 END AS weight
+      FROM (SELECT a.t, floor(a.t / ${WMS})::bigint AS w FROM (SELECT ${T} AS t) a) b
+    ) c
+  ) d
+)
 RETURNING allowed, win, count, prev, updated_ms AS now`
 
-const level = `least(${LIM}, r.tokens + greatest(0, EXCLUDED.updated_ms - r.updated_ms) * ${LIM} / ${WMS})`
-
-/** Token bucket in one upsert. */
+/** Token bucket in one upsert, decided under the row lock the same way. */
 const bucketSql = (s: string) => `
-WITH input AS (SELECT ${NOW} AS now)
 INSERT INTO ${s}.rate_limits AS r (key, tokens, updated_ms, allowed, expires_at)
-SELECT $1::text, CASE WHEN ${COST} <= ${LIM} THEN least(${LIM}, ${LIM} - ${COST}) ELSE ${LIM} END, now,
-       ${COST} <= ${LIM}, to_timestamp((now + 2 * ${WMS}) / 1000)
-FROM input
-ON CONFLICT (key) DO UPDATE SET
-  allowed = ${level} >= ${COST},
-  tokens = CASE WHEN ${level} >= ${COST} THEN least(${LIM}, ${level} - ${COST}) ELSE ${level} END,
-  updated_ms = EXCLUDED.updated_ms,
-  expires_at = EXCLUDED.expires_at
+SELECT $1::text, CASE WHEN ${COST} <= ${LIM} THEN least(${LIM}, ${LIM} - ${COST}) ELSE ${LIM} END, n.t,
+       ${COST} <= ${LIM}, to_timestamp((n.t + 2 * ${WMS}) / 1000)
+FROM (SELECT ${CLOCK} AS t) n
+ON CONFLICT (key) DO UPDATE SET (allowed, tokens, updated_ms, expires_at) = (
+  SELECT b.lvl >= ${COST}, CASE WHEN b.lvl >= ${COST} THEN least(${LIM}, b.lvl - ${COST}) ELSE b.lvl END, b.t,
+         to_timestamp((b.t + 2 * ${WMS}) / 1000)
+  FROM (
+    SELECT a.t, least(${LIM}, r.tokens + (a.t - r.updated_ms) * ${LIM} / ${WMS}) AS lvl
+    FROM (SELECT ${T} AS t) a
+  ) b
+)
 RETURNING allowed, tokens, updated_ms AS now`
 
 const peekSql = (s: string) => `
-SELECT ${NOW} AS now, r.win, r.count, r.prev, r.tokens, r.updated_ms
+SELECT greatest(coalesce(r.updated_ms, 0), ${CLOCK}) AS now, r.win, r.count, r.prev, r.tokens, r.updated_ms
 FROM (SELECT 1) one LEFT JOIN ${s}.rate_limits r ON r.key = $1`
 
 interface WindowRow {

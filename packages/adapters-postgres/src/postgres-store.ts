@@ -1,4 +1,4 @@
-import { SluiceError, type Store } from '@sluice/core'
+import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core'
 import pg from 'pg'
 import { quoteSchema } from './identifiers'
 import { migrate } from './migrate'
@@ -15,6 +15,17 @@ export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: stri
    * Set false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
    */
   preparedStatements?: boolean
+  /**
+   * How long one store call may take (default '1s'). Past it the call fails with
+   * store_unavailable and the port's policy applies: rate limits open or closed as configured.
+   */
+  timeout?: Duration
+  /**
+   * Called with errors of idle pool connections (the server restarted, a connection dropped).
+   * The store always listens for them — an `'error'` event nobody listens to crashes Node — so
+   * a pool you pass in without a listener of its own gets this one too.
+   */
+  onError?: (error: Error) => void
 }
 
 export interface PostgresStore extends Store {
@@ -31,13 +42,21 @@ export interface PostgresStore extends Store {
  * Pass your own `pool` (you close it) or a `connectionString` (the store owns and closes its pool).
  */
 export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  const timeoutMs = parseDuration(options?.timeout ?? '1s', 'postgresStore.timeout')
+  if (timeoutMs < 1) {
+    throw new SluiceError('invalid_config', 'postgresStore.timeout: must be longer than 0ms', {
+      path: 'postgresStore.timeout',
+    })
+  }
   const owned = !options || !('pool' in options)
-  const pool = owned ? newPool(options) : options.pool
+  const pool = owned ? newPool(options, timeoutMs) : options.pool
   if (!pool || typeof pool.query !== 'function') {
     throw new SluiceError('invalid_config', 'postgresStore: pool: expected a pg Pool', {
       path: 'postgresStore.pool',
     })
   }
+  // An idle client's error (the server restarted) is emitted on the pool: unheard, it kills the process.
+  if (owned || pool.listenerCount('error') === 0) pool.on('error', (error) => options.onError?.(error))
   const schemaName = options.schema ?? 'sluice'
   const schema = quoteSchema(schemaName)
   let migrated: Promise<void> | undefined
@@ -53,27 +72,31 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return migrated
   }
   const query = makeQuery(pool, ready, options.preparedStatements !== false)
-  return {
-    name: 'postgres',
-    pool,
-    schema: schemaName,
-    rateLimit: postgresRateLimit(query, schema),
-    async cleanup() {
-      const [row] = await query<{ n: string }>(`SELECT ${schema}.clean_expired() AS n`)
-      return Number(row?.n ?? 0)
+  return guardStore(
+    {
+      name: 'postgres',
+      pool,
+      schema: schemaName,
+      rateLimit: postgresRateLimit(query, schema),
+      async cleanup() {
+        const [row] = await query<{ n: string }>(`SELECT ${schema}.clean_expired() AS n`)
+        return Number(row?.n ?? 0)
+      },
+      async close() {
+        if (owned) await pool.end()
+      },
     },
-    async close() {
-      if (owned) await pool.end()
-    },
-  }
+    { timeoutMs },
+  )
 }
 
-function newPool(options: PostgresStoreOptions | undefined): pg.Pool {
+function newPool(options: PostgresStoreOptions | undefined, timeoutMs: number): pg.Pool {
   const cs = (options as { connectionString?: unknown } | undefined)?.connectionString
   if (typeof cs !== 'string' || cs.length === 0) {
     throw new SluiceError('invalid_config', 'postgresStore: give { pool } or { connectionString }', {
       path: 'postgresStore.connectionString',
     })
   }
-  return new pg.Pool({ connectionString: cs, max: 10 })
+  // A connection attempt gives up with the call, so a dead server frees the waiting queue.
+  return new pg.Pool({ connectionString: cs, max: 10, connectionTimeoutMillis: timeoutMs })
 }

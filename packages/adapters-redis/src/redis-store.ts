@@ -1,4 +1,4 @@
-import { SluiceError, type Store } from '@sluice/core'
+import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core'
 import type { Redis as UpstashRedis } from '@upstash/redis'
 import type { Cluster, Redis } from 'ioredis'
 import { commandsFor } from './client'
@@ -13,6 +13,11 @@ export interface RedisStoreOptions {
   /** Namespace for every key, so several apps or test runs can share one Redis. */
   prefix?: string
   quitOnClose?: boolean
+  /**
+   * How long one store call may take (default '1s'). Past it the call fails with
+   * store_unavailable and the port's policy applies: rate limits open or closed as configured.
+   */
+  timeout?: Duration
 }
 
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
@@ -30,12 +35,21 @@ export function redisStore(options: RedisStoreOptions): Store {
       path: 'redisStore.prefix',
     })
   }
-  const keyFor = (key: string) => `${prefix}:{${key.replace(/[%{}]/g, (c) => encodeURIComponent(c))}}`
-  return {
-    name: 'redis',
-    rateLimit: redisRateLimit(client, keyFor),
-    async close() {
-      if (options.quitOnClose) await client.quit()
-    },
+  const timeoutMs = parseDuration(options.timeout ?? '1s', 'redisStore.timeout')
+  if (timeoutMs < 1) {
+    throw new SluiceError('invalid_config', 'redisStore.timeout: must be longer than 0ms', {
+      path: 'redisStore.timeout',
+    })
   }
+  const keyFor = (key: string) => `${prefix}:{${key.replace(/[%{}]/g, (c) => encodeURIComponent(c))}}`
+  return guardStore(
+    {
+      name: 'redis',
+      rateLimit: redisRateLimit(client, keyFor),
+      async close() {
+        if (options.quitOnClose) await client.quit()
+      },
+    },
+    { timeoutMs },
+  )
 }

@@ -1,4 +1,5 @@
 import type { RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
+import { type Admission, checkAdmissions } from './admissions'
 import type { ConformanceApi } from './conformance-api'
 import { sleep } from './conformance-api'
 
@@ -95,6 +96,29 @@ export function rateLimitConformance(
         expect((await p.peek('p', rule)).remaining).toBe(5)
       })
     }
+
+    it('sustained load from 24 concurrent callers over 5 windows: every window within its bound', async () => {
+      const p = await port()
+      const rules = [fixed(20, 1000), sliding(20, 1000), bucket(20, 1000)]
+      const admitted = rules.map(() => [] as Admission[])
+      const until = Date.now() + 5_500
+      await Promise.all(
+        rules.flatMap((rule, r) =>
+          Array.from({ length: 8 }, async () => {
+            while (Date.now() < until) {
+              const d = await p.consume(`sustained-${r}`, 1, rule)
+              if (d.allowed) admitted[r]!.push({ resetAt: d.resetAt, remaining: d.remaining })
+              await new Promise((resolve) => setImmediate(resolve)) // let timers and I/O run
+            }
+          }),
+        ),
+      )
+      for (const [r, rule] of rules.entries()) {
+        const check = checkAdmissions(rule, admitted[r]!, { saturated: true })
+        expect(check.problems).toEqual([])
+        if (rule.algorithm !== 'token-bucket') expect(check.perWindow.length).toBeGreaterThanOrEqual(5)
+      }
+    }, 20_000)
 
     it('keys are independent, including look-alike keys', async () => {
       const p = await port()

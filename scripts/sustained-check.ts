@@ -1,0 +1,26 @@
+// Parent side of the sustained multi-process tests: merges what every process admitted and checks
+// each algorithm window by window with the core's checker.
+import { type Admission, checkAdmissions } from '../packages/core/src/testing/admissions'
+import { ALGORITHMS } from './sustain-when-told.mjs'
+
+export interface SustainOutput {
+  fixed: [number, number][]
+  sliding: [number, number][]
+  bucket: [number, number][]
+  calls: number
+  errors: number
+  error: string
+}
+
+export function sustainedProblems(outputs: SustainOutput[], limit: number, windowMs: number) {
+  const report: Record<string, { windows: number[]; problems: string[] }> = {}
+  for (const [name, algorithm] of Object.entries(ALGORITHMS) as [keyof typeof ALGORITHMS, string][]) {
+    const admitted: Admission[] = outputs.flatMap((o) =>
+      o[name].map(([resetAt, remaining]) => ({ resetAt, remaining })),
+    )
+    const rule = { algorithm: algorithm as 'fixed-window', limit, windowMs }
+    const check = checkAdmissions(rule, admitted, { saturated: true })
+    report[name] = { windows: check.perWindow, problems: check.problems }
+  }
+  return report
+}
