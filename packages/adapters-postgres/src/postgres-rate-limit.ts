@@ -1,9 +1,16 @@
-import { type RateLimitDecision, type RateLimitPort, type RateLimitRule, rateLimitStep } from '@sluice/core'
+import {
+  type RateLimitDecision,
+  type RateLimitPort,
+  type RateLimitRule,
+  rateLimitStep,
+  ServerClock,
+  SluiceError,
+} from '@sluice/core'
 import type { Query } from './query'
 
 // The server's clock in ms. clock_timestamp() is the moment it is read, not the statement's start.
 const CLOCK = 'extract(epoch from clock_timestamp()) * 1000'
-// Parameters, typed once: $1 key, $2 cost, $3 limit, $4 windowMs, $5 sliding.
+// Parameters, typed once: $1 key, $2 cost, $3 limit, $4 windowMs, $5 sliding, $6 deadline.
 const COST = '$2::float8'
 const LIM = '$3::float8'
 const WMS = '$4::float8'
@@ -17,6 +24,13 @@ const WMS = '$4::float8'
 const T = `greatest(r.updated_ms, ${CLOCK})`
 
 /**
+ * A statement that starts after its deadline (server ms; 0 for none) proposes no row, so it
+ * changes nothing and returns nothing: its caller gave up at the store timeout, and a frozen
+ * server that wakes up to it must not apply it.
+ */
+const inTime = (param: string) => `WHERE ${param}::float8 = 0 OR n.t <= ${param}::float8`
+
+/**
  * Fixed and sliding window in one upsert: a new key is inserted with the clock of the moment;
  * an existing one is decided and written under its row lock by the sub-select, with the core's
  * formulas (`rateLimitStep`): the previous window weighs in by its overlap.
@@ -26,7 +40,7 @@ INSERT INTO ${s}.rate_limits AS r (key, win, count, prev, updated_ms, allowed, e
 SELECT $1::text, floor(n.t / ${WMS})::bigint,
        CASE WHEN ${COST} <= ${LIM} THEN greatest(0, ${COST}) ELSE 0 END, 0, n.t, ${COST} <= ${LIM},
        to_timestamp((n.t + 2 * ${WMS}) / 1000)
-FROM (SELECT ${CLOCK} AS t) n
+FROM (SELECT ${CLOCK} AS t) n ${inTime('$6')}
 ON CONFLICT (key) DO UPDATE SET (allowed, count, prev, win, updated_ms, expires_at) = (
   SELECT d.fits, CASE WHEN d.fits THEN greatest(0, d.cur + ${COST}) ELSE d.cur END, d.prv, d.w, d.t,
          to_timestamp((d.t + 2 * ${WMS}) / 1000)
@@ -43,12 +57,12 @@ ON CONFLICT (key) DO UPDATE SET (allowed, count, prev, win, updated_ms, expires_
 )
 RETURNING allowed, win, count, prev, updated_ms AS now`
 
-/** Token bucket in one upsert, decided under the row lock the same way. */
+/** Token bucket in one upsert, decided under the row lock the same way ($5 is the deadline). */
 const bucketSql = (s: string) => `
 INSERT INTO ${s}.rate_limits AS r (key, tokens, updated_ms, allowed, expires_at)
 SELECT $1::text, CASE WHEN ${COST} <= ${LIM} THEN least(${LIM}, ${LIM} - ${COST}) ELSE ${LIM} END, n.t,
        ${COST} <= ${LIM}, to_timestamp((n.t + 2 * ${WMS}) / 1000)
-FROM (SELECT ${CLOCK} AS t) n
+FROM (SELECT ${CLOCK} AS t) n ${inTime('$5')}
 ON CONFLICT (key) DO UPDATE SET (allowed, tokens, updated_ms, expires_at) = (
   SELECT b.lvl >= ${COST}, CASE WHEN b.lvl >= ${COST} THEN least(${LIM}, b.lvl - ${COST}) ELSE b.lvl END, b.t,
          to_timestamp((b.t + 2 * ${WMS}) / 1000)
@@ -76,8 +90,18 @@ interface WindowRow {
  * the core's reference arithmetic then derives remaining / resetAt / retryAfterMs from the state
  * as it was before the call, exactly as the memory store does.
  */
-export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
+export function postgresRateLimit(query: Query, schema: string, timeoutMs: number): RateLimitPort {
   const sql = { window: windowSql(schema), bucket: bucketSql(schema), peek: peekSql(schema) }
+  const clock = new ServerClock()
+  const late = () =>
+    new SluiceError(
+      'store_unavailable',
+      'postgres: the call reached the server after its timeout; not applied',
+      {
+        retryable: true,
+        details: { reason: 'late' },
+      },
+    )
 
   async function consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
     if (rule.algorithm === 'token-bucket') {
@@ -86,8 +110,11 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
         cost,
         rule.limit,
         rule.windowMs,
+        clock.deadline(timeoutMs),
       ])
-      const now = Number(row!.now)
+      if (!row) throw late()
+      const now = Number(row.now)
+      clock.observe(now)
       const tokens = Number(row!.tokens)
       const before = row!.allowed ? Math.min(rule.limit, tokens + cost) : tokens
       const { decision } = rateLimitStep(rule, { tokens: before, updatedAt: now }, cost, now)
@@ -100,8 +127,11 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
       rule.limit,
       rule.windowMs,
       rule.algorithm === 'sliding-window',
+      clock.deadline(timeoutMs),
     ])
-    const now = Number(row!.now)
+    if (!row) throw late()
+    const now = Number(row.now)
+    clock.observe(now)
     const count = Number(row!.count)
     const before = {
       window: Number(row!.win),
@@ -125,6 +155,7 @@ export function postgresRateLimit(query: Query, schema: string): RateLimitPort {
         updated_ms: number
       }>(sql.peek, [key])
       const now = Number(row!.now)
+      clock.observe(now)
       if (row!.win === null) return rateLimitStep(rule, undefined, 0, now).decision
       const state =
         rule.algorithm === 'token-bucket'

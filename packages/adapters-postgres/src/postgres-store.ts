@@ -33,6 +33,11 @@ export interface PostgresStore extends Store {
   readonly schema: string
   /** Deletes expired rows; run it now and then (e.g. from a cron job). */
   cleanup(): Promise<number>
+  /**
+   * Applies pending migrations now (without the store timeout). Await it at start-up: otherwise
+   * the first calls run them, and on a slow server may meet the timeout while they do.
+   */
+  ready(): Promise<void>
   /** Ends the pool if the store created it from a connection string. */
   close(): Promise<void>
 }
@@ -77,7 +82,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       name: 'postgres',
       pool,
       schema: schemaName,
-      rateLimit: postgresRateLimit(query, schema),
+      rateLimit: postgresRateLimit(query, schema, timeoutMs),
+      ready,
       async cleanup() {
         const [row] = await query<{ n: string }>(`SELECT ${schema}.clean_expired() AS n`)
         return Number(row?.n ?? 0)

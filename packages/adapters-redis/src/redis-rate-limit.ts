@@ -1,10 +1,29 @@
-import { type RateLimitPort, rateLimitStep } from '@sluice/core'
+import { type RateLimitPort, rateLimitStep, ServerClock, SluiceError } from '@sluice/core'
 import type { RedisCommands } from './client'
 import { bucketScript, windowScript } from './rate-limit-scripts'
 import { runScript } from './scripts'
 
-/** The rate-limit port: one Lua script per call, atomic on the server, with the server's clock. */
-export function redisRateLimit(client: RedisCommands, keyFor: (key: string) => string): RateLimitPort {
+function late(): SluiceError {
+  return new SluiceError(
+    'store_unavailable',
+    'redis: the call reached the server after its timeout; not applied',
+    {
+      retryable: true,
+      details: { reason: 'late' },
+    },
+  )
+}
+
+/**
+ * The rate-limit port: one Lua script per call, atomic on the server, with the server's clock.
+ * Each consume carries a deadline (server time), past which the script applies nothing.
+ */
+export function redisRateLimit(
+  client: RedisCommands,
+  keyFor: (key: string) => string,
+  timeoutMs: number,
+): RateLimitPort {
+  const clock = new ServerClock()
   async function run(
     key: string,
     cost: number,
@@ -12,13 +31,16 @@ export function redisRateLimit(client: RedisCommands, keyFor: (key: string) => s
     peek: boolean,
   ) {
     const k = keyFor(key)
+    const deadline = peek ? 0 : clock.deadline(timeoutMs)
     if (rule.algorithm === 'token-bucket') {
       const [ok, now, level] = (await runScript(
         client,
         bucketScript,
         [k],
-        [cost, rule.limit, rule.windowMs, peek ? 1 : 0],
+        [cost, rule.limit, rule.windowMs, peek ? 1 : 0, deadline],
       )) as [number, string, string]
+      clock.observe(Number(now))
+      if (ok === -1) throw late()
       const decision = rateLimitStep(
         rule,
         { tokens: Number(level), updatedAt: Number(now) },
@@ -33,8 +55,10 @@ export function redisRateLimit(client: RedisCommands, keyFor: (key: string) => s
       client,
       windowScript,
       [k],
-      [cost, rule.limit, rule.windowMs, sliding, peek ? 1 : 0],
+      [cost, rule.limit, rule.windowMs, sliding, peek ? 1 : 0, deadline],
     )) as [number, string, string, string, string]
+    clock.observe(Number(now))
+    if (ok === -1) throw late()
     const before = { window: Number(win), count: Number(count), prev: Number(prev) }
     const decision = rateLimitStep(rule, before, cost, Number(now)).decision
     decision.allowed = ok === 1 // the script decided; the arithmetic only derives the numbers

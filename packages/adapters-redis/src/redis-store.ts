@@ -45,7 +45,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   return guardStore(
     {
       name: 'redis',
-      rateLimit: redisRateLimit(client, keyFor),
+      rateLimit: redisRateLimit(client, keyFor, timeoutMs),
       async close() {
         if (options.quitOnClose) await client.quit()
       },

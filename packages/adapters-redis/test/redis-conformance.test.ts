@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
+import { deleteKeys } from './scan'
 
 const client = new Redis(REDIS_URL, { lazyConnect: false })
 const prefixes: string[] = []
@@ -20,13 +21,6 @@ storeConformance(
 )
 
 afterAll(async () => {
-  for (const prefix of prefixes) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
-      if (keys.length > 0) await client.del(...keys)
-      cursor = next
-    } while (cursor !== '0')
-  }
+  for (const prefix of prefixes) await deleteKeys(client, `${prefix}:*`)
   await client.quit()
 })

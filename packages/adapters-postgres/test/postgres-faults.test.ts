@@ -1,0 +1,127 @@
+import { RateLimiter } from '@sluice/core'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type OwnPostgres, startOwnPostgres } from '../../../scripts/own-postgres'
+import { postgresStore } from '../src'
+
+// Faults on a PostgreSQL server this file starts itself (initdb in a temporary directory, its own
+// port): restarted, frozen (SIGSTOP to every process), killed (SIGKILL) and started again.
+
+const TIMEOUT = 500
+// A call that hangs instead of failing would take the whole freeze (seconds); this is generous.
+const DEADLINE = TIMEOUT + 1_500
+
+let own: OwnPostgres
+const unhandled: unknown[] = []
+const crashes: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+const onCrash = (error: unknown) => crashes.push(error)
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled)
+  process.on('uncaughtException', onCrash)
+  own = await startOwnPostgres()
+}, 60_000)
+afterAll(async () => {
+  await own?.stop()
+  process.off('unhandledRejection', onUnhandled)
+  process.off('uncaughtException', onCrash)
+})
+
+async function timed<T>(fn: () => Promise<T>) {
+  const started = performance.now()
+  try {
+    return { value: await fn(), ms: performance.now() - started }
+  } catch (error) {
+    return { error: error as { code?: string }, ms: performance.now() - started }
+  }
+}
+
+async function until(check: () => Promise<boolean>, ms = 20_000) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('did not recover')
+}
+
+const limits = { ask: { limit: 5, window: '1m' as const, algorithm: 'fixed-window' as const } }
+const allowedOf = (results: { value?: { allowed: boolean } }[]) =>
+  results.filter((r) => r.value?.allowed).length
+
+describe('postgresStore when its server restarts, freezes and dies', () => {
+  it('no crash, no call past the store timeout, the policy followed, exact again after recovery', async () => {
+    // The store makes its own pool from a connection string: the case that used to crash.
+    const store = postgresStore({ connectionString: own.url, schema: 'faults', timeout: TIMEOUT })
+    await store.ready()
+    const open = new RateLimiter({ store, limits, onStoreError: 'open' })
+    const closed = new RateLimiter({ store, limits, onStoreError: 'closed' })
+    const ten = (limiter: RateLimiter, userId: string) =>
+      Promise.all(Array.from({ length: 10 }, () => timed(() => limiter.limit({ userId, endpoint: 'ask' }))))
+    const recovered = (probe: string) =>
+      until(
+        async () => (await timed(() => closed.limit({ userId: probe, endpoint: 'ask' }))).value !== undefined,
+      )
+
+    expect(allowedOf(await ten(closed, 'before'))).toBe(5)
+
+    // A restart: the server disconnects every client (idle pool clients emit 'error').
+    await own.shutdown()
+    const downOpen = await ten(open, 'down')
+    const downClosed = await ten(closed, 'down-closed')
+    for (const r of [...downOpen, ...downClosed]) expect(r.ms).toBeLessThan(DEADLINE)
+    expect(allowedOf(downOpen)).toBe(5) // open: the in-process insurance admits, and still limits
+    expect(downClosed.every((r) => r.error?.code === 'store_unavailable')).toBe(true)
+    await own.start()
+    await recovered('probe-1')
+    expect(allowedOf(await ten(closed, 'after-restart'))).toBe(5)
+
+    own.freeze()
+    const frozenOpen = await ten(open, 'frozen')
+    const frozenClosed = await ten(closed, 'frozen-closed')
+    for (const r of [...frozenOpen, ...frozenClosed]) expect(r.ms).toBeLessThan(DEADLINE)
+    expect(allowedOf(frozenOpen)).toBe(5)
+    expect(frozenClosed.map((r) => r.error?.code)).toEqual(frozenClosed.map(() => 'store_unavailable'))
+    await new Promise((r) => setTimeout(r, 1_500)) // frozen well past the calls' deadlines
+    own.thaw()
+    await recovered('probe-2')
+    expect(allowedOf(await ten(closed, 'after-freeze'))).toBe(5)
+
+    await own.kill()
+    const deadClosed = await ten(closed, 'dead-closed')
+    for (const r of deadClosed) expect(r.ms).toBeLessThan(DEADLINE)
+    expect(deadClosed.every((r) => r.error?.code === 'store_unavailable')).toBe(true)
+    await own.start() // crash recovery
+    await recovered('probe-3')
+    expect(allowedOf(await ten(closed, 'after-kill'))).toBe(5)
+
+    // What timed out while frozen or dead never took effect later.
+    const raw = new pg.Client({ connectionString: own.url })
+    await raw.connect()
+    const { rows } = await raw.query(
+      `SELECT key FROM faults.rate_limits WHERE key LIKE '%frozen%' OR key LIKE '%dead%' OR key LIKE '%down%'`,
+    )
+    expect(rows).toEqual([])
+    await raw.end()
+    await store.close()
+    expect(crashes).toEqual([])
+    expect(unhandled).toEqual([])
+  }, 120_000)
+
+  it('a pool the app passes in without an error listener survives a restart too', async () => {
+    const pool = new pg.Pool({ connectionString: own.url, max: 4 })
+    const store = postgresStore({ pool, schema: 'faults_user_pool', timeout: TIMEOUT })
+    await store.ready()
+    const limiter = new RateLimiter({ store, limits, onStoreError: 'closed' })
+    expect((await limiter.limit({ userId: 'u', endpoint: 'ask' })).allowed).toBe(true)
+    expect(pool.listenerCount('error')).toBe(1) // the store's
+    await own.shutdown()
+    await own.start()
+    await until(
+      async () => (await timed(() => limiter.limit({ userId: 'v', endpoint: 'ask' }))).value !== undefined,
+    )
+    await pool.end()
+    expect(crashes).toEqual([])
+    expect(unhandled).toEqual([])
+  }, 60_000)
+})
