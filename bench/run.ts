@@ -1,8 +1,9 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead` or `pnpm bench rate-limit` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit` or `… memory` runs one.
+import { memory } from './memory'
 import { overhead } from './overhead'
 import { rateLimit } from './rate-limit'
 
-const benches: Record<string, () => Promise<void>> = { overhead, 'rate-limit': rateLimit }
+const benches: Record<string, () => Promise<void>> = { overhead, 'rate-limit': rateLimit, memory }
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))
 if (unknown.length > 0) {

@@ -55,5 +55,29 @@ export function sluiceConformance(t: ConformanceApi, name: string, store: () => 
       t.expect(codes.every((c) => c === 'rate_limited')).toBe(true)
       t.expect(provider.calls).toBe(5)
     })
+
+    t.it('hostile user ids are refused with invalid_request before they reach the store', async () => {
+      const shared = await store()
+      const provider = countingProvider()
+      const sluice = createSluice({
+        store: shared,
+        providers: [provider],
+        limits: { ask: { limit: 5, window: '1m' } },
+        cache: { enabled: false },
+      })
+      const request = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] }
+      for (const userId of ['\ud800', 'a\udfffb', '   ', 'new\nline', 'nul\u0000', 'del\u007f']) {
+        const e = (await sluice.chat(request, { userId, endpoint: 'ask' }).catch((x) => x)) as {
+          code?: string
+          path?: string
+        }
+        t.expect(e.code).toBe('invalid_request')
+        t.expect(e.path).toBe('ctx.userId')
+      }
+      t.expect(provider.calls).toBe(0)
+      const ok = await sluice.chat(request, { userId: "ünï 😀 用户 '; DROP", endpoint: 'ask' })
+      t.expect(ok.sluice.provider).toBe('counting')
+      await sluice.close()
+    })
   })
 }

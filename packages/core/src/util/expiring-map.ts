@@ -16,11 +16,23 @@ const MAX_LANES = 32
 export class ExpiringMap<K, V> {
   private readonly index = new Map<K, Link<K, V>>()
   private readonly lanes = new Map<number, LinkedList<K, V>>()
+  // One error for every refusal: a full map is refused per call, and a fresh stack each time
+  // would cost more than the call itself.
+  private readonly full: SluiceError
 
   constructor(
     readonly maxEntries: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.full = new SluiceError(
+      'store_unavailable',
+      `memory store: all ${maxEntries} slots hold live state; raise maxKeys`,
+      {
+        retryable: true,
+        details: { reason: 'memory_full', maxKeys: maxEntries },
+      },
+    )
+  }
 
   get size(): number {
     return this.index.size
@@ -51,13 +63,7 @@ export class ExpiringMap<K, V> {
       }
       return
     }
-    if (this.index.size >= this.maxEntries && !this.dropExpired(now)) {
-      throw new SluiceError(
-        'store_unavailable',
-        `memory store: all ${this.maxEntries} slots hold live state; raise maxKeys`,
-        { retryable: true, details: { reason: 'memory_full', maxKeys: this.maxEntries } },
-      )
-    }
+    if (this.index.size >= this.maxEntries && !this.dropExpired(now)) throw this.full
     const fresh = link(key, value, now + lane.ttl)
     this.index.set(key, fresh)
     lane.list.push(fresh)
