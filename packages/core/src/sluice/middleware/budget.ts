@@ -30,6 +30,7 @@ function expectedOutput(d: BudgetDeps, call: Call, model: string, cap: number): 
 }
 
 function chatEstimate(d: BudgetDeps, call: Call): number {
+  if (call.pricing?.estimateUsd !== undefined) return call.pricing.estimateUsd
   const request = call.request!
   const cap = Number(request.max_tokens ?? request.max_completion_tokens ?? d.defaultMaxTokens)
   const output = expectedOutput(d, call, request.model, cap)

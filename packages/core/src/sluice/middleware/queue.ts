@@ -75,6 +75,8 @@ export function chatJobHandler(
 ) {
   return async ({ data, signal }: { data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
     const job = data as ChatJob
+    // JSON has no Infinity: an unlimited period comes back as null.
+    for (const l of job.reservation?.limits ?? []) l.limitUsd ??= Number.POSITIVE_INFINITY
     const call: Call = {
       kind: 'chat',
       endpoint: job.endpoint,
