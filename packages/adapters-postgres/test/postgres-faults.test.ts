@@ -1,6 +1,7 @@
 import { RateLimiter } from '@sluice/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { allowedOf, timed, until, watchProcess } from '../../../scripts/fault-helpers'
 import { type OwnPostgres, startOwnPostgres } from '../../../scripts/own-postgres'
 import { postgresStore } from '../src'
 
@@ -12,42 +13,18 @@ const TIMEOUT = 500
 const DEADLINE = TIMEOUT + 1_500
 
 let own: OwnPostgres
-const unhandled: unknown[] = []
-const crashes: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-const onCrash = (error: unknown) => crashes.push(error)
+const watch = watchProcess()
+const { unhandled, crashes } = watch
 beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled)
-  process.on('uncaughtException', onCrash)
+  watch.start()
   own = await startOwnPostgres()
 }, 60_000)
 afterAll(async () => {
   await own?.stop()
-  process.off('unhandledRejection', onUnhandled)
-  process.off('uncaughtException', onCrash)
+  watch.stop()
 })
 
-async function timed<T>(fn: () => Promise<T>) {
-  const started = performance.now()
-  try {
-    return { value: await fn(), ms: performance.now() - started }
-  } catch (error) {
-    return { error: error as { code?: string }, ms: performance.now() - started }
-  }
-}
-
-async function until(check: () => Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('did not recover')
-}
-
 const limits = { ask: { limit: 5, window: '1m' as const, algorithm: 'fixed-window' as const } }
-const allowedOf = (results: { value?: { allowed: boolean } }[]) =>
-  results.filter((r) => r.value?.allowed).length
 
 describe('postgresStore when its server restarts, freezes and dies', () => {
   it('no crash, no call past the store timeout, the policy followed, exact again after recovery', async () => {

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
 import { DATABASE_URL } from '../../../scripts/services.mjs'
-import { type SustainOutput, sustainedProblems } from '../../../scripts/sustained-check'
+import { runSustained } from '../../../scripts/sustained-check'
 import { MIGRATIONS, migrate, postgresStore } from '../src'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
@@ -94,16 +94,8 @@ describe('postgresStore', () => {
     const s = schema('sustained')
     await migrate(pool, { schema: s })
     const args = [s, '6500']
-    const outputs = await runTogether<SustainOutput>(script, [args, args, args, args], {
-      ...process.env,
-      DATABASE_URL,
-    })
+    const { outputs, report } = await runSustained('postgres', script, args, { ...process.env, DATABASE_URL })
     expect(outputs.map((o) => [o.errors, o.error])).toEqual(outputs.map(() => [0, '']))
-    const report = sustainedProblems(outputs, 50, 1000)
-    console.log(
-      'postgres sustained, admitted per window:',
-      JSON.stringify(Object.fromEntries(Object.entries(report).map(([k, v]) => [k, v.windows]))),
-    )
     for (const { problems } of Object.values(report)) expect(problems).toEqual([])
     expect(report.fixed!.windows.length).toBeGreaterThanOrEqual(6)
   }, 60_000)

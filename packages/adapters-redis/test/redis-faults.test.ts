@@ -2,6 +2,7 @@ import { RateLimiter } from '@sluice/core'
 import { Redis as Upstash } from '@upstash/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { allowedOf, timed, until, watchProcess } from '../../../scripts/fault-helpers'
 import { type OwnRedis, startOwnRedis } from '../../../scripts/own-redis'
 import { redisStore } from '../src'
 import { scanKeys } from './scan'
@@ -15,38 +16,18 @@ const TIMEOUT = 300
 const DEADLINE = TIMEOUT + 1_500
 
 let own: OwnRedis
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
+const watch = watchProcess()
+const { unhandled, crashes } = watch
 beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled)
+  watch.start()
   own = await startOwnRedis()
 })
 afterAll(async () => {
   await own?.stop()
-  process.off('unhandledRejection', onUnhandled)
+  watch.stop()
 })
 
-async function timed<T>(fn: () => Promise<T>) {
-  const started = performance.now()
-  try {
-    return { value: await fn(), ms: performance.now() - started }
-  } catch (error) {
-    return { error: error as { code?: string }, ms: performance.now() - started }
-  }
-}
-
-async function until(check: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('did not recover')
-}
-
 const limits = { ask: { limit: 5, window: '1m' as const, algorithm: 'fixed-window' as const } }
-const allowedOf = (results: { value?: { allowed: boolean } }[]) =>
-  results.filter((r) => r.value?.allowed).length
 
 describe('redisStore when its server freezes, dies and comes back', () => {
   it('no crash, no call past the store timeout, the policy followed, exact again after recovery', async () => {
@@ -98,6 +79,7 @@ describe('redisStore when its server freezes, dies and comes back', () => {
     expect(await scanKeys(raw, 'faults:*dead*')).toEqual([])
     await raw.quit()
     await client.quit()
+    expect(crashes).toEqual([])
     expect(unhandled).toEqual([])
   }, 60_000)
 
@@ -119,6 +101,7 @@ describe('redisStore when its server freezes, dies and comes back', () => {
       async () => (await timed(() => closed.limit({ userId: 'v', endpoint: 'ask' }))).value !== undefined,
     )
     await bridge.close()
+    expect(crashes).toEqual([])
     expect(unhandled).toEqual([])
   }, 30_000)
 

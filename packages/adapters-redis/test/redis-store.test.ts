@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
 import { REDIS_URL } from '../../../scripts/services.mjs'
-import { type SustainOutput, sustainedProblems } from '../../../scripts/sustained-check'
+import { runSustained } from '../../../scripts/sustained-check'
 import { redisStore } from '../src'
 import { deleteKeys, scanKeys } from './scan'
 
@@ -68,16 +68,8 @@ describe('redisStore', () => {
   it('sustained: 4 processes × 24 callers for 6 windows of each algorithm; every window within its bound', async () => {
     const script = fileURLToPath(new URL('./fixtures/sustain.mjs', import.meta.url))
     const args = [`${prefix}_sustained`, '6500']
-    const outputs = await runTogether<SustainOutput>(script, [args, args, args, args], {
-      ...process.env,
-      REDIS_URL,
-    })
+    const { outputs, report } = await runSustained('redis', script, args, { ...process.env, REDIS_URL })
     expect(outputs.map((o) => [o.errors, o.error])).toEqual(outputs.map(() => [0, '']))
-    const report = sustainedProblems(outputs, 50, 1000)
-    console.log(
-      'redis sustained, admitted per window:',
-      JSON.stringify(Object.fromEntries(Object.entries(report).map(([k, v]) => [k, v.windows]))),
-    )
     for (const { problems } of Object.values(report)) expect(problems).toEqual([])
     expect(report.fixed!.windows.length).toBeGreaterThanOrEqual(6)
   }, 60_000)
