@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup'
 import { sluiceBuild } from '../../tsup.base'
 
-export default defineConfig(sluiceBuild({ index: 'src/index.ts', testing: 'src/testing/index.ts' }))
+export default defineConfig(
+  sluiceBuild({ index: 'src/index.ts', adapter: 'src/adapter/index.ts', testing: 'src/testing/index.ts' }),
+)

@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core'
+import { SluiceError } from '@sluice/core/adapter'
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/
 

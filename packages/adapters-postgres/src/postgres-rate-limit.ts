@@ -5,7 +5,7 @@ import {
   rateLimitStep,
   ServerClock,
   SluiceError,
-} from '@sluice/core'
+} from '@sluice/core/adapter'
 import type { Query } from './query'
 
 // The server's clock in ms. clock_timestamp() is the moment it is read, not the statement's start.

@@ -1,4 +1,4 @@
-import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core'
+import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
 import pg from 'pg'
 import { quoteSchema } from './identifiers'
 import { migrate } from './migrate'

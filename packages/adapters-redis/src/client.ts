@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core'
+import { SluiceError } from '@sluice/core/adapter'
 
 /** The few commands the adapter needs, whatever the client: ioredis (TCP) or @upstash/redis (REST). */
 export interface RedisCommands {

@@ -1,4 +1,4 @@
-import { type RateLimitPort, rateLimitStep, ServerClock, SluiceError } from '@sluice/core'
+import { type RateLimitPort, rateLimitStep, ServerClock, SluiceError } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import { bucketScript, windowScript } from './rate-limit-scripts'
 import { runScript } from './scripts'

@@ -1,4 +1,4 @@
-import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core'
+import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
 import type { Redis as UpstashRedis } from '@upstash/redis'
 import type { Cluster, Redis } from 'ioredis'
 import { commandsFor } from './client'

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
-import { memoryStore } from '../memory/memory-store'
 import type { CachePort } from '../store/cache-port'
+import { defaultStore } from '../store/default-store'
 import type { MetricsPort } from '../store/metrics-port'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
@@ -52,7 +52,7 @@ export class CacheService {
   constructor(options: CacheServiceOptions = {}) {
     this.o = parseOptions(schema, options, 'cache')
     const store = this.o.store && guardStore(this.o.store)
-    const fallback = store?.cache && store.metrics ? undefined : memoryStore()
+    const fallback = store?.cache && store.metrics ? undefined : defaultStore()
     this.port = store?.cache ?? fallback!.cache
     this.metrics = store?.metrics ?? fallback!.metrics
     this.base = keyOf(this.o.prefix, 'cache')

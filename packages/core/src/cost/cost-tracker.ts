@@ -3,8 +3,8 @@ import { dictSchema } from '../config/dict-schema'
 import { tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
-import { memoryStore } from '../memory/memory-store'
 import type { Usage } from '../providers/types'
+import { defaultStore } from '../store/default-store'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
@@ -82,7 +82,7 @@ export class CostTracker {
 
   constructor(options: CostTrackerOptions = {}) {
     this.o = parseOptions(schema, options, 'budget')
-    this.port = (this.o.store && guardStore(this.o.store).usage) || memoryStore().usage
+    this.port = (this.o.store && guardStore(this.o.store).usage) || defaultStore().usage
     this.prices = Object.assign(Object.create(null), DEFAULT_PRICES.models, this.o.prices)
     this.keyPrefix = keyOf(this.o.prefix, 'spend')
     this.clock = new PeriodClock(this.o.now)

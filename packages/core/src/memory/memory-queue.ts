@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors/sluice-error'
-import { claimOrder, isClaimable } from '../queue/claim-order'
+import { claimOrder, isClaimable } from '../store/claim-order'
 import type { JobCounts, JobRecord, QueuePort } from '../store/queue-port'
 import { BoundedMap } from '../util/lru'
 

@@ -1,6 +1,6 @@
+import { type LimitState, step } from '../store/rate-limit-math'
 import type { RateLimitPort } from '../store/rate-limit-port'
 import { ExpiringMap } from '../util/expiring-map'
-import { type LimitState, step } from './rate-limit-math'
 
 export function memoryRateLimit(maxKeys: number, now: () => number): RateLimitPort {
   const states = new ExpiringMap<string, LimitState>(maxKeys, now)

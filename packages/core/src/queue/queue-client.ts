@@ -3,7 +3,7 @@ import { delaySchema, timerSchema } from '../config/duration-schema'
 import { idSchema } from '../config/id-schema'
 import { parseOptions, parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
-import { memoryStore } from '../memory/memory-store'
+import { defaultStore } from '../store/default-store'
 import type { JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
@@ -73,7 +73,7 @@ export class QueueClient {
 
   constructor(options: QueueClientOptions = {}) {
     this.o = parseOptions(schema, options, 'queue')
-    this.port = (this.o.store && guardStore(this.o.store).queue) || memoryStore({ now: this.o.now }).queue
+    this.port = (this.o.store && guardStore(this.o.store).queue) || defaultStore({ now: this.o.now }).queue
   }
 
   async enqueue(input: EnqueueInput): Promise<{ id: string }> {

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { limitsSchema, type Rule, ruleSchema, tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
-import { memoryRateLimit } from '../memory/memory-rate-limit'
+import { defaultStore } from '../store/default-store'
 import type { RateLimitDecision, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
@@ -59,7 +59,7 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions = {}) {
     this.o = parseOptions(rateLimiterSchema, options, 'rateLimiter')
-    this.insurance = memoryRateLimit(10_000, Date.now)
+    this.insurance = defaultStore({ maxKeys: 10_000 }).rateLimit
     this.port = (this.o.store && guardStore(this.o.store).rateLimit) || this.insurance
     this.rlPrefix = keyOf(this.o.prefix, 'rl')
     this.dailyPrefix = keyOf(this.o.prefix, 'daily')

@@ -6,13 +6,13 @@ import { parseOptions, parseWith } from '../config/parse-options'
 import { CompletionHistory } from '../cost/completion-history'
 import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
 import { SluiceError } from '../errors/sluice-error'
-import { memoryStore } from '../memory/memory-store'
 import { Monitor } from '../monitor/monitor'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest } from '../providers/types'
 import { QueueClient } from '../queue/queue-client'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
+import { defaultStore } from '../store/default-store'
 import type { FullStore, PortName } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { attachLogger } from './logging'
@@ -49,7 +49,7 @@ export function blankMeta(): SluiceMeta {
 /** Builds a Sluice: one object that puts every production control in front of LLM calls. */
 export function createSluice(options: SluiceOptions) {
   const o = parseOptions(sluiceOptionsSchema, options, 'options')
-  const local = memoryStore()
+  const local = defaultStore()
   // Every call to a shared store gets a timeout (adapters set their own; others get 1 s).
   const given = o.store ? guardStore(o.store) : local
   // Ports the store does not provide stay in-process; storeReport() says which.

@@ -1,4 +1,4 @@
-import type { RateLimitDecision, RateLimitRule } from '../store/rate-limit-port'
+import type { RateLimitDecision, RateLimitRule } from './rate-limit-port'
 
 /** Window counters for fixed and sliding windows; bucket level for token bucket. */
 export type LimitState =

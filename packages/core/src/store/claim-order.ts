@@ -1,4 +1,4 @@
-import type { JobRecord } from '../store/queue-port'
+import type { JobRecord } from './queue-port'
 
 /**
  * The order in which claimable jobs run, shared by claim() and position():

@@ -1,0 +1,17 @@
+// @sluice/core/adapter — what a store adapter's author needs: the ports, the arithmetic every
+// backend shares, the store guard and the key rules. The main export is the app's API.
+export { SluiceError } from '../errors/sluice-error'
+export type * from '../store/breaker-port'
+export type * from '../store/cache-port'
+export { claimOrder, isClaimable } from '../store/claim-order'
+export type * from '../store/metrics-port'
+export type * from '../store/queue-port'
+export { type LimitState, step as rateLimitStep } from '../store/rate-limit-math'
+export type * from '../store/rate-limit-port'
+export { ServerClock } from '../store/server-clock'
+export type * from '../store/store'
+export { DEFAULT_STORE_TIMEOUT_MS, guardStore, type StoreGuardOptions } from '../store/store-guard'
+export { fitsBudget, USD_EPSILON } from '../store/usage-math'
+export type * from '../store/usage-port'
+export { type Duration, parseDuration } from '../util/duration'
+export { keyOf } from '../util/keys'
