@@ -1,5 +1,6 @@
 import {
   type RateLimitDecision,
+  type RateLimitItem,
   type RateLimitPort,
   type RateLimitRule,
   rateLimitStep,
@@ -77,6 +78,16 @@ const peekSql = (s: string) => `
 SELECT greatest(coalesce(r.updated_ms, 0), ${CLOCK}) AS now, r.win, r.count, r.prev, r.tokens, r.updated_ms
 FROM (SELECT 1) one LEFT JOIN ${s}.rate_limits r ON r.key = $1`
 
+interface ManyRow {
+  ok: boolean
+  allowed: boolean
+  win: string
+  count: number
+  prev: number
+  tokens: number
+  now_ms: number
+}
+
 interface WindowRow {
   allowed: boolean
   win: string
@@ -143,8 +154,37 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
     return decision
   }
 
+  const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'token-bucket': 'b' } as const
+  const manySql = `SELECT * FROM ${schema}.rate_limit_many($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8)`
+
+  async function consumeAll(items: readonly RateLimitItem[]): Promise<RateLimitDecision[]> {
+    if (items.length === 1) return [await consume(items[0]!.key, items[0]!.cost, items[0]!.rule)]
+    const rows = await query<ManyRow>(manySql, [
+      items.map((i) => i.key),
+      items.map((i) => ALGO[i.rule.algorithm]),
+      items.map((i) => i.cost),
+      items.map((i) => i.rule.limit),
+      items.map((i) => i.rule.windowMs),
+      clock.deadline(timeoutMs),
+    ])
+    if (rows.length === 0) throw late()
+    const now = Number(rows[0]!.now_ms)
+    clock.observe(now)
+    return items.map(({ rule, cost }, n) => {
+      const row = rows[n]!
+      const state =
+        rule.algorithm === 'token-bucket'
+          ? { tokens: Number(row.tokens), updatedAt: now }
+          : { window: Number(row.win), count: Number(row.count), prev: Number(row.prev) }
+      const { decision } = rateLimitStep(rule, state, cost, now)
+      decision.allowed = row.allowed // the function decided; the arithmetic only derives the numbers
+      return decision
+    })
+  }
+
   return {
     consume,
+    consumeAll,
     async peek(key, rule) {
       const [row] = await query<{
         now: number

@@ -1,7 +1,17 @@
-import { type RateLimitPort, rateLimitStep, ServerClock, SluiceError } from '@sluice/core/adapter'
+import {
+  type RateLimitDecision,
+  type RateLimitItem,
+  type RateLimitPort,
+  type RateLimitRule,
+  rateLimitStep,
+  ServerClock,
+  SluiceError,
+} from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
-import { bucketScript, windowScript } from './rate-limit-scripts'
+import { limitScript } from './rate-limit-scripts'
 import { runScript } from './scripts'
+
+const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'token-bucket': 'b' } as const
 
 function late(): SluiceError {
   return new SluiceError(
@@ -14,9 +24,17 @@ function late(): SluiceError {
   )
 }
 
+/** The state before the call, as the script read it, in the core's shape. */
+function before(rule: RateLimitRule, a: string, b: string, c: string, now: number) {
+  return rule.algorithm === 'token-bucket'
+    ? { tokens: Number(a), updatedAt: now }
+    : { window: Number(a), count: Number(b), prev: Number(c) }
+}
+
 /**
- * The rate-limit port: one Lua script per call, atomic on the server, with the server's clock.
- * Each consume carries a deadline (server time), past which the script applies nothing.
+ * The rate-limit port: one Lua script per call — one counter or several, all or nothing —
+ * atomic on the server with the server's clock. Each consume carries a deadline (server time)
+ * past which the script applies nothing.
  */
 export function redisRateLimit(
   client: RedisCommands,
@@ -24,49 +42,29 @@ export function redisRateLimit(
   timeoutMs: number,
 ): RateLimitPort {
   const clock = new ServerClock()
-  async function run(
-    key: string,
-    cost: number,
-    rule: Parameters<RateLimitPort['consume']>[2],
-    peek: boolean,
-  ) {
-    const k = keyFor(key)
-    const deadline = peek ? 0 : clock.deadline(timeoutMs)
-    if (rule.algorithm === 'token-bucket') {
-      const [ok, now, level] = (await runScript(
-        client,
-        bucketScript,
-        [k],
-        [cost, rule.limit, rule.windowMs, peek ? 1 : 0, deadline],
-      )) as [number, string, string]
-      clock.observe(Number(now))
-      if (ok === -1) throw late()
-      const decision = rateLimitStep(
-        rule,
-        { tokens: Number(level), updatedAt: Number(now) },
-        cost,
-        Number(now),
-      ).decision
+  async function run(items: readonly RateLimitItem[], peek: boolean): Promise<RateLimitDecision[]> {
+    const args: (string | number)[] = [peek ? 0 : clock.deadline(timeoutMs), peek ? 1 : 0]
+    for (const i of items) args.push(ALGO[i.rule.algorithm], i.cost, i.rule.limit, i.rule.windowMs)
+    const reply = (await runScript(
+      client,
+      limitScript,
+      items.map((i) => keyFor(i.key)),
+      args,
+    )) as (number | string)[]
+    const now = Number(reply[1])
+    clock.observe(now)
+    if (reply[0] === -1) throw late()
+    return items.map((item, n) => {
+      const [ok, a, b, c] = reply.slice(2 + n * 4, 6 + n * 4) as [number, string, string, string]
+      const { decision } = rateLimitStep(item.rule, before(item.rule, a, b, c, now), item.cost, now)
       decision.allowed = ok === 1 // the script decided; the arithmetic only derives the numbers
       return decision
-    }
-    const sliding = rule.algorithm === 'sliding-window' ? 1 : 0
-    const [ok, now, win, count, prev] = (await runScript(
-      client,
-      windowScript,
-      [k],
-      [cost, rule.limit, rule.windowMs, sliding, peek ? 1 : 0, deadline],
-    )) as [number, string, string, string, string]
-    clock.observe(Number(now))
-    if (ok === -1) throw late()
-    const before = { window: Number(win), count: Number(count), prev: Number(prev) }
-    const decision = rateLimitStep(rule, before, cost, Number(now)).decision
-    decision.allowed = ok === 1 // the script decided; the arithmetic only derives the numbers
-    return decision
+    })
   }
   return {
-    consume: (key, cost, rule) => run(key, cost, rule, false),
-    peek: (key, rule) => run(key, 0, rule, true),
+    consume: async (key, cost, rule) => (await run([{ key, cost, rule }], false))[0]!,
+    consumeAll: (items) => run(items, false),
+    peek: async (key, rule) => (await run([{ key, cost: 0, rule }], true))[0]!,
     async reset(key) {
       await client.del(keyFor(key))
     },

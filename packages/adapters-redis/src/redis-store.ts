@@ -2,6 +2,7 @@ import { type Duration, guardStore, parseDuration, SluiceError, type Store } fro
 import type { Redis as UpstashRedis } from '@upstash/redis'
 import type { Cluster, Redis } from 'ioredis'
 import { commandsFor } from './client'
+import { redisKey } from './keys'
 import { redisRateLimit } from './redis-rate-limit'
 
 export interface RedisStoreOptions {
@@ -23,8 +24,8 @@ export interface RedisStoreOptions {
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
 
 /**
- * A Redis store. Each key is `prefix:{key}`: braces and `%` inside the key are percent-encoded,
- * and the whole key is a hash tag, so Redis Cluster keeps a script's keys on one slot.
+ * A Redis store. Keys are `prefix:{key}`, or `prefix:{slot}:rest` for keys that name a slot
+ * (see `redisKey`), so Redis Cluster keeps the keys a script touches together on one slot.
  * Ports: rateLimit (the others stay in-process until their adapters land).
  */
 export function redisStore(options: RedisStoreOptions): Store {
@@ -41,7 +42,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       path: 'redisStore.timeout',
     })
   }
-  const keyFor = (key: string) => `${prefix}:{${key.replace(/[%{}]/g, (c) => encodeURIComponent(c))}}`
+  const keyFor = (key: string) => redisKey(prefix, key)
   return guardStore(
     {
       name: 'redis',

@@ -1,14 +1,18 @@
-import { createHash } from 'node:crypto'
 import { SluiceError } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 
 export interface Script {
   source: string
+  /** SHA-1 of `source`, written out so the adapter needs no hashing (no Node built-in) at load; a test checks it. */
   sha: string
 }
 
-export function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') }
+/** Server time in ms (with sub-ms precision), so app instances whose clocks disagree still agree. */
+export const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000`
+
+export function script(source: string, sha: string): Script {
+  return { source, sha }
 }
 
 /**

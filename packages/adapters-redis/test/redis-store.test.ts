@@ -26,19 +26,25 @@ describe('redisStore', () => {
     )
   })
 
-  it('keeps state in Redis under the prefix, one hash-tagged key, with an expiry', async () => {
+  it("keeps a user's counters under the prefix in one hash-tag slot, with an expiry", async () => {
     const p = `${prefix}_raw`
     const limiter = new RateLimiter({
       store: redisStore({ client, prefix: p }),
       limits: { ask: { limit: 3, window: '1m', algorithm: 'fixed-window' } },
+      tiers: { free: { dailyTotal: 10 } },
     })
-    await limiter.limit({ userId: 'user:{1}', endpoint: 'ask' })
-    await limiter.limit({ userId: 'user:{1}', endpoint: 'ask' })
-    const keys = await scanKeys(client, `${p}:*`)
-    expect(keys).toHaveLength(1)
-    expect(keys[0]).toMatch(new RegExp(`^${p}:\\{[^{}]+\\}$`))
-    expect((await client.get(keys[0]!))?.split(' ')[1]).toBe('2') // window, count, previous count
-    const ttl = await client.pttl(keys[0]!)
+    await limiter.limit({ userId: 'user:{1}', endpoint: 'ask', tier: 'free' })
+    await limiter.limit({ userId: 'user:{1}', endpoint: 'ask', tier: 'free' })
+    const keys = (await scanKeys(client, `${p}:*`)).sort()
+    expect(keys).toHaveLength(2) // the daily total and the endpoint limit
+    const slots = keys.map((k) => /^[^{]*\{([^{}]+)\}/.exec(k)?.[1])
+    expect(slots[0]).toBe('user%253A%257B1%257D') // the user id, encoded: one slot for both
+    expect(slots[1]).toBe(slots[0])
+    const endpointKey = keys.find((k) => k.includes('rl'))!
+    expect((await client.get(endpointKey))?.split(' ')[1]).toBe('2') // window, count, previous count
+    expect((await client.get(keys.find((k) => k.includes('daily'))!))?.split(' ')[1]).toBe('2')
+    const ttlKey = endpointKey
+    const ttl = await client.pttl(ttlKey)
     expect(ttl).toBeGreaterThan(60_000)
     expect(ttl).toBeLessThanOrEqual(120_000)
   })

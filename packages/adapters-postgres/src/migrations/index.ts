@@ -1,6 +1,8 @@
 import * as m001 from './001-rate-limits'
+import * as m002 from './002-rate-limit-many'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
   { id: 1, name: 'rate-limits', up: m001.up },
+  { id: 2, name: 'rate-limit-many', up: m002.up },
 ]

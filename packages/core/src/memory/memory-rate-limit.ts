@@ -2,15 +2,24 @@ import { type LimitState, step } from '../store/rate-limit-math'
 import type { RateLimitPort } from '../store/rate-limit-port'
 import { ExpiringMap } from '../util/expiring-map'
 
+// A key matters for two windows at most (the sliding window looks one back); then it expires.
+const keepFor = (windowMs: number) => windowMs * 2
+
 export function memoryRateLimit(maxKeys: number, now: () => number): RateLimitPort {
   const states = new ExpiringMap<string, LimitState>(maxKeys, now)
-  return {
+  const port: RateLimitPort = {
     async consume(key, cost, rule) {
+      return (await port.consumeAll([{ key, cost, rule }]))[0]!
+    },
+    async consumeAll(items) {
       const t = now()
-      const { decision, state } = step(rule, states.get(key), cost, t)
-      // A key matters for two windows at most (the sliding window looks one back); then it expires.
-      states.set(key, state, rule.windowMs * 2)
-      return decision
+      const steps = items.map((i) => step(i.rule, states.get(i.key), i.cost, t))
+      if (steps.every((s) => s.decision.allowed)) {
+        states.setAll(
+          items.map((i, n) => ({ key: i.key, value: steps[n]!.state, ttlMs: keepFor(i.rule.windowMs) })),
+        )
+      }
+      return steps.map((s) => s.decision)
     },
     async peek(key, rule) {
       return step(rule, states.get(key), 0, now()).decision
@@ -19,4 +28,5 @@ export function memoryRateLimit(maxKeys: number, now: () => number): RateLimitPo
       states.delete(key)
     },
   }
+  return port
 }

@@ -3,10 +3,10 @@ import { limitsSchema, type Rule, ruleSchema, tiersSchema } from '../config/limi
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { defaultStore } from '../store/default-store'
-import type { RateLimitDecision, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
+import type { RateLimitDecision, RateLimitItem, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
-import { checkId, keyOf } from '../util/keys'
+import { checkId, keyOf, slotted } from '../util/keys'
 
 const DAY_MS = 86_400_000
 
@@ -101,23 +101,26 @@ export class RateLimiter {
       )
     }
     const scope = tierName ?? '_'
-    const daily = tier?.dailyTotal
-    let dailyResult: LimitResult | undefined
-    let dailyKey = ''
-    let dailyRule: RateLimitRule | undefined
-    if (daily !== undefined) {
-      dailyKey = `${this.dailyPrefix}:${keyOf(scope, userId)}`
-      dailyRule = { algorithm: 'fixed-window', limit: daily, windowMs: DAY_MS }
-      dailyResult = withScope(await this.consume(dailyKey, 1, dailyRule), 'daily')
-      if (!dailyResult.allowed) return dailyResult
+    const items: RateLimitItem[] = []
+    const scopes: LimitResult['scope'][] = []
+    if (tier?.dailyTotal !== undefined) {
+      items.push({ key: this.dailyKey(scope, userId), cost: 1, rule: dailyRule(tier.dailyTotal) })
+      scopes.push('daily')
     }
-    if (!rule) return dailyResult ?? UNLIMITED
-
-    const key = `${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`
-    const result = withScope(await this.consume(key, cost, rule), 'endpoint')
-    if (dailyResult && !result.allowed) await this.consume(dailyKey, -1, dailyRule!) // give the daily unit back
+    if (rule) {
+      items.push({ key: this.endpointKey(scope, endpoint, userId), cost, rule })
+      scopes.push('endpoint')
+    }
+    if (items.length === 0) return UNLIMITED
+    // The daily total and the endpoint limit are decided together: both count, or neither does.
+    const decisions = await this.consume(items)
+    const denied = decisions.findIndex((d) => !d.allowed)
+    if (denied !== -1) return withScope(decisions[denied]!, scopes[denied]!)
     // Report whichever limit is closer to running out.
-    return dailyResult && result.allowed && dailyResult.remaining < result.remaining ? dailyResult : result
+    let closest = 0
+    for (let i = 1; i < decisions.length; i++)
+      if (decisions[i]!.remaining < decisions[closest]!.remaining) closest = i
+    return withScope(decisions[closest]!, scopes[closest]!)
   }
 
   /** Clears a user's counters for one endpoint (and the daily total when `endpoint` is omitted). */
@@ -125,23 +128,36 @@ export class RateLimiter {
     checkId(userId, 'userId')
     if (endpoint !== undefined) checkId(endpoint, 'endpoint')
     const scope = tier === undefined ? '_' : checkId(tier, 'tier')
-    if (endpoint === undefined) await this.port.reset(`${this.dailyPrefix}:${keyOf(scope, userId)}`)
-    else await this.port.reset(`${this.rlPrefix}:${keyOf(scope, endpoint, userId)}`)
+    if (endpoint === undefined) await this.port.reset(this.dailyKey(scope, userId))
+    else await this.port.reset(this.endpointKey(scope, endpoint, userId))
+  }
+
+  // A user's counters share one slot (`{user}`), so a sharded store decides them in one operation.
+  private dailyKey(scope: string, userId: string): string {
+    return slotted(`${this.dailyPrefix}:${keyOf(scope)}`, userId)
+  }
+
+  private endpointKey(scope: string, endpoint: string, userId: string): string {
+    return slotted(`${this.rlPrefix}:${keyOf(scope, endpoint)}`, userId)
   }
 
   // Rules from the schema carry an extra `unit` field; ports ignore it, so they are passed as they are.
-  private async consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
+  private async consume(items: RateLimitItem[]): Promise<RateLimitDecision[]> {
     try {
-      return await this.port.consume(key, cost, rule)
+      return items.length === 1
+        ? [await this.port.consume(items[0]!.key, items[0]!.cost, items[0]!.rule)]
+        : await this.port.consumeAll(items)
     } catch (cause) {
       if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
         throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
       }
       // Open: the in-process limiter stands in; if even it has no room, the call is admitted.
-      return this.insurance.consume(key, cost, rule).catch(() => admitted(rule))
+      return this.insurance.consumeAll(items).catch(() => items.map((i) => admitted(i.rule)))
     }
   }
 }
+
+const dailyRule = (limit: number): RateLimitRule => ({ algorithm: 'fixed-window', limit, windowMs: DAY_MS })
 
 /** A decision that admits the call without counting it (the `open` policy's last resort). */
 function admitted(rule: RateLimitRule): RateLimitDecision {

@@ -20,12 +20,29 @@ export interface RateLimitDecision {
   retryAfterMs: number
 }
 
+/** One counter a call draws on. */
+export interface RateLimitItem {
+  /**
+   * The counter's key. A key may end in `{slot}`: a sharded backend (Redis Cluster) keeps keys of
+   * one slot together, so a call's counters can be decided in one operation. Otherwise opaque.
+   */
+  key: string
+  cost: number
+  rule: RateLimitRule
+}
+
 /**
  * Atomic rate-limit counters. `consume` decides and records in one step: a denied call consumes
  * nothing, and N concurrent callers on one key admit exactly `limit` units.
  */
 export interface RateLimitPort {
   consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision>
+  /**
+   * Decides several counters of one call together (an endpoint limit and the daily total), all
+   * or nothing, in one store operation: every item is recorded when every item fits, none
+   * otherwise. Each decision is its item's own verdict; the call passes when all are allowed.
+   */
+  consumeAll(items: readonly RateLimitItem[]): Promise<RateLimitDecision[]>
   /** The current state without consuming (cost 0). */
   peek(key: string, rule: RateLimitRule): Promise<RateLimitDecision>
   reset(key: string): Promise<void>

@@ -18,6 +18,7 @@ function flakyStore() {
       }
       return { allowed: true, limit: rule.limit, remaining: rule.limit - 1, resetAt: 0, retryAfterMs: 0 }
     },
+    consumeAll: async (items) => Promise.all(items.map((i) => rateLimit.consume(i.key, i.cost, i.rule))),
     peek: async () => {
       throw new Error('unused')
     },

@@ -3,7 +3,7 @@ import type { PortName, Store } from './store'
 
 /** The async methods of each port: every one gets a timeout. Listener methods are left alone. */
 const CALLS: Record<PortName, readonly string[]> = {
-  rateLimit: ['consume', 'peek', 'reset'],
+  rateLimit: ['consume', 'consumeAll', 'peek', 'reset'],
   cache: ['get', 'set', 'setIfAbsent', 'delete', 'deletePrefix'],
   usage: ['reserve', 'adjust', 'total', 'record', 'rows'],
   queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],

@@ -120,10 +120,36 @@ export function rateLimitConformance(
       }
     }, 20_000)
 
+    it("consumeAll decides a call's counters together: all recorded, or none", async () => {
+      const p = await port()
+      const a = { key: 'rl:ask:{u}', cost: 1, rule: fixed(3) }
+      const b = { key: 'daily:{u}', cost: 1, rule: sliding(1) }
+      const first = await p.consumeAll([a, b])
+      expect(first.map((d) => d.allowed)).toEqual([true, true])
+      const second = await p.consumeAll([a, b])
+      expect(second.map((d) => d.allowed)).toEqual([true, false]) // a alone would fit; b refuses
+      expect((await p.peek(a.key, a.rule)).remaining).toBe(2) // so a was not charged
+      const tpm = { key: 'tpm:{u}', cost: 4, rule: bucket(5) }
+      expect((await p.consumeAll([tpm, { ...a, cost: 1 }])).every((d) => d.allowed)).toBe(true)
+      expect((await p.consumeAll([tpm, a])).map((d) => d.allowed)).toEqual([false, true])
+      expect((await p.peek(tpm.key, tpm.rule)).remaining).toBe(1)
+      expect((await p.peek(a.key, a.rule)).remaining).toBe(1)
+    })
+
+    it('consumeAll is exact under 100 concurrent callers: the tighter counter decides for both', async () => {
+      const p = await port()
+      const daily = { key: 'daily:{c}', cost: 1, rule: fixed(10) }
+      const endpoint = { key: 'rl:e:{c}', cost: 1, rule: fixed(50) }
+      const results = await Promise.all(Array.from({ length: 100 }, () => p.consumeAll([daily, endpoint])))
+      expect(results.filter((r) => r.every((d) => d.allowed)).length).toBe(10)
+      expect((await p.peek(daily.key, daily.rule)).remaining).toBe(0)
+      expect((await p.peek(endpoint.key, endpoint.rule)).remaining).toBe(40)
+    })
+
     it('keys are independent, including look-alike keys', async () => {
       const p = await port()
       const rule = fixed(1)
-      const keys = ['a', 'a:b', 'a%3Ab', '{a}', 'ü', 'a ']
+      const keys = ['a', 'a:b', 'a%3Ab', '{a}', 'ü', 'a ', 'x:{a}', 'x:{a}:', '{a}{a}', 'a}', '%7Ba%7D']
       const results = await Promise.all(keys.map((k) => p.consume(k, 1, rule)))
       expect(results.every((r) => r.allowed)).toBe(true)
       expect((await p.consume('a', 1, rule)).allowed).toBe(false)

@@ -69,6 +69,19 @@ export class ExpiringMap<K, V> {
     lane.list.push(fresh)
   }
 
+  /** Stores every entry, or none: throws `store_unavailable` before writing when they do not fit. */
+  setAll(entries: readonly { key: K; value: V; ttlMs: number }[]): void {
+    const now = this.now()
+    let fresh = 0
+    for (const e of entries) {
+      const node = this.index.get(e.key)
+      if (node && node.expiresAt <= now) this.remove(node) // expired: it needs a slot like a new key
+      if (!node || node.expiresAt <= now) fresh++
+    }
+    while (this.index.size + fresh > this.maxEntries) if (!this.dropExpired(now)) throw this.full
+    for (const e of entries) this.set(e.key, e.value, e.ttlMs)
+  }
+
   delete(key: K): boolean {
     const node = this.index.get(key)
     if (!node) return false

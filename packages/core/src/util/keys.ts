@@ -9,6 +9,14 @@ export function keyOf(...parts: readonly string[]): string {
   return parts.map(encodeURIComponent).join(':')
 }
 
+/**
+ * A key that names its slot: `base:{slot}`, the slot percent-encoded like any user part. Keys
+ * with one slot (a user's counters) stay together on a sharded backend (Redis Cluster hash tags).
+ */
+export function slotted(base: string, slot: string): string {
+  return `${base}:{${encodeURIComponent(slot)}}`
+}
+
 export const MAX_ID = 256
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
