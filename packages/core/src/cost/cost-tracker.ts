@@ -10,12 +10,12 @@ import { guardStore } from '../store/store-guard'
 import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
-import { checkId, keyOf } from '../util/keys'
+import { checkId, keyOf, slotted } from '../util/keys'
 import { buildReport, type CostReport } from './cost-report'
 import { costOf } from './estimate'
 import { DAY_MS, type Period, PeriodClock } from './periods'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
-import { type ThresholdEvent, Thresholds } from './thresholds'
+import { type Counter, type ThresholdEvent, Thresholds } from './thresholds'
 
 const KEEP_MS = 40 * DAY_MS
 
@@ -53,7 +53,10 @@ export interface Reservation {
   userId: string
   tier: string
   amountUsd: number
+  /** The budgets the amount was reserved against (finite ones only; none when unbudgeted). */
   limits: BudgetLimit[]
+  /** Every spend counter the call's cost goes to (day and month), budgeted or not. */
+  counters: Counter[]
 }
 
 export interface SettleInput {
@@ -110,7 +113,10 @@ export class CostTracker {
     return t.budget.daily !== undefined || t.budget.monthly !== undefined
   }
 
-  /** Reserves `amountUsd` against the user's daily and monthly budgets, or throws budget_exceeded. */
+  /**
+   * Reserves `amountUsd` against the user's daily and monthly budgets, or throws
+   * budget_exceeded. A user with no finite budget costs no store call here.
+   */
   async reserve(userId: string, tier: string | undefined, amountUsd: number): Promise<Reservation> {
     checkId(userId, 'userId')
     if (!Number.isFinite(amountUsd) || amountUsd < 0) {
@@ -119,13 +125,17 @@ export class CostTracker {
       })
     }
     const tierName = tier ?? '_'
-    const limits = this.limitsFor(userId, tierName)
-    const reservation = { id: randomId(), userId, tier: tierName, amountUsd, limits }
+    const counters = this.countersFor(userId, tierName)
+    const limits = counters.flatMap((c) =>
+      c.limitUsd === undefined ? [] : [{ key: c.key, limitUsd: c.limitUsd, ttlMs: c.ttlMs }],
+    )
+    const reservation: Reservation = { id: randomId(), userId, tier: tierName, amountUsd, limits, counters }
+    if (limits.length === 0) return reservation
     let result: Awaited<ReturnType<UsagePort['reserve']>>
     try {
       result = await this.port.reserve(amountUsd, limits)
     } catch (cause) {
-      if (this.o.onStoreError === 'open') return { ...reservation, amountUsd: 0, limits: [] }
+      if (this.o.onStoreError === 'open') return { ...reservation, limits: [] }
       throw new SluiceError(
         'store_unavailable',
         'budget store failed; refusing the call (budgets fail closed)',
@@ -137,78 +147,73 @@ export class CostTracker {
     }
     const who = { userId, tier: tierName }
     if (!result.ok) {
-      const denied = limits.find((l) => l.key === result.deniedBy)!
-      const period: Period = denied === limits[0] ? 'day' : 'month'
+      const denied = counters.find((c) => c.key === result.deniedBy)!
       const spentUsd = result.totals[denied.key] ?? 0
-      this.thresholds.refused(who, limits, denied.key, spentUsd)
+      this.thresholds.refused(who, denied, spentUsd)
       throw new SluiceError(
         'budget_exceeded',
-        `budget: the ${period}ly budget of $${denied.limitUsd} is spent`,
+        `budget: the ${denied.period}ly budget of $${denied.limitUsd} is spent`,
         {
-          retryAfterMs: this.clock.untilNext(period),
-          details: { period, limitUsd: denied.limitUsd, spentUsd },
+          retryAfterMs: this.clock.untilNext(denied.period),
+          details: { period: denied.period, limitUsd: denied.limitUsd, spentUsd },
         },
       )
     }
-    this.thresholds.crossed(who, limits, result.totals, amountUsd)
+    this.thresholds.crossed(who, counters, result.totals, () => amountUsd)
     return reservation
   }
 
   /**
-   * Replaces the reservation by the real cost and records a usage row. Returns the cost. When no
-   * model of the answer has a price, the reservation stands as the cost: an unpriced answer is
-   * never free.
+   * Replaces the reservation by the real cost and records a usage row, in one store call.
+   * Returns the cost. When no model of the answer has a price, the reservation stands as the
+   * cost: an unpriced answer is never free.
    */
   async settle(reservation: Reservation, input: SettleInput): Promise<number> {
     const priced = input.usage ? this.costOf([input.model, ...(input.models ?? [])], input.usage) : undefined
     const cost = input.cached ? 0 : (priced ?? reservation.amountUsd)
-    const delta = cost - reservation.amountUsd
-    if (delta !== 0 && reservation.limits.length > 0) {
-      const after = await this.port.adjust(delta, reservation.limits)
-      this.thresholds.crossed(
-        { userId: reservation.userId, tier: reservation.tier },
-        reservation.limits,
-        after,
-        delta,
-      )
-    }
-    await this.record(reservation.userId, reservation.tier, input, cost)
+    await this.write(reservation, cost, input)
     return cost
   }
 
   /** Gives a reservation back (the call failed before it cost anything). */
   async release(reservation: Reservation): Promise<void> {
-    if (reservation.amountUsd > 0 && reservation.limits.length > 0) {
-      await this.port.adjust(-reservation.amountUsd, reservation.limits)
-    }
+    if (reservation.amountUsd <= 0 || reservation.limits.length === 0) return
+    await this.port.settle(
+      reservation.limits.map((l) => ({ key: l.key, deltaUsd: -reservation.amountUsd, ttlMs: l.ttlMs })),
+    )
   }
 
-  /** Records a usage row without a reservation; adds its cost to the user's spend. */
-  async record(userId: string, tier: string, input: SettleInput, cost?: number): Promise<number> {
+  /** Records a call that made no reservation; adds its cost to the user's spend. */
+  async record(userId: string, tier: string, input: SettleInput): Promise<number> {
     const usd =
-      cost ??
-      (input.cached || !input.usage
+      input.cached || !input.usage
         ? 0
-        : (this.costOf([input.model, ...(input.models ?? [])], input.usage) ?? 0))
-    if (cost === undefined && usd > 0) {
-      const limits = this.limitsFor(userId, tier)
-      this.thresholds.crossed({ userId, tier }, limits, await this.port.adjust(usd, limits), usd)
-    }
+        : (this.costOf([input.model, ...(input.models ?? [])], input.usage) ?? 0)
+    const counters = this.countersFor(userId, tier)
+    await this.write({ id: randomId(), userId, tier, amountUsd: 0, limits: [], counters }, usd, input)
+    return usd
+  }
+
+  // One store call: every counter moves by the cost minus what was reserved on it, and the row.
+  private async write(r: Reservation, cost: number, input: SettleInput): Promise<void> {
+    const reserved = new Set(r.limits.map((l) => l.key))
+    const delta = (key: string) => cost - (reserved.has(key) ? r.amountUsd : 0)
+    const changes = r.counters.map((c) => ({ key: c.key, deltaUsd: delta(c.key), ttlMs: c.ttlMs }))
     const row: UsageRow = {
-      userId,
-      tier,
+      userId: r.userId,
+      tier: r.tier,
       endpoint: input.endpoint ?? 'default',
       provider: input.provider ?? '',
       model: input.model,
       promptTokens: input.usage?.prompt_tokens ?? 0,
       completionTokens: input.usage?.completion_tokens ?? 0,
       cachedTokens: input.usage?.prompt_cache_hit_tokens ?? 0,
-      costUsd: usd,
+      costUsd: cost,
       cached: input.cached ?? false,
       at: this.o.now(),
     }
-    await this.port.record(row)
-    return usd
+    const after = await this.port.settle(changes, row)
+    this.thresholds.crossed({ userId: r.userId, tier: r.tier }, r.counters, after, delta)
   }
 
   /** USD spent (and reserved by calls in flight) by a user in the current UTC day or month. */
@@ -221,25 +226,20 @@ export class CostTracker {
     return buildReport(since, await this.port.rows(since))
   }
 
-  private limitsFor(userId: string, tierName: string): BudgetLimit[] {
+  private countersFor(userId: string, tierName: string): Counter[] {
     const tier = this.o.tiers[tierName]
     const budget = tier?.unlimited ? undefined : tier?.budget
     return [
-      {
-        key: this.periodKey(userId, 'day'),
-        limitUsd: budget?.daily ?? Number.POSITIVE_INFINITY,
-        ttlMs: 2 * DAY_MS,
-      },
-      {
-        key: this.periodKey(userId, 'month'),
-        limitUsd: budget?.monthly ?? Number.POSITIVE_INFINITY,
-        ttlMs: KEEP_MS,
-      },
+      { key: this.periodKey(userId, 'day'), period: 'day', ttlMs: 2 * DAY_MS, ...limit(budget?.daily) },
+      { key: this.periodKey(userId, 'month'), period: 'month', ttlMs: KEEP_MS, ...limit(budget?.monthly) },
     ]
   }
 
+  // A user's counters share one slot (`{user}`), so a sharded store settles them in one operation.
   private periodKey(userId: string, period: Period): string {
     const { day, month } = this.clock.labels()
-    return `${this.keyPrefix}:${encodeURIComponent(userId)}:${period}:${period === 'day' ? day : month}`
+    return slotted(`${this.keyPrefix}:${period}:${period === 'day' ? day : month}`, userId)
   }
 }
+
+const limit = (usd: number | undefined) => (usd === undefined ? {} : { limitUsd: usd })

@@ -1,5 +1,4 @@
 import { USD_EPSILON } from '../store/usage-math'
-import type { BudgetLimit } from '../store/usage-port'
 import { BoundedMap } from '../util/lru'
 import type { Period } from './periods'
 
@@ -10,6 +9,19 @@ export interface ThresholdEvent {
   ratio: number
   spentUsd: number
   limitUsd: number
+}
+
+/** A user's spend counter for one period; `limitUsd` when the period has a budget. */
+export interface Counter {
+  key: string
+  period: Period
+  ttlMs: number
+  limitUsd?: number
+}
+
+interface Who {
+  userId: string
+  tier: string
 }
 
 /**
@@ -29,45 +41,30 @@ export class Thresholds {
   ) {}
 
   crossed(
-    who: { userId: string; tier: string },
-    limits: readonly BudgetLimit[],
+    who: Who,
+    counters: readonly Counter[],
     after: Record<string, number>,
-    deltaUsd: number,
+    delta: (key: string) => number,
   ): void {
-    for (const [i, limit] of limits.entries()) {
-      if (!Number.isFinite(limit.limitUsd) || limit.limitUsd <= 0 || deltaUsd <= 0) continue
-      const spent = after[limit.key] ?? 0
-      const before = spent - deltaUsd
+    for (const c of counters) {
+      const d = delta(c.key)
+      if (c.limitUsd === undefined || c.limitUsd <= 0 || d <= 0 || after[c.key] === undefined) continue
+      const spent = after[c.key]!
       for (const ratio of this.ratios) {
-        const mark = ratio * limit.limitUsd
-        if (before < mark - USD_EPSILON && spent >= mark - USD_EPSILON) this.fire(who, limit, i, ratio, spent)
+        const mark = ratio * c.limitUsd
+        if (spent - d < mark - USD_EPSILON && spent >= mark - USD_EPSILON) this.fire(who, c, ratio, spent)
       }
     }
   }
 
-  refused(
-    who: { userId: string; tier: string },
-    limits: readonly BudgetLimit[],
-    deniedBy: string,
-    spentUsd: number,
-  ): void {
-    const index = limits.findIndex((l) => l.key === deniedBy)
-    const limit = limits[index]
-    if (limit && this.ratios.includes(1)) this.fire(who, limit, index, 1, spentUsd)
+  refused(who: Who, counter: Counter, spentUsd: number): void {
+    if (this.ratios.includes(1)) this.fire(who, counter, 1, spentUsd)
   }
 
-  private fire(
-    who: { userId: string; tier: string },
-    limit: BudgetLimit,
-    index: number,
-    ratio: number,
-    spentUsd: number,
-  ) {
-    const once = `${limit.key}\u0000${ratio}` // the key names the period, so each period fires anew
-    if (this.fired.get(once)) return
-    this.fired.set(once, true, limit.ttlMs)
-    this.emit({ ...who, period: periodOf(index), ratio, spentUsd, limitUsd: limit.limitUsd })
+  private fire(who: Who, c: Counter, ratio: number, spentUsd: number) {
+    const once = `${c.key}\u0000${ratio}` // the key names the period, so each period fires anew
+    if (this.fired.get(once) || c.limitUsd === undefined) return
+    this.fired.set(once, true, c.ttlMs)
+    this.emit({ ...who, period: c.period, ratio, spentUsd, limitUsd: c.limitUsd })
   }
 }
-
-const periodOf = (index: number): Period => (index === 0 ? 'day' : 'month')

@@ -5,7 +5,7 @@ import type { PortName, Store } from './store'
 const CALLS: Record<PortName, readonly string[]> = {
   rateLimit: ['consume', 'consumeAll', 'peek', 'reset'],
   cache: ['get', 'set', 'setIfAbsent', 'delete', 'deletePrefix'],
-  usage: ['reserve', 'adjust', 'total', 'record', 'rows'],
+  usage: ['reserve', 'settle', 'total', 'rows'],
   queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],
   breaker: ['get', 'compareAndSet'],
   metrics: ['incr', 'get', 'addToSet', 'countSet'],

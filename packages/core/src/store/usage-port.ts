@@ -1,7 +1,7 @@
 export interface BudgetLimit {
-  /** Counter key, e.g. `user:day:2026-11-22`. */
+  /** Counter key, e.g. `spend:day:2026-11-22:{user}` (it names the user's slot). */
   key: string
-  /** USD allowed in this period. */
+  /** USD allowed in this period: always finite (a period without a limit is not checked). */
   limitUsd: number
   /** When the counter can be forgotten. */
   ttlMs: number
@@ -15,6 +15,13 @@ export interface ReserveResult {
   totals: Record<string, number>
 }
 
+/** A change to one spend counter: `deltaUsd` may be negative; a counter never goes below 0. */
+export interface SpendChange {
+  key: string
+  deltaUsd: number
+  ttlMs: number
+}
+
 export interface UsageRow {
   userId: string
   tier: string
@@ -26,22 +33,26 @@ export interface UsageRow {
   cachedTokens: number
   costUsd: number
   cached: boolean
+  /** Server-side stores may stamp their own time; this is the caller's. */
   at: number
 }
 
 /**
- * Spend counters with reservations. `reserve` adds `amount` to every counter only if it fits
- * every limit (`fitsBudget`) — all or nothing, atomically — so concurrent calls cannot overspend.
+ * Spend counters with reservations, and the usage rows behind reports. A call costs at most
+ * two port calls: `reserve` before (only for users with a finite budget) and `settle` after.
  */
 export interface UsagePort {
+  /**
+   * Adds `amountUsd` to every limit's counter only if it fits every limit (`fitsBudget`) — all
+   * or nothing, atomically — so concurrent calls cannot overspend.
+   */
   reserve(amountUsd: number, limits: readonly BudgetLimit[]): Promise<ReserveResult>
   /**
-   * Replaces a reservation by the real cost: adds `deltaUsd` (may be negative; totals never go
-   * below 0) to each key, and returns the totals after it.
+   * In one call: applies every change (a reservation replaced by the real cost, or given back)
+   * and, when given, records the usage row. Returns the counters after the changes.
    */
-  adjust(deltaUsd: number, keys: readonly BudgetLimit[]): Promise<Record<string, number>>
+  settle(changes: readonly SpendChange[], row?: UsageRow): Promise<Record<string, number>>
   total(key: string): Promise<number>
-  record(row: UsageRow): Promise<void>
-  /** Rows since `since` (epoch ms), newest last; bounded by the store's retention. */
+  /** Rows since `since` (epoch ms), oldest first; bounded by the store's retention. */
   rows(since: number): Promise<UsageRow[]>
 }

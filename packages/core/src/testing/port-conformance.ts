@@ -1,7 +1,7 @@
 import type { BreakerPort } from '../store/breaker-port'
 import type { CachePort } from '../store/cache-port'
 import type { MetricsPort } from '../store/metrics-port'
-import type { UsagePort } from '../store/usage-port'
+import type { UsagePort, UsageRow } from '../store/usage-port'
 import type { ConformanceApi } from './conformance-api'
 import { sleep } from './conformance-api'
 
@@ -43,49 +43,102 @@ export function cacheConformance(t: ConformanceApi, name: string, port: () => Pr
 }
 
 export function usageConformance(t: ConformanceApi, name: string, port: () => Promise<UsagePort>): void {
+  const row = (patch: Partial<UsageRow> = {}): UsageRow => ({
+    userId: 'u',
+    tier: 'free',
+    endpoint: 'e',
+    provider: 'p',
+    model: 'm',
+    promptTokens: 1,
+    completionTokens: 2,
+    cachedTokens: 0,
+    costUsd: 0.5,
+    cached: false,
+    at: Date.now(),
+    ...patch,
+  })
   t.describe(`${name}: usage port`, () => {
     t.it('reserve is all-or-nothing and exact under 200 concurrent callers', async () => {
       const p = await port()
       const limits = [
-        { key: 'day', limitUsd: 1, ttlMs: 60_000 },
-        { key: 'month', limitUsd: 100, ttlMs: 60_000 },
+        { key: 'day:{u}', limitUsd: 1, ttlMs: 60_000 },
+        { key: 'month:{u}', limitUsd: 100, ttlMs: 60_000 },
       ]
       const results = await Promise.all(Array.from({ length: 200 }, () => p.reserve(0.01, limits)))
       t.expect(results.filter((r) => r.ok).length).toBe(100)
-      t.expect(Math.round((await p.total('day')) * 100)).toBe(100)
-      t.expect(Math.round((await p.total('month')) * 100)).toBe(100)
+      t.expect(Math.round((await p.total('day:{u}')) * 100)).toBe(100)
+      t.expect(Math.round((await p.total('month:{u}')) * 100)).toBe(100)
       const denied = results.find((r) => !r.ok)!
-      t.expect(denied.deniedBy).toBe('day')
+      t.expect(denied.deniedBy).toBe('day:{u}')
     })
 
-    t.it('adjust settles a reservation to the real cost', async () => {
+    t.it('a refused reservation changes no counter, not even the ones it fitted', async () => {
       const p = await port()
-      const limits = [{ key: 'k', limitUsd: 1, ttlMs: 60_000 }]
+      const limits = [
+        { key: 'month:{v}', limitUsd: 100, ttlMs: 60_000 },
+        { key: 'day:{v}', limitUsd: 0.05, ttlMs: 60_000 },
+      ]
+      t.expect((await p.reserve(0.04, limits)).ok).toBe(true)
+      const refused = await p.reserve(0.02, limits)
+      t.expect(refused.ok).toBe(false)
+      t.expect(refused.deniedBy).toBe('day:{v}')
+      t.expect(Math.round((await p.total('month:{v}')) * 100)).toBe(4)
+    })
+
+    t.it('a spent budget refuses even a zero estimate', async () => {
+      const p = await port()
+      const limits = [{ key: 'zero:{w}', limitUsd: 0, ttlMs: 60_000 }]
+      t.expect((await p.reserve(0, limits)).ok).toBe(false)
+      const some = [{ key: 'some:{w}', limitUsd: 0.1, ttlMs: 60_000 }]
+      t.expect((await p.reserve(0, some)).ok).toBe(true)
+      t.expect((await p.reserve(0.1, some)).ok).toBe(true)
+      t.expect((await p.reserve(0, some)).ok).toBe(false)
+    })
+
+    t.it('settle replaces a reservation by the real cost and records the row, in one call', async () => {
+      const p = await port()
+      const limits = [{ key: 'k:{x}', limitUsd: 1, ttlMs: 60_000 }]
       await p.reserve(0.5, limits)
-      await p.adjust(-0.4, limits)
-      t.expect(Math.round((await p.total('k')) * 1000)).toBe(100)
+      const after = await p.settle(
+        [
+          { key: 'k:{x}', deltaUsd: -0.4, ttlMs: 60_000 },
+          { key: 'unbudgeted:{x}', deltaUsd: 0.1, ttlMs: 60_000 },
+        ],
+        row({ userId: 'x', costUsd: 0.1 }),
+      )
+      t.expect(Math.round((after['k:{x}'] ?? -1) * 1000)).toBe(100)
+      t.expect(Math.round((after['unbudgeted:{x}'] ?? -1) * 1000)).toBe(100)
+      t.expect(Math.round((await p.total('k:{x}')) * 1000)).toBe(100)
       t.expect((await p.reserve(0.9, limits)).ok).toBe(true)
-    })
-
-    t.it('records usage rows', async () => {
-      const p = await port()
-      const row = {
-        userId: 'u',
-        tier: 'free',
-        endpoint: 'e',
-        provider: 'p',
-        model: 'm',
-        promptTokens: 1,
-        completionTokens: 2,
-        cachedTokens: 0,
-        costUsd: 0.5,
-        cached: false,
-        at: Date.now(),
-      }
-      await p.record(row)
       const rows = await p.rows(Date.now() - 60_000)
       t.expect(rows.length).toBe(1)
-      t.expect(rows[0]!.costUsd).toBe(0.5)
+      t.expect(rows[0]!.userId).toBe('x')
+      t.expect(rows[0]!.costUsd).toBe(0.1)
+    })
+
+    t.it('a counter never goes below zero; settle without a row records none', async () => {
+      const p = await port()
+      await p.settle([{ key: 'n:{y}', deltaUsd: 0.2, ttlMs: 60_000 }])
+      const after = await p.settle([{ key: 'n:{y}', deltaUsd: -5, ttlMs: 60_000 }])
+      t.expect(after['n:{y}']).toBe(0)
+      t.expect(await p.total('n:{y}')).toBe(0)
+      t.expect((await p.rows(0)).length).toBe(0)
+    })
+
+    t.it('rows since a time, oldest first, with every field kept', async () => {
+      const p = await port()
+      const now = Date.now()
+      await p.settle([], row({ userId: 'old', at: now - 120_000 }))
+      await p.settle(
+        [],
+        row({ userId: 'a', at: now - 2_000, model: 'deepseek-chat', cached: true, costUsd: 0 }),
+      )
+      await p.settle([], row({ userId: 'o\'b"r', at: now - 1_000, promptTokens: 7, cachedTokens: 3 }))
+      const rows = await p.rows(now - 60_000)
+      t.expect(rows.map((r) => r.userId)).toEqual(['a', 'o\'b"r'])
+      t.expect(rows[0]!.cached).toBe(true)
+      t.expect(rows[0]!.model).toBe('deepseek-chat')
+      t.expect([rows[1]!.promptTokens, rows[1]!.cachedTokens, rows[1]!.completionTokens]).toEqual([7, 3, 2])
     })
   })
 }
