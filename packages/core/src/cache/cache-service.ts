@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
+import { MetricsBuffer } from '../monitor/metrics-buffer'
 import type { CachePort } from '../store/cache-port'
 import { defaultStore } from '../store/default-store'
 import type { MetricsPort } from '../store/metrics-port'
@@ -17,6 +18,8 @@ const STATS_TTL_MS = 30 * 86_400_000
 
 const schema = cacheOptionsSchema.extend({
   store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Where hit/miss counts gather before they are flushed (createSluice shares its own). */
+  metricsBuffer: z.custom<MetricsBuffer>((v) => v instanceof MetricsBuffer).optional(),
   prefix: z.string().min(1).default('sluice'),
 })
 
@@ -55,10 +58,12 @@ export class CacheService {
     const fallback = store?.cache && store.metrics ? undefined : defaultStore()
     this.port = store?.cache ?? fallback!.cache
     this.metrics = store?.metrics ?? fallback!.metrics
+    this.buffer = this.o.metricsBuffer ?? new MetricsBuffer(this.metrics)
     this.base = keyOf(this.o.prefix, 'cache')
   }
 
   private readonly base: string
+  private readonly buffer: MetricsBuffer
 
   get enabled(): boolean {
     return this.o.enabled
@@ -104,7 +109,7 @@ export class CacheService {
   /** Lookup by a key from `key()`, for callers that need the key more than once. Counts a hit or miss. */
   async getByKey<T = unknown>(key: string): Promise<T | undefined> {
     const raw = await this.port.get(key)
-    await this.count(raw === undefined ? 'misses' : 'hits')
+    this.count(raw === undefined ? 'misses' : 'hits')
     return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
   }
 
@@ -165,7 +170,9 @@ export class CacheService {
     return this.port.deletePrefix(`${this.typePrefix(checkId(what.type, 'type'))}:${owner}`)
   }
 
+  /** Hits and misses of every instance sharing the store, after this one's own flush. */
   async stats(): Promise<CacheStats> {
+    await this.buffer.flush()
     const [hits = 0, misses = 0] = await this.metrics.get([this.statKey('hits'), this.statKey('misses')])
     const total = hits + misses
     return { hits, misses, hitRate: total === 0 ? 0 : hits / total }
@@ -180,8 +187,13 @@ export class CacheService {
     return keyOf(this.o.prefix, 'stats', 'cache', kind)
   }
 
-  private async count(kind: 'hits' | 'misses'): Promise<void> {
-    await this.metrics.incr(this.statKey(kind), 1, STATS_TTL_MS)
+  private count(kind: 'hits' | 'misses'): void {
+    this.buffer.count(this.statKey(kind), 1, STATS_TTL_MS)
+  }
+
+  /** Writes the counts gathered here (createSluice's close() does it). */
+  close(): Promise<void> {
+    return this.buffer.close()
   }
 }
 

@@ -7,8 +7,8 @@ describe('Monitor', () => {
     const store = memoryStore()
     const monitor = new Monitor({ metrics: store.metrics, breakers: () => ({ deepseek: 'open' }) })
     for (let i = 0; i < 100; i++) {
-      await monitor.begin(`u${i % 10}`)
-      await monitor.end(i + 1, i % 20 === 0 ? 'rate_limited' : undefined)
+      monitor.begin(`u${i % 10}`)
+      monitor.end(i + 1, i % 20 === 0 ? 'rate_limited' : undefined)
     }
     const stats = await monitor.stats()
     expect(stats).toMatchObject({
@@ -30,9 +30,39 @@ describe('Monitor', () => {
     const store = memoryStore()
     const a = new Monitor({ metrics: store.metrics })
     const b = new Monitor({ metrics: store.metrics })
-    await a.begin('x')
-    await b.begin('y')
-    await b.begin('x')
+    a.begin('x')
+    b.begin('y')
+    b.begin('x')
+    await b.flush() // writes leave the response path; a fleet's numbers add up after each flush
     expect(await a.stats()).toMatchObject({ activeUsers: 2, requestsTotal: 3 })
+    expect(await b.stats()).toMatchObject({ activeUsers: 2, requestsTotal: 3 })
+  })
+
+  it('writes leave the response path: one store call per flush, and a failed flush is dropped and counted', async () => {
+    const store = memoryStore()
+    let writes = 0
+    let down = false
+    const metrics = {
+      ...store.metrics,
+      write: async (batch: Parameters<typeof store.metrics.write>[0]) => {
+        writes++
+        if (down) throw new Error('store down')
+        return store.metrics.write(batch)
+      },
+    }
+    const monitor = new Monitor({ metrics })
+    for (let i = 0; i < 500; i++) monitor.begin(`u${i % 7}`)
+    expect(writes).toBe(0)
+    await monitor.flush()
+    expect(writes).toBe(1)
+    down = true
+    monitor.begin('lost')
+    monitor.end(1, 'timeout')
+    await monitor.flush()
+    down = false
+    const stats = await monitor.stats()
+    expect(stats.requestsTotal).toBe(500)
+    expect(stats.metricsDropped).toBeGreaterThan(0)
+    await monitor.close()
   })
 })

@@ -1,8 +1,10 @@
 import type { CacheService, CacheStats } from '../cache/cache-service'
 import type { CostTracker } from '../cost/cost-tracker'
+import { ERROR_CODES } from '../errors/codes'
 import type { QueueClient } from '../queue/queue-client'
 import type { MetricsPort } from '../store/metrics-port'
 import { keyOf } from '../util/keys'
+import { MetricsBuffer } from './metrics-buffer'
 import { SampleRing } from './percentiles'
 import { toPrometheus } from './prometheus'
 
@@ -22,10 +24,14 @@ export interface Stats {
   queueDepth: number
   breakers: Record<string, string>
   spendTodayUsd: number
+  /** Metric increments this instance could not write to the store (it was down). */
+  metricsDropped: number
 }
 
 export interface MonitorSources {
   metrics: MetricsPort
+  /** Where writes gather before a flush; one is made when none is given. */
+  buffer?: MetricsBuffer
   prefix?: string
   cache?: CacheService
   queue?: QueueClient
@@ -34,61 +40,76 @@ export interface MonitorSources {
   now?: () => number
 }
 
-/** Live numbers: counters shared through the store's metrics port, latency percentiles per instance. */
+/**
+ * Live numbers: counters shared through the store's metrics port (written off the response
+ * path, flushed every second and on close), latency percentiles per instance.
+ */
 export class Monitor {
   private readonly latency = new SampleRing()
   private readonly codes = new Set<string>()
   private readonly now: () => number
+  readonly buffer: MetricsBuffer
 
   constructor(private readonly s: MonitorSources) {
     this.now = s.now ?? Date.now
     this.base = keyOf(s.prefix ?? 'sluice', 'm')
-    this.keys = { active: this.key('active'), total: this.key('req_total') }
+    this.total = this.key('req_total')
+    this.buffer = s.buffer ?? new MetricsBuffer(s.metrics)
   }
 
   private readonly base: string
-  private readonly keys: { active: string; total: string }
+  private readonly total: string
 
-  /** Counts a request and its user as active. */
-  async begin(userId: string): Promise<void> {
+  /** Counts a request and its user as active (buffered: no store call on the response path). */
+  begin(userId: string): void {
     const minute = Math.floor(this.now() / MINUTE)
-    await Promise.all([
-      this.s.metrics.addToSet(this.keys.active, userId, ACTIVE_WINDOW),
-      this.s.metrics.incr(this.perMinute('req', minute), 1, 2 * MINUTE + 1000),
-      this.s.metrics.incr(this.keys.total, 1, TOTAL_TTL),
-    ])
+    this.buffer.add(this.perMinute('active', minute), userId, ACTIVE_WINDOW + MINUTE)
+    this.buffer.count(this.perMinute('req', minute), 1, 2 * MINUTE + 1000)
+    this.buffer.count(this.total, 1, TOTAL_TTL)
   }
 
   /** Records latency and, for a failure, its error code. */
-  async end(latencyMs: number, errorCode?: string): Promise<void> {
+  end(latencyMs: number, errorCode?: string): void {
     this.latency.add(latencyMs)
     if (!errorCode) return
     this.codes.add(errorCode)
     const minute = Math.floor(this.now() / MINUTE)
-    await Promise.all([
-      this.s.metrics.incr(this.perMinute('err', minute), 1, 2 * MINUTE + 1000),
-      this.s.metrics.incr(this.key('err_total', errorCode), 1, TOTAL_TTL),
-    ])
+    this.buffer.count(this.perMinute('err', minute), 1, 2 * MINUTE + 1000)
+    this.buffer.count(this.key('err_total', errorCode), 1, TOTAL_TTL)
   }
 
+  /** Writes what this instance has gathered; stats() does it first. */
+  flush(): Promise<void> {
+    return this.buffer.flush()
+  }
+
+  close(): Promise<void> {
+    return this.buffer.close()
+  }
+
+  /** The fleet's numbers as the store has them, after this instance's own flush. */
   async stats(): Promise<Stats> {
+    await this.flush()
     const t = this.now()
     const minute = Math.floor(t / MINUTE)
     const weight = 1 - (t % MINUTE) / MINUTE
-    const codes = [...this.codes]
+    // Every code any instance may have counted, not only the ones this instance saw.
+    const codes = [...new Set([...ERROR_CODES, 'internal', ...this.codes])]
     const [reqNow = 0, reqPrev = 0, errNow = 0, errPrev = 0, total = 0, ...errTotals] =
       await this.s.metrics.get([
         this.perMinute('req', minute),
         this.perMinute('req', minute - 1),
         this.perMinute('err', minute),
         this.perMinute('err', minute - 1),
-        this.keys.total,
+        this.total,
         ...codes.map((c) => this.key('err_total', c)),
       ])
     const rpm = reqNow + reqPrev * weight
     const epm = errNow + errPrev * weight
     const [activeUsers, cache, counts, spend] = await Promise.all([
-      this.s.metrics.countSet(this.keys.active),
+      this.s.metrics.countDistinct(
+        Array.from({ length: ACTIVE_WINDOW / MINUTE }, (_, i) => this.perMinute('active', minute - i)),
+      ),
       this.s.cache?.stats() ?? { hits: 0, misses: 0, hitRate: 0 },
       this.s.queue?.counts(),
       this.s.cost?.report({ since: Math.floor(t / 86_400_000) * 86_400_000 }),
@@ -97,7 +118,9 @@ export class Monitor {
       activeUsers,
       requestsPerMinute: Math.round(rpm),
       requestsTotal: total,
-      errorsByCode: Object.fromEntries(codes.map((c, i) => [c, errTotals[i] ?? 0])),
+      errorsByCode: Object.fromEntries(
+        codes.flatMap((c, i) => ((errTotals[i] ?? 0) > 0 ? [[c, errTotals[i] ?? 0]] : [])),
+      ),
       errorRate: rpm === 0 ? 0 : Math.min(1, epm / rpm),
       latencyMs: {
         p50: this.latency.percentile(50),
@@ -108,6 +131,7 @@ export class Monitor {
       queueDepth: counts?.pending ?? 0,
       breakers: this.s.breakers?.() ?? {},
       spendTodayUsd: spend?.totalUsd ?? 0,
+      metricsDropped: this.buffer.dropped,
     }
   }
 
@@ -115,8 +139,8 @@ export class Monitor {
     return toPrometheus(await this.stats())
   }
 
-  /** Counters per clock minute (requests, errors), for requests/min and error rate. */
-  private perMinute(kind: 'req' | 'err', minute: number): string {
+  /** Counters and sets per clock minute (requests, errors, active users). */
+  private perMinute(kind: 'req' | 'err' | 'active', minute: number): string {
     return `${this.base}:${kind}:${minute}`
   }
 

@@ -37,5 +37,8 @@ export function toPrometheus(s: Stats): string {
       ]),
     ),
     line('sluice_spend_today_usd', 'USD spent today', 'gauge', [['', s.spendTodayUsd]]),
+    line('sluice_metrics_dropped_total', 'Metric increments this instance could not write', 'counter', [
+      ['', s.metricsDropped],
+    ]),
   ].join('')
 }

@@ -6,6 +6,7 @@ import { parseOptions, parseWith } from '../config/parse-options'
 import { CompletionHistory } from '../cost/completion-history'
 import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
 import { SluiceError } from '../errors/sluice-error'
+import { MetricsBuffer } from '../monitor/metrics-buffer'
 import { Monitor } from '../monitor/monitor'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest } from '../providers/types'
@@ -72,7 +73,9 @@ export function createSluice(options: SluiceOptions) {
     tiers: options.tiers,
     onStoreError: o.rateLimit.onStoreError,
   })
-  const cache = new CacheService({ ...shared, ...options.cache })
+  // Metric writes (requests, errors, active users, cache hits) leave the response path together.
+  const metricsBuffer = new MetricsBuffer(store.metrics)
+  const cache = new CacheService({ ...shared, ...options.cache, metricsBuffer })
   const cost = new CostTracker({
     ...shared,
     tiers: options.tiers,
@@ -91,6 +94,7 @@ export function createSluice(options: SluiceOptions) {
   const queue = options.queue ? new QueueClient({ ...queueOptions, store }) : undefined
   const monitor = new Monitor({
     metrics: store.metrics,
+    buffer: metricsBuffer,
     prefix: o.prefix,
     cache,
     cost,
@@ -252,6 +256,7 @@ export function createSluice(options: SluiceOptions) {
       await worker?.stop()
       await queue?.close()
       agent.close()
+      await metricsBuffer.close()
       await o.store?.close?.()
     },
   }

@@ -21,7 +21,7 @@ interface StreamDeps {
  */
 export async function* streamCall(call: Call, d: StreamDeps) {
   const started = performance.now()
-  await d.monitor.begin(call.userId)
+  d.monitor.begin(call.userId)
   let reservation: Awaited<ReturnType<typeof reserveBudget>> | undefined
   let usage: Usage | undefined
   let model = call.request!.model
@@ -49,10 +49,10 @@ export async function* streamCall(call: Call, d: StreamDeps) {
     reservation = undefined
     await settleBudget(d.budget, call, held, { value: null, model, ...(usage ? { usage } : {}) })
     call.meta.latencyMs = performance.now() - started
-    await d.monitor.end(call.meta.latencyMs)
+    d.monitor.end(call.meta.latencyMs)
     return call.meta
   } catch (error) {
-    await d.monitor.end(performance.now() - started, SluiceError.is(error) ? error.code : 'internal')
+    d.monitor.end(performance.now() - started, SluiceError.is(error) ? error.code : 'internal')
     throw error
   } finally {
     // A stream that failed before its first chunk gives its reservation back; one that started

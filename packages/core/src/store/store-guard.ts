@@ -8,7 +8,7 @@ const CALLS: Record<PortName, readonly string[]> = {
   usage: ['reserve', 'settle', 'total', 'rows'],
   queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],
   breaker: ['get', 'compareAndSet'],
-  metrics: ['incr', 'get', 'addToSet', 'countSet'],
+  metrics: ['write', 'get', 'countDistinct'],
 }
 
 export const DEFAULT_STORE_TIMEOUT_MS = 1_000

@@ -6,14 +6,14 @@ import type { Monitor } from '../../monitor/monitor'
 export function metricsMiddleware(monitor: Monitor) {
   return named('metrics', async (call, next) => {
     const started = performance.now()
-    await monitor.begin(call.userId)
+    monitor.begin(call.userId)
     try {
       const outcome = await next()
       call.meta.latencyMs = performance.now() - started
-      await monitor.end(call.meta.latencyMs)
+      monitor.end(call.meta.latencyMs)
       return outcome
     } catch (error) {
-      await monitor.end(performance.now() - started, SluiceError.is(error) ? error.code : 'internal')
+      monitor.end(performance.now() - started, SluiceError.is(error) ? error.code : 'internal')
       throw error
     }
   })
