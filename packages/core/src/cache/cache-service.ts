@@ -106,15 +106,32 @@ export class CacheService {
     await this.setByKey(await this.key(type, input, options), value, options.ttlMs ?? this.ttlFor(type))
   }
 
-  /** Lookup by a key from `key()`, for callers that need the key more than once. Counts a hit or miss. */
+  /**
+   * Lookup by a key from `key()`, for callers that need the key more than once. Counts a hit or
+   * miss. When the store is down the cache is bypassed: a miss, not an error.
+   */
   async getByKey<T = unknown>(key: string): Promise<T | undefined> {
-    const raw = await this.port.get(key)
+    let raw: string | undefined
+    try {
+      raw = await this.port.get(key)
+    } catch (error) {
+      if (!SluiceError.is(error, 'store_unavailable')) throw error
+      this.count('bypassed')
+      return undefined
+    }
     this.count(raw === undefined ? 'misses' : 'hits')
     return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
   }
 
+  /** Stores a value; when the store is down the answer is simply not cached. */
   async setByKey(key: string, value: unknown, ttlMs: number): Promise<void> {
-    if (ttlMs > 0) await this.port.set(key, JSON.stringify({ v: value }), ttlMs)
+    if (ttlMs <= 0) return
+    try {
+      await this.port.set(key, JSON.stringify({ v: value }), ttlMs)
+    } catch (error) {
+      if (!SluiceError.is(error, 'store_unavailable')) throw error
+      this.count('bypassed')
+    }
   }
 
   /**
@@ -183,11 +200,11 @@ export class CacheService {
     return `${this.base}:${encodeURIComponent(type)}`
   }
 
-  private statKey(kind: 'hits' | 'misses'): string {
+  private statKey(kind: 'hits' | 'misses' | 'bypassed'): string {
     return keyOf(this.o.prefix, 'stats', 'cache', kind)
   }
 
-  private count(kind: 'hits' | 'misses'): void {
+  private count(kind: 'hits' | 'misses' | 'bypassed'): void {
     this.buffer.count(this.statKey(kind), 1, STATS_TTL_MS)
   }
 

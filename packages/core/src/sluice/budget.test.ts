@@ -238,4 +238,28 @@ describe('budgets have no way around them', () => {
     expect(ratios).toEqual([0.8, 1])
     await sluice.close()
   })
+
+  it('a cached answer costs nothing: an over-budget user still gets it, and no budget is consulted', async () => {
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: ds.url })],
+      tiers: { free: { budget: { daily: 1 } }, broke: { budget: { daily: 0 } } },
+    })
+    const question = ask('What does "sobremesa" mean?')
+    await sluice.chat(question, { userId: 'payer', tier: 'free' })
+    const reserves: unknown[] = []
+    const port = (sluice as unknown as { cost: { port: { reserve: (...a: unknown[]) => unknown } } }).cost
+      .port
+    const original = port.reserve.bind(port)
+    port.reserve = (...a: unknown[]) => {
+      reserves.push(a)
+      return original(...a)
+    }
+    const res = await sluice.chat(question, { userId: 'skint', tier: 'broke' })
+    expect(res.sluice).toMatchObject({ cached: true, costUsd: 0 })
+    expect(reserves).toEqual([])
+    await expect(sluice.chat(ask('a fresh one'), { userId: 'skint', tier: 'broke' })).rejects.toMatchObject({
+      code: 'budget_exceeded',
+    })
+    await sluice.close()
+  })
 })

@@ -190,8 +190,8 @@ describe('createSluice', () => {
     expect(sluice.middlewares()).toEqual([
       'metrics',
       'rateLimit',
-      'budget',
       'cache',
+      'budget',
       'coalesce',
       'audit',
       'resilient',

@@ -114,9 +114,9 @@ export function createSluice(options: SluiceOptions) {
   const back = compose(userMiddlewares, (c) => resilientStep(agent, c))
   const front: Middleware[] = [
     metricsMiddleware(monitor),
-    rateLimitMiddleware(limiter, maxTokens),
-    budgetMiddleware(budget),
+    rateLimitMiddleware(limiter, maxTokens, cache),
     cacheMiddleware(cache),
+    budgetMiddleware(budget),
     coalesceMiddleware(cache),
     ...(queue ? [queueMiddleware(queue, o.queue!.timeout)] : []),
   ]

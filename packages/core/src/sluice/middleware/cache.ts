@@ -25,12 +25,27 @@ async function keyOf(cache: CacheService, call: Call): Promise<string> {
   return call.state.cacheKey as string
 }
 
-/** Serves a stored answer when there is one; stores fresh answers with the type's TTL. */
+/**
+ * Starts the call's cache lookup without waiting for it, so the rate-limit check and the lookup
+ * travel together (one round trip on a shared store). The cache step awaits what it started.
+ */
+export function startCacheLookup(cache: CacheService, call: Call): void {
+  if (!call.cache.enabled || call.state.cacheLookup) return
+  const lookup = keyOf(cache, call).then((key) => cache.getByKey<Outcome>(key))
+  lookup.catch(() => {}) // awaited by the cache step; a rate-limit refusal may leave it unread
+  call.state.cacheLookup = lookup
+}
+
+/**
+ * Serves a stored answer when there is one — before the budget is consulted: a cached answer
+ * costs nothing — and stores fresh answers with the type's TTL.
+ */
 export function cacheMiddleware(cache: CacheService) {
   return named('cache', async (call, next) => {
     if (!call.cache.enabled) return next()
-    const key = await keyOf(cache, call)
-    const hit = await cache.getByKey<Outcome>(key)
+    startCacheLookup(cache, call)
+    const hit = await (call.state.cacheLookup as Promise<Outcome | undefined>)
+    const key = call.state.cacheKey as string
     if (hit !== undefined) {
       call.meta.cached = true
       return hit

@@ -1,7 +1,9 @@
+import type { CacheService } from '../../cache/cache-service'
 import type { Call } from '../../chain/types'
 import { named } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { RateLimiter } from '../../rate-limit/rate-limiter'
+import { startCacheLookup } from './cache'
 import { promptTokensOf } from './estimates'
 
 /** Checks the user's limits; a denial becomes `rate_limited` with Retry-After facts. */
@@ -36,8 +38,10 @@ export async function checkRateLimit(
   )
 }
 
-export function rateLimitMiddleware(limiter: RateLimiter, defaultMaxTokens: number) {
+/** Checks the limits while the cache lookup is already on its way (both in one round trip). */
+export function rateLimitMiddleware(limiter: RateLimiter, defaultMaxTokens: number, cache?: CacheService) {
   return named('rateLimit', async (call, next) => {
+    if (cache) startCacheLookup(cache, call)
     await checkRateLimit(limiter, call, defaultMaxTokens)
     return next()
   })
