@@ -24,20 +24,20 @@ interface Entry {
 }
 
 /**
- * One opossum breaker per target (provider), created on first use. Only real attempts count in
- * its window: a call refused while the circuit is open never reaches the breaker (opossum would
- * count it as a fire and dilute the error rate), and the window starts empty when the circuit
- * closes, so a flapping provider opens again after `failureThreshold` failures.
+ * One opossum breaker per target (provider), created on first use: it counts this instance's
+ * real attempts in its rolling window and decides when to open. Only real attempts count: a call
+ * refused while the circuit is open never reaches it (opossum would count it as a fire and
+ * dilute the error rate), and the window starts empty when the circuit closes, so a flapping
+ * provider opens again after `failureThreshold` failures. The state the fleet obeys lives in the
+ * store (`SharedCircuit`); `onOpen` tells it.
  */
 export class Breakers {
   private readonly byName = new Map<string, Entry>()
-  private readonly openedAt = new Map<string, number>()
   private readonly ticker: ReturnType<typeof setInterval>
-  transitions = 0
 
   constructor(
     private readonly options: z.output<typeof breakerSchema>,
-    private readonly emit: <E extends keyof BreakerEvents>(event: E, payload: BreakerEvents[E]) => void,
+    private readonly onOpen: (name: string) => void,
   ) {
     this.ticker = setInterval(
       () => {
@@ -64,40 +64,32 @@ export class Breakers {
       // Client errors (400, 401, 413…) say nothing about the provider's health.
       errorFilter: (error: unknown) => !isRetryable(error),
     })
-    breaker.on('open', () => {
-      this.openedAt.set(name, Date.now())
-      this.transitions++
-      this.emit('breaker:open', { name })
-    })
-    breaker.on('halfOpen', () => {
-      this.transitions++
-      this.emit('breaker:half-open', { name })
-    })
+    breaker.on('open', () => this.onOpen(name))
     breaker.on('close', () => {
       for (let i = 0; i < BUCKETS; i++) rotate.emit('rotate') // a fresh window after recovery
-      this.transitions++
-      this.emit('breaker:close', { name })
     })
     this.byName.set(name, { breaker, rotate })
     return breaker
   }
 
-  /** True when a call must not be attempted: open, or half-open with its one probe already out. */
+  /** True when this instance's own breaker refuses: open, or half-open with its probe out. */
   refuses(name: string): boolean {
     const b = this.byName.get(name)?.breaker
     return b !== undefined && (b.opened || (b.halfOpen && !b.pendingClose))
+  }
+
+  /** Follows the fleet's state: open after a failed probe, closed after a good one anywhere. */
+  follow(name: string, state: 'open' | 'closed'): void {
+    const b = this.byName.get(name)?.breaker
+    if (!b) return
+    if (state === 'closed' && !b.closed) b.close()
+    if (state === 'open' && !b.opened) b.open()
   }
 
   state(name: string): BreakerStateName {
     const b = this.byName.get(name)?.breaker
     if (!b) return 'closed'
     return b.halfOpen ? 'half-open' : b.opened ? 'open' : 'closed'
-  }
-
-  /** ms until an open breaker lets a probe through. */
-  retryAfterMs(name: string): number {
-    const at = this.openedAt.get(name) ?? Date.now()
-    return Math.max(0, at + this.options.resetTimeout - Date.now())
   }
 
   states(): Record<string, BreakerStateName> {
@@ -112,7 +104,6 @@ export class Breakers {
       if (breaker.opened || breaker.halfOpen) continue
       breaker.shutdown()
       this.byName.delete(name)
-      this.openedAt.delete(name)
       if (this.byName.size < MAX_BREAKERS) return
     }
   }

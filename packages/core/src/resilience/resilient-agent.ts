@@ -5,11 +5,15 @@ import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
+import type { BreakerPort } from '../store/breaker-port'
+import { defaultStore } from '../store/default-store'
 import { Emitter } from '../util/emitter'
+import { keyOf } from '../util/keys'
 import { abortError, sleep } from '../util/sleep'
 import { type BreakerEvents, Breakers } from './breakers'
 import { breakerSchema, retrySchema } from './resilience-schema'
 import { canFallBack, isRetryable } from './retryable'
+import { type Gate, SharedCircuit } from './shared-circuit'
 import { withTimeout } from './with-timeout'
 
 const schema = z
@@ -19,6 +23,12 @@ const schema = z
     breaker: breakerSchema.default(breakerSchema.parse({})),
     /** Per-attempt timeout. */
     timeout: timerSchema.prefault('60s'),
+    /** Where the circuit state lives, so a fleet shares it (createSluice passes its store's port). */
+    breakerPort: z
+      .custom<BreakerPort>((v) => typeof (v as BreakerPort)?.compareAndSet === 'function')
+      .optional(),
+    /** Key namespace for the shared circuit state. */
+    prefix: z.string().min(1).default('sluice'),
   })
   .strict()
 
@@ -62,21 +72,55 @@ export class ResilientAgent {
   readonly providers: readonly Provider[]
   private readonly o: z.output<typeof schema>
   private readonly breakers: Breakers
+  private readonly shared: SharedCircuit
+  // The fleet-wide open each local breaker is writing, awaited by the next attempt's gate.
+  private readonly opening = new Map<string, Promise<void>>()
   retries = 0
   fallbacks = 0
+  breakerTransitions = 0
 
   constructor(options: ResilientAgentOptions = {}) {
     this.o = parseOptions(schema, options, 'resilience')
     this.providers = this.o.providers
-    this.breakers = new Breakers(this.o.breaker, (event, payload) => this.events.emit(event, payload))
-  }
-
-  get breakerTransitions(): number {
-    return this.breakers.transitions
+    const base = keyOf(this.o.prefix, 'breaker')
+    this.shared = new SharedCircuit(
+      {
+        port: this.o.breakerPort ?? defaultStore().breaker,
+        resetTimeoutMs: this.o.breaker.resetTimeout,
+        probeLeaseMs: this.o.timeout,
+        keyOf: (name) => `${base}:${keyOf(name)}`,
+      },
+      (name, state) => {
+        this.breakerTransitions++
+        if (state !== 'half-open') this.breakers.follow(name, state)
+        this.events.emit(state === 'closed' ? 'breaker:close' : `breaker:${state}`, { name })
+      },
+    )
+    this.breakers = new Breakers(this.o.breaker, (name) => {
+      const write = this.shared
+        .opened(name)
+        .catch(() => {}) // the store is down: this instance's own breaker still protects it
+        .finally(() => this.opening.delete(name))
+      this.opening.set(name, write)
+    })
   }
 
   breakerStates(): Record<string, string> {
-    return { ...Object.fromEntries(this.providers.map((p) => [p.name, 'closed'])), ...this.breakers.states() }
+    return {
+      ...Object.fromEntries(this.providers.map((p) => [p.name, 'closed'])),
+      ...this.breakers.states(),
+      ...this.shared.states(),
+    }
+  }
+
+  /** The fleet's say on this attempt; when the store cannot answer, this instance's own breaker decides. */
+  private async gate(name: string): Promise<Gate> {
+    await this.opening.get(name)
+    try {
+      return await this.shared.gate(name)
+    } catch {
+      return this.breakers.refuses(name) ? 'open' : 'closed'
+    }
   }
 
   /**
@@ -202,17 +246,19 @@ export class ResilientAgent {
     const circuitOpen = () =>
       new SluiceError('circuit_open', `${target.name}: circuit open`, {
         provider: target.name,
-        retryAfterMs: this.breakers.retryAfterMs(target.name),
+        retryAfterMs: this.shared.retryAfterMs(target.name) || this.o.breaker.resetTimeout,
       })
+    const attempt = target.ownTimeout
+      ? () => target.run(options.signal, timeoutMs)
+      : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
     return pRetry(
       async () => {
         // Refused without firing: a short-circuited call is not an attempt and must not count.
-        if (this.breakers.refuses(target.name)) throw circuitOpen()
+        const gate = await this.gate(target.name)
+        if (gate === 'open' || (gate === 'closed' && this.breakers.refuses(target.name))) throw circuitOpen()
         stats.attempts++
+        if (gate === 'probe') return this.probe(target.name, attempt)
         try {
-          const attempt = target.ownTimeout
-            ? () => target.run(options.signal, timeoutMs)
-            : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
           return (await breaker.fire(attempt)) as T
         } catch (error) {
           if ((error as { code?: string })?.code === 'EOPENBREAKER') throw circuitOpen()
@@ -241,10 +287,24 @@ export class ResilientAgent {
     )
   }
 
+  /** The fleet's one half-open probe, sent by this instance: its outcome closes or reopens the circuit. */
+  private async probe<T>(name: string, attempt: () => Promise<T>): Promise<T> {
+    try {
+      const value = await attempt()
+      await this.shared.probed(name, true).catch(() => {})
+      return value
+    } catch (error) {
+      // A request-caused failure says nothing of the provider: the circuit closes all the same.
+      await this.shared.probed(name, !isRetryable(error)).catch(() => {})
+      throw error
+    }
+  }
+
   private finalError(targets: readonly Target<unknown>[], lastError: unknown): unknown {
-    const allOpen = targets.length > 0 && targets.every((t) => this.breakers.state(t.name) === 'open')
+    const states = this.breakerStates()
+    const allOpen = targets.length > 0 && targets.every((t) => states[t.name] === 'open')
     if (allOpen) {
-      const retryAfterMs = Math.min(...targets.map((t) => this.breakers.retryAfterMs(t.name)))
+      const retryAfterMs = Math.min(...targets.map((t) => this.shared.retryAfterMs(t.name)))
       return new SluiceError('circuit_open', 'every provider is failing; try again later', {
         retryAfterMs,
         cause: lastError,

@@ -89,6 +89,8 @@ export function createSluice(options: SluiceOptions) {
     retry: options.retry,
     breaker: options.breaker,
     timeout: o.timeout,
+    breakerPort: store.breaker, // the fleet opens together and sends one half-open probe
+    prefix: o.prefix,
   })
   const { worker: startWorker = true, ...queueOptions } = options.queue ?? {}
   const queue = options.queue ? new QueueClient({ ...queueOptions, store }) : undefined
