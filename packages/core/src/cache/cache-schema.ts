@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { dictSchema } from '../config/dict-schema'
-import { durationSchema } from '../config/duration-schema'
+import { durationSchema, timerSchema } from '../config/duration-schema'
 import { idSchema } from '../config/id-schema'
 
 export const cacheScopeSchema = z.enum(['global', 'user'])
@@ -21,6 +21,11 @@ export const cacheOptionsSchema = z
     scope: cacheScopeSchema.default('global'),
     /** Types whose answers are personalised, whatever the default scope. */
     userScoped: z.array(idSchema).default([]),
+    /**
+     * The lease of an identical-request flight's leader, renewed while it runs: if the leader's
+     * instance dies, another instance takes the flight over this soon.
+     */
+    flightLease: timerSchema.prefault('10s'),
   })
   .strict()
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
 import { CacheService } from './cache-service'
 
@@ -75,5 +76,52 @@ describe('CacheService', () => {
     await expect(cache.get('t', { n: 10n })).rejects.toMatchObject({ code: 'invalid_request', path: 'input' })
     await expect(cache.get('', 'x')).rejects.toMatchObject({ code: 'invalid_request', path: 'cache.type' })
     expect(await cache.stats()).toMatchObject({ hits: 0, misses: 0 })
+  })
+
+  it("single-flight across instances: followers read the leader's answer, and take over if it dies", async () => {
+    const store = memoryStore()
+    const [a, b] = [
+      new CacheService({ store, flightLease: 300 }),
+      new CacheService({ store, flightLease: 300 }),
+    ]
+    let runs = 0
+    const slow = async () => {
+      runs++
+      await new Promise((r) => setTimeout(r, 50))
+      return `answer ${runs}`
+    }
+    const [x, y] = await Promise.all([a.wrap('q', 'same', slow), b.wrap('q', 'same', slow)])
+    expect(runs).toBe(1)
+    expect([x.value, y.value]).toEqual(['answer 1', 'answer 1'])
+    expect([x.shared, y.shared].sort()).toEqual([false, true])
+    // A leader that died: its lock stays until the lease lapses, then a follower leads.
+    const key = await a.key('q', 'orphan')
+    await store.cache.setIfAbsent(`${key}:lock`, 'an instance that crashed', 300)
+    const taken = await b.wrap('q', 'orphan', slow)
+    expect(taken).toMatchObject({ value: 'answer 2', hit: false, shared: false })
+  })
+
+  it('a store that is down is bypassed: lookups miss, answers are not stored, nothing throws', async () => {
+    const down = () => Promise.reject(new SluiceError('store_unavailable', 'down'))
+    const store = {
+      name: 'down',
+      local: true,
+      cache: {
+        get: down,
+        set: down,
+        setIfAbsent: down,
+        extendIf: down,
+        delete: down,
+        deleteIf: down,
+        deletePrefix: down,
+      },
+      metrics: memoryStore().metrics,
+    }
+    const cache = new CacheService({ store: store as never })
+    let runs = 0
+    const fn = async () => ++runs
+    expect((await cache.wrap('t', 'x', fn)).value).toBe(1)
+    expect((await cache.wrap('t', 'x', fn)).value).toBe(2)
+    expect(await cache.get('t', 'x')).toBeUndefined()
   })
 })

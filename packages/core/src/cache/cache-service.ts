@@ -12,6 +12,7 @@ import { sha256Hex } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
 import { type CacheScope, cacheOptionsSchema } from './cache-schema'
 import { keyInput } from './key-input'
+import { flyOnce } from './single-flight'
 
 const DEFAULT_TTL_MS = 3_600_000
 const STATS_TTL_MS = 30 * 86_400_000
@@ -50,7 +51,7 @@ export class CacheService {
   private readonly o: z.output<typeof schema>
   private readonly port: CachePort
   private readonly metrics: MetricsPort
-  private readonly inFlight = new Map<string, Promise<unknown>>()
+  private readonly inFlight = new Map<string, Promise<{ value: unknown; shared: boolean }>>()
 
   constructor(options: CacheServiceOptions = {}) {
     this.o = parseOptions(schema, options, 'cache')
@@ -60,9 +61,11 @@ export class CacheService {
     this.metrics = store?.metrics ?? fallback!.metrics
     this.buffer = this.o.metricsBuffer ?? new MetricsBuffer(this.metrics)
     this.base = keyOf(this.o.prefix, 'cache')
+    this.channel = `${this.base}:flights`
   }
 
   private readonly base: string
+  private readonly channel: string
   private readonly buffer: MetricsBuffer
 
   get enabled(): boolean {
@@ -147,21 +150,49 @@ export class CacheService {
     const key = await this.key(type, input, options)
     const cached = await this.getByKey<T>(key)
     if (cached !== undefined) return { value: cached, hit: true, shared: false }
-    const { value, shared } = await this.coalesce(key, async () => {
-      const value = await fn()
-      await this.setByKey(key, value, options.ttlMs ?? this.ttlFor(type))
-      return value
-    })
+    const { value, shared } = await this.coalesce(key, fn, { ttlMs: options.ttlMs ?? this.ttlFor(type) })
     return { value, hit: false, shared }
   }
 
-  /** Identical in-flight calls (same key) in this process share one run of `fn`. */
-  async coalesce<T>(key: string, fn: () => Promise<T>): Promise<{ value: T; shared: boolean }> {
-    const running = this.inFlight.get(key)
-    if (running) return { value: (await running) as T, shared: true }
-    const promise = fn().finally(() => this.inFlight.delete(key))
+  /**
+   * Identical in-flight calls (same key) share one run of `fn` — in this process, and across
+   * every instance sharing the store: one instance leads (its `fn` runs and the answer is stored
+   * under `key` for `ttlMs` before the flight ends), the others read that answer (pushed where
+   * the store has pub/sub, polled where not). A leader that dies is taken over.
+   */
+  async coalesce<T>(
+    key: string,
+    fn: () => Promise<T>,
+    options: { ttlMs: number; signal?: AbortSignal },
+  ): Promise<{ value: T; shared: boolean }> {
+    const running = this.inFlight.get(key) as Promise<{ value: T; shared: boolean }> | undefined
+    if (running) return { value: (await running).value, shared: true }
+    const lead = async () => {
+      const value = await fn()
+      await this.setByKey(key, value, options.ttlMs) // before the lock goes: followers read it
+      return value
+    }
+    const read = async () => {
+      const raw = await this.port.get(key)
+      return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
+    }
+    const flight =
+      options.ttlMs > 0
+        ? flyOnce(
+            this.port,
+            {
+              entryKey: key,
+              channel: this.channel,
+              leaseMs: this.o.flightLease,
+              ...(options.signal ? { signal: options.signal } : {}),
+            },
+            lead,
+            read,
+          )
+        : lead().then((value) => ({ value, shared: false })) // nothing is stored to share: this process only
+    const promise = flight.finally(() => this.inFlight.delete(key))
     this.inFlight.set(key, promise)
-    return { value: await promise, shared: false }
+    return promise
   }
 
   /** By type (optionally one user's entries), by exact input, or by type-name prefix. Returns how many went. */

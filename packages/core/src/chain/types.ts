@@ -40,6 +40,8 @@ export interface Outcome {
   value: unknown
   usage?: Usage
   model?: string
+  /** The provider that answered (kept with a cached or shared answer). */
+  provider?: string
 }
 
 export type Next = () => Promise<Outcome>

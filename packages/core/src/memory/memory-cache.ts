@@ -3,6 +3,7 @@ import { BoundedMap } from '../util/lru'
 
 export function memoryCache(maxEntries: number, now: () => number): CachePort {
   const entries = new BoundedMap<string, string>(maxEntries, now)
+  const channels = new Map<string, Set<(message: string) => void>>()
   return {
     async get(key) {
       return entries.get(key)
@@ -15,8 +16,16 @@ export function memoryCache(maxEntries: number, now: () => number): CachePort {
       entries.set(key, value, ttlMs)
       return true
     },
+    async extendIf(key, value, ttlMs) {
+      if (entries.get(key) !== value) return false
+      entries.set(key, value, ttlMs)
+      return true
+    },
     async delete(key) {
       return entries.delete(key)
+    },
+    async deleteIf(key, value) {
+      return entries.get(key) === value && entries.delete(key)
     },
     async deletePrefix(prefix) {
       let n = 0
@@ -24,6 +33,21 @@ export function memoryCache(maxEntries: number, now: () => number): CachePort {
         if (key.startsWith(prefix) && entries.delete(key)) n++
       }
       return n
+    },
+    async publish(channel, message) {
+      for (const listener of [...(channels.get(channel) ?? [])]) listener(message)
+    },
+    subscribe(channel, listener) {
+      let set = channels.get(channel)
+      if (!set) {
+        set = new Set()
+        channels.set(channel, set)
+      }
+      set.add(listener)
+      return () => {
+        set.delete(listener)
+        if (set.size === 0) channels.delete(channel)
+      }
     },
   }
 }

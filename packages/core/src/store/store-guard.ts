@@ -4,7 +4,7 @@ import type { PortName, Store } from './store'
 /** The async methods of each port: every one gets a timeout. Listener methods are left alone. */
 const CALLS: Record<PortName, readonly string[]> = {
   rateLimit: ['consume', 'consumeAll', 'peek', 'reset'],
-  cache: ['get', 'set', 'setIfAbsent', 'delete', 'deletePrefix'],
+  cache: ['get', 'set', 'setIfAbsent', 'extendIf', 'delete', 'deleteIf', 'deletePrefix', 'publish'],
   usage: ['reserve', 'settle', 'total', 'rows'],
   queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],
   breaker: ['get', 'compareAndSet'],

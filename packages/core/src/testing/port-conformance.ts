@@ -31,6 +31,45 @@ export function cacheConformance(t: ConformanceApi, name: string, port: () => Pr
       t.expect(wins.filter(Boolean).length).toBe(1)
     })
 
+    t.it(
+      'a lock is renewed and released only by its owner',
+      async () => {
+        const p = await port()
+        t.expect(await p.setIfAbsent('lock', 'me', 1000)).toBe(true)
+        t.expect(await p.extendIf('lock', 'you', 60_000)).toBe(false)
+        t.expect(await p.deleteIf('lock', 'you')).toBe(false)
+        t.expect(await p.extendIf('lock', 'me', 60_000)).toBe(true)
+        await sleep(1100) // renewed: still held past its first TTL
+        t.expect(await p.get('lock')).toBe('me')
+        t.expect(await p.deleteIf('lock', 'me')).toBe(true)
+        t.expect(await p.get('lock')).toBeUndefined()
+        t.expect(await p.extendIf('lock', 'me', 1000)).toBe(false) // gone: nothing to renew
+      },
+      10_000,
+    )
+
+    t.it('values and keys round-trip exactly: JSON, quotes, unicode, large values', async () => {
+      const p = await port()
+      const big = JSON.stringify({ text: 'é🙂"\\\n'.repeat(20_000) })
+      await p.set("k:o'b", big, 60_000)
+      t.expect(await p.get("k:o'b")).toBe(big)
+      await p.set('k:{x}', 'braces', 60_000)
+      t.expect(await p.get('k:{x}')).toBe('braces')
+      t.expect(await p.get('k:x')).toBeUndefined()
+    })
+
+    t.it('deletePrefix treats the prefix as text, not a pattern', async () => {
+      const p = await port()
+      await p.set('a*b:1', '1', 60_000)
+      await p.set('a?b:1', '2', 60_000)
+      await p.set('a[b]:1', '3', 60_000)
+      await p.set('axb:1', '4', 60_000)
+      t.expect(await p.deletePrefix('a*b:')).toBe(1)
+      t.expect(await p.deletePrefix('a[b]')).toBe(1)
+      t.expect(await p.get('a?b:1')).toBe('2')
+      t.expect(await p.get('axb:1')).toBe('4')
+    })
+
     t.it('deletePrefix removes only keys under the prefix', async () => {
       const p = await port()
       await p.set('a:1', '1', 60_000)

@@ -3,8 +3,8 @@ import { createSluice } from '../sluice/create-sluice'
 import type { Store } from '../store/store'
 import type { ConformanceApi } from './conformance-api'
 
-/** Answers at once and counts its calls: the provider is not what these checks are about. */
-function countingProvider() {
+/** Answers (after `delayMs`) and counts its calls: the provider is not what these checks are about. */
+function countingProvider(delayMs = 0) {
   const provider = {
     name: 'counting',
     models: ['m'],
@@ -12,6 +12,7 @@ function countingProvider() {
     calls: 0,
     async chat(): Promise<ChatCompletion> {
       provider.calls++
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs))
       return {
         id: 'x',
         object: 'chat.completion',
@@ -79,5 +80,32 @@ export function sluiceConformance(t: ConformanceApi, name: string, store: () => 
       t.expect(ok.sluice.provider).toBe('counting')
       await sluice.close()
     })
+
+    t.it(
+      'two instances: an answer fetched by A is a cache hit for B; 40 identical calls make one upstream call',
+      async () => {
+        const shared = await store()
+        const provider = countingProvider(20)
+        const make = () => createSluice({ store: shared, providers: [provider] })
+        const [a, b] = [make(), make()]
+        const request = { model: 'm', messages: [{ role: 'user' as const, content: 'the same question' }] }
+        const first = await a.chat(request, { userId: 'ana' })
+        t.expect(first.sluice.cached).toBe(false)
+        const second = await b.chat(request, { userId: 'bob' })
+        t.expect(second.sluice.cached).toBe(true)
+        t.expect(provider.calls).toBe(1)
+        const burst = {
+          model: 'm',
+          messages: [{ role: 'user' as const, content: 'asked by everyone at once' }],
+        }
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).chat(burst, { userId: `u${i}` })),
+        )
+        t.expect(provider.calls).toBe(2)
+        t.expect(answers.filter((r) => !r.sluice.coalesced && !r.sluice.cached).length).toBe(1)
+        await a.close()
+        await b.close()
+      },
+    )
   })
 }

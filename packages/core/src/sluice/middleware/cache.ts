@@ -51,24 +51,30 @@ export function cacheMiddleware(cache: CacheService) {
       return hit
     }
     const outcome = await next()
-    await cache.setByKey(key, outcome, call.cache.ttlMs ?? cache.ttlFor(call.cache.type))
+    // The coalesce step stores the answer itself (followers elsewhere read it before it returns).
+    if (!call.state.cacheStored)
+      await cache.setByKey(key, outcome, call.cache.ttlMs ?? cache.ttlFor(call.cache.type))
     return outcome
   })
 }
 
-/** Identical requests in flight in this process share one upstream call. */
+/**
+ * Identical requests in flight share one upstream call — in this process and across every
+ * instance on the store; the leader stores the answer, followers read it.
+ */
 export function coalesceMiddleware(cache: CacheService) {
   return named('coalesce', async (call, next) => {
     if (!call.cache.enabled) return next()
-    const { value, shared } = await cache.coalesce(await keyOf(cache, call), async () => {
-      const outcome = await next()
-      return { outcome, provider: call.meta.provider }
+    const { value, shared } = await cache.coalesce(await keyOf(cache, call), next, {
+      ttlMs: call.cache.ttlMs ?? cache.ttlFor(call.cache.type),
+      ...(call.signal ? { signal: call.signal } : {}),
     })
+    call.state.cacheStored = true
     if (shared) {
       // Followers made no attempts of their own, but their answer came from the leader's provider.
       call.meta.coalesced = true
-      call.meta.provider = value.provider
+      call.meta.provider = value.provider ?? null
     }
-    return value.outcome
+    return value
   })
 }

@@ -28,7 +28,7 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
   call.meta.attempts += result.attempts
   call.meta.retries += result.retries
   call.meta.fallbacks += result.fallbacks
-  if (!call.request) return wrappedOutcome(result.value)
+  if (!call.request) return { ...wrappedOutcome(result.value), provider: result.provider }
   const completion = result.value as ChatCompletion
   if (!completion)
     throw new SluiceError('provider_error', `${result.provider}: empty answer`, { provider: result.provider })
@@ -36,5 +36,6 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
     value: completion,
     ...(completion.usage ? { usage: completion.usage } : {}),
     model: completion.model,
+    provider: result.provider,
   }
 }
