@@ -13,3 +13,13 @@ export function redisKey(prefix: string, key: string): string {
   if (slotted) return `${prefix}:{${encode(slotted[2]!)}}:${encode(slotted[1]!)}`
   return `${prefix}:{${encode(key)}}`
 }
+
+/**
+ * A SCAN pattern for every Redis key whose port key starts with `portPrefix`, given the Redis key
+ * of that prefix (an unslotted key, `prefix:{…`): the closing brace is dropped, glob characters
+ * are escaped, and `*` is appended.
+ */
+export function redisPattern(redisKeyOfPrefix: string): string {
+  const open = redisKeyOfPrefix.endsWith('}') ? redisKeyOfPrefix.slice(0, -1) : redisKeyOfPrefix
+  return `${open.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`
+}

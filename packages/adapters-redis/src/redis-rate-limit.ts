@@ -66,7 +66,7 @@ export function redisRateLimit(
     consumeAll: (items) => run(items, false),
     peek: async (key, rule) => (await run([{ key, cost: 0, rule }], true))[0]!,
     async reset(key) {
-      await client.del(keyFor(key))
+      await client.del([keyFor(key)])
     },
   }
 }

@@ -3,7 +3,11 @@ import type { Redis as UpstashRedis } from '@upstash/redis'
 import type { Cluster, Redis } from 'ioredis'
 import { commandsFor } from './client'
 import { redisKey } from './keys'
+import { redisBreaker } from './redis-breaker'
+import { redisCache } from './redis-cache'
+import { redisMetrics } from './redis-metrics'
 import { redisRateLimit } from './redis-rate-limit'
+import { redisUsage } from './redis-usage'
 
 export interface RedisStoreOptions {
   /**
@@ -19,6 +23,8 @@ export interface RedisStoreOptions {
    * store_unavailable and the port's policy applies: rate limits open or closed as configured.
    */
   timeout?: Duration
+  /** Usage rows kept for reports (the newest, at most 40 days old; default 100,000). */
+  maxUsageRows?: number
 }
 
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
@@ -26,7 +32,7 @@ const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
 /**
  * A Redis store. Keys are `prefix:{key}`, or `prefix:{slot}:rest` for keys that name a slot
  * (see `redisKey`), so Redis Cluster keeps the keys a script touches together on one slot.
- * Ports: rateLimit (the others stay in-process until their adapters land).
+ * Ports: rateLimit, cache, usage, breaker, metrics (the queue stays in-process for now).
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const client = commandsFor(options?.client)
@@ -47,7 +53,12 @@ export function redisStore(options: RedisStoreOptions): Store {
     {
       name: 'redis',
       rateLimit: redisRateLimit(client, keyFor, timeoutMs),
+      cache: redisCache(client, keyFor, (channel) => `${prefix}:${channel}`),
+      usage: redisUsage(client, keyFor, options.maxUsageRows ?? 100_000),
+      breaker: redisBreaker(client, keyFor),
+      metrics: redisMetrics(client, keyFor),
       async close() {
+        await client.close()
         if (options.quitOnClose) await client.quit()
       },
     },

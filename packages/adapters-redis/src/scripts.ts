@@ -33,9 +33,15 @@ export async function runScript(
       return await redis.eval(s.source, keys, args)
     }
   } catch (cause) {
-    throw new SluiceError('store_unavailable', `redis: ${(cause as Error)?.message ?? cause}`, {
-      cause,
-      retryable: true,
-    })
+    throw storeError(cause)
   }
+}
+
+/** A Redis fault as the core's store_unavailable (the port's failure policy then applies). */
+export function storeError(cause: unknown): SluiceError {
+  if (SluiceError.is(cause)) return cause
+  return new SluiceError('store_unavailable', `redis: ${(cause as Error)?.message ?? cause}`, {
+    cause,
+    retryable: true,
+  })
 }

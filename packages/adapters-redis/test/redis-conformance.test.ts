@@ -12,7 +12,7 @@ storeConformance(
   { describe, it, expect, afterAll },
   {
     name: 'redis',
-    ports: ['rateLimit'],
+    ports: ['rateLimit', 'cache', 'usage', 'breaker', 'metrics'],
     makeStore: (prefix) => {
       prefixes.push(prefix)
       return redisStore({ client, prefix })

@@ -21,7 +21,7 @@ storeConformance(
   { describe, it, expect, afterAll },
   {
     name: 'redis via @upstash/redis',
-    ports: ['rateLimit'],
+    ports: ['rateLimit', 'cache', 'usage', 'breaker', 'metrics'],
     makeStore: (prefix) => {
       prefixes.push(prefix)
       return redisStore({ client: upstash, prefix })

@@ -1,0 +1,75 @@
+import { USD_EPSILON, type UsagePort, type UsageRow } from '@sluice/core/adapter'
+import type { RedisCommands } from './client'
+import { runScript } from './scripts'
+import { appendRowScript, reserveScript, rowsScript, settleScript, totalScript } from './usage-scripts'
+
+const KEEP_ROWS_MS = 40 * 86_400_000
+const fmt = (n: number) => String(n)
+const totalsOf = (keys: readonly string[], values: unknown[]) =>
+  Object.fromEntries(keys.map((k, i) => [k, Number(values[i] ?? 0)]))
+
+/**
+ * The usage port: a user's counters (one hash-tag slot) reserved and settled by one script
+ * each, with the core's `fitsBudget` rule; usage rows in a sorted set by time, trimmed to the
+ * newest `maxRows` and 40 days, written beside the settle (another slot, so in parallel).
+ */
+export function redisUsage(
+  client: RedisCommands,
+  keyFor: (key: string) => string,
+  maxRows: number,
+): UsagePort {
+  const rowsKey = keyFor('usage:rows')
+  return {
+    async reserve(amountUsd, limits) {
+      const args: (string | number)[] = [fmt(amountUsd), fmt(USD_EPSILON)]
+      for (const l of limits) args.push(fmt(l.limitUsd), Math.ceil(l.ttlMs))
+      const reply = (await runScript(
+        client,
+        reserveScript,
+        limits.map((l) => keyFor(l.key)),
+        args,
+      )) as unknown[]
+      const totals = totalsOf(
+        limits.map((l) => l.key),
+        reply.slice(2),
+      )
+      if (Number(reply[0]) === 1) return { ok: true, totals }
+      return { ok: false, deniedBy: limits[Number(reply[1]) - 1]!.key, totals }
+    },
+    async settle(changes, row) {
+      const args: (string | number)[] = []
+      for (const c of changes) args.push(fmt(c.deltaUsd), Math.ceil(c.ttlMs))
+      const [reply] = await Promise.all([
+        changes.length === 0
+          ? Promise.resolve([])
+          : (runScript(
+              client,
+              settleScript,
+              changes.map((c) => keyFor(c.key)),
+              args,
+            ) as Promise<unknown[]>),
+        row ? appendRow(row) : undefined,
+      ])
+      return totalsOf(
+        changes.map((c) => c.key),
+        reply,
+      )
+    },
+    async total(key) {
+      return Number(await runScript(client, totalScript, [keyFor(key)], []))
+    },
+    async rows(since) {
+      const members = (await runScript(client, rowsScript, [rowsKey], [Math.floor(since)])) as string[]
+      return members.map((m) => {
+        const { id: _id, ...r } = JSON.parse(String(m).slice(1)) as UsageRow & { id: string }
+        return r
+      })
+    },
+  }
+
+  function appendRow(row: UsageRow) {
+    // A random id keeps two identical rows apart in the set.
+    const member = JSON.stringify({ ...row, id: crypto.randomUUID() })
+    return runScript(client, appendRowScript, [rowsKey], [row.at, member, maxRows, row.at - KEEP_ROWS_MS])
+  }
+}

@@ -1,0 +1,63 @@
+import { script } from './scripts'
+
+/**
+ * Reserve, all or nothing: KEYS = a user's budget counters (one slot); ARGV = amount, epsilon,
+ * then per counter its limit and ttlMs. The rule is the core's `fitsBudget`. Replies {1, 0,
+ * totals after…} or {0, index of the refusing counter, totals before…}.
+ */
+export const reserveScript = script(
+  `local amount, eps = tonumber(ARGV[1]), tonumber(ARGV[2])
+local spent = {}
+for i = 1, #KEYS do spent[i] = tonumber(redis.call('GET', KEYS[i]) or '0') end
+for i = 1, #KEYS do
+  local limit = tonumber(ARGV[1 + i * 2])
+  if spent[i] + amount > limit + eps or (amount <= 0 and spent[i] >= limit - eps) then
+    local reply = {0, i}
+    for j = 1, #KEYS do reply[#reply + 1] = string.format('%.17g', spent[j]) end
+    return reply
+  end
+end
+local reply = {1, 0}
+for i = 1, #KEYS do
+  local total = spent[i] + amount
+  redis.call('SET', KEYS[i], string.format('%.17g', total), 'PX', ARGV[2 + i * 2])
+  reply[#reply + 1] = string.format('%.17g', total)
+end
+return reply`,
+  '90422c84e9e6b595490c75d216724d4dcb012553',
+)
+
+/** Settle: KEYS = counters; ARGV = per counter its delta and ttlMs. A counter never goes below 0. */
+export const settleScript = script(
+  `local reply = {}
+for i = 1, #KEYS do
+  local total = math.max(0, tonumber(redis.call('GET', KEYS[i]) or '0') + tonumber(ARGV[i * 2 - 1]))
+  redis.call('SET', KEYS[i], string.format('%.17g', total), 'PX', ARGV[i * 2])
+  reply[#reply + 1] = string.format('%.17g', total)
+end
+return reply`,
+  'db5434235912b2017db5218872f3b36992e5e11c',
+)
+
+/** KEYS[1] = the rows (a sorted set by time); ARGV = score, member, most rows kept, oldest score kept. */
+export const appendRowScript = script(
+  `redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+return 1`,
+  '55ad8ee3d9dfd85961117e862faaf92ee72ef56f',
+)
+
+/** KEYS[1] = the rows; ARGV = since. Members as '=' .. json (safe from reply parsing), oldest first. */
+export const rowsScript = script(
+  `local rows = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+for i = 1, #rows do rows[i] = '=' .. rows[i] end
+return rows`,
+  '7000345e68837a7c19f3475e4b7d88cae6410ad4',
+)
+
+/** KEYS[1] = a counter; its value as text ('0' when absent). */
+export const totalScript = script(
+  `return string.format('%.17g', tonumber(redis.call('GET', KEYS[1]) or '0'))`,
+  '3be79ddee482c30df6712083dd6f92a24579922d',
+)
