@@ -2,7 +2,11 @@ import { type Duration, guardStore, parseDuration, SluiceError, type Store } fro
 import pg from 'pg'
 import { quoteSchema } from './identifiers'
 import { migrate } from './migrate'
+import { postgresBreaker } from './postgres-breaker'
+import { postgresCache } from './postgres-cache'
+import { postgresMetrics } from './postgres-metrics'
 import { postgresRateLimit } from './postgres-rate-limit'
+import { postgresUsage } from './postgres-usage'
 import { makeQuery } from './query'
 
 export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: string }) & {
@@ -43,7 +47,8 @@ export interface PostgresStore extends Store {
 }
 
 /**
- * A PostgreSQL store. Ports: rateLimit (the others stay in-process until their adapters land).
+ * A PostgreSQL store. Ports: rateLimit, cache, usage, breaker, metrics (the queue stays
+ * in-process for now).
  * Pass your own `pool` (you close it) or a `connectionString` (the store owns and closes its pool).
  */
 export function postgresStore(options: PostgresStoreOptions): PostgresStore {
@@ -83,6 +88,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       pool,
       schema: schemaName,
       rateLimit: postgresRateLimit(query, schema, timeoutMs),
+      cache: postgresCache(query, schema),
+      usage: postgresUsage(query, schema),
+      breaker: postgresBreaker(query, schema),
+      metrics: postgresMetrics(query, schema),
       ready,
       async cleanup() {
         const [row] = await query<{ n: string }>(`SELECT ${schema}.clean_expired() AS n`)

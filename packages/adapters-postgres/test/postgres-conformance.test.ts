@@ -11,7 +11,7 @@ storeConformance(
   { describe, it, expect, afterAll },
   {
     name: 'postgres',
-    ports: ['rateLimit'],
+    ports: ['rateLimit', 'cache', 'usage', 'breaker', 'metrics'],
     // Each test gets its own schema, so runs never see each other's rows.
     makeStore: (prefix) => {
       const schema = prefix.toLowerCase()
