@@ -82,6 +82,8 @@ export class CostTracker {
   private readonly clock: PeriodClock
   private readonly thresholds: Thresholds
   private readonly keyPrefix: string
+  /** Calls whose settle (or release) the store could not take; the spend of those went unrecorded. */
+  unsettled = 0
 
   constructor(options: CostTrackerOptions = {}) {
     this.o = parseOptions(schema, options, 'budget')

@@ -244,6 +244,7 @@ export function createSluice(options: SluiceOptions) {
       retries: agent.retries,
       fallbacks: agent.fallbacks,
       breakerTransitions: agent.breakerTransitions,
+      unsettled: cost.unsettled,
     }),
 
     limiter,

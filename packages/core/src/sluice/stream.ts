@@ -4,7 +4,7 @@ import type { Monitor } from '../monitor/monitor'
 import type { ChatChunk, Usage } from '../providers/types'
 import type { RateLimiter } from '../rate-limit/rate-limiter'
 import type { ResilientAgent } from '../resilience/resilient-agent'
-import { type BudgetDeps, reserveBudget, settleBudget } from './middleware/budget'
+import { type BudgetDeps, releaseOrCount, reserveBudget, settleOrCount } from './middleware/budget'
 import { checkRateLimit } from './middleware/rate-limit'
 
 interface StreamDeps {
@@ -47,7 +47,7 @@ export async function* streamCall(call: Call, d: StreamDeps) {
     }
     const held = reservation
     reservation = undefined
-    await settleBudget(d.budget, call, held, { value: null, model, ...(usage ? { usage } : {}) })
+    await settleOrCount(d.budget, call, held, { value: null, model, ...(usage ? { usage } : {}) })
     call.meta.latencyMs = performance.now() - started
     d.monitor.end(call.meta.latencyMs)
     return call.meta
@@ -57,6 +57,6 @@ export async function* streamCall(call: Call, d: StreamDeps) {
   } finally {
     // A stream that failed before its first chunk gives its reservation back; one that started
     // and then broke (or was abandoned) keeps it: the tokens were spent upstream.
-    if (reservation && !streaming) await d.budget.cost.release(reservation)
+    if (reservation && !streaming) await releaseOrCount(d.budget, reservation)
   }
 }

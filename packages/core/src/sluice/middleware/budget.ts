@@ -103,10 +103,32 @@ export function budgetMiddleware(d: BudgetDeps) {
     try {
       outcome = await next()
     } catch (error) {
-      if (!call.state.handedOff) await d.cost.release(reservation)
+      if (!call.state.handedOff) await releaseOrCount(d, reservation)
       throw error
     }
-    if (!call.state.handedOff) await settleBudget(d, call, reservation, outcome)
+    if (!call.state.handedOff) await settleOrCount(d, call, reservation, outcome)
     return outcome
   })
+}
+
+/** Settles a call whose answer is in hand; a store that cannot take it does not fail the call. */
+export function settleOrCount(d: BudgetDeps, call: Call, reservation: Reservation, outcome: Outcome) {
+  return settleBudget(d, call, reservation, outcome).catch(unsettled(d))
+}
+
+/** Gives a reservation back; a store that cannot take it leaves it reserved (budgets fail closed). */
+export function releaseOrCount(d: BudgetDeps, reservation: Reservation) {
+  return d.cost.release(reservation).catch(unsettled(d))
+}
+
+/**
+ * The answer is in hand when the store fails to settle it: the call succeeds, the cost is
+ * counted as unsettled (`cost.unsettled`), and a reservation that could not be given back
+ * stays reserved until its period ends (budgets fail closed). Other errors propagate.
+ */
+function unsettled(d: BudgetDeps) {
+  return (error: unknown) => {
+    if (!SluiceError.is(error, 'store_unavailable')) throw error
+    d.cost.unsettled++
+  }
 }

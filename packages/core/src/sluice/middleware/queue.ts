@@ -3,7 +3,7 @@ import { named } from '../../chain/types'
 import type { Reservation } from '../../cost/cost-tracker'
 import type { ChatRequest } from '../../providers/types'
 import type { QueueClient } from '../../queue/queue-client'
-import { type BudgetDeps, settleBudget } from './budget'
+import { type BudgetDeps, releaseOrCount, settleOrCount } from './budget'
 
 export const CHAT_JOB = 'sluice.chat'
 
@@ -94,10 +94,10 @@ export function chatJobHandler(
     try {
       outcome = await back(call)
     } catch (error) {
-      if (job.reservation) await budget.cost.release(job.reservation)
+      if (job.reservation) await releaseOrCount(budget, job.reservation)
       throw error
     }
-    if (job.reservation) await settleBudget(budget, call, job.reservation, outcome)
+    if (job.reservation) await settleOrCount(budget, call, job.reservation, outcome)
     const { provider, attempts, retries, fallbacks, queuedMs, costUsd } = call.meta
     return { outcome, meta: { provider, attempts, retries, fallbacks, queuedMs, costUsd } }
   }
