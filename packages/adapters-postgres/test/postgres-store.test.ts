@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { RateLimiter, SluiceError } from '@sluice/core'
+import { createSluice, RateLimiter, SluiceError } from '@sluice/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
@@ -29,6 +29,48 @@ describe('postgresStore', () => {
     expect(() => postgresStore({ pool, schema: 'x; DROP TABLE y' })).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.schema' }),
     )
+  })
+
+  it('holds every port but the queue; an operator reads spend per user per day in SQL (user_costs)', async () => {
+    const s = schema('sql')
+    const store = postgresStore({ pool, schema: s })
+    const provider = {
+      name: 'p',
+      models: ['deepseek-chat'],
+      defaultModel: 'deepseek-chat',
+      async chat() {
+        return {
+          id: 'x',
+          object: 'chat.completion' as const,
+          created: 0,
+          model: 'deepseek-chat',
+          choices: [{ index: 0, message: { role: 'assistant' as const, content: 'ok' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 },
+        }
+      },
+      async *stream() {},
+    }
+    const sluice = createSluice({ store, providers: [provider], tiers: { free: { budget: { daily: 1 } } } })
+    expect(sluice.storeReport()).toEqual({
+      rateLimit: 'store',
+      cache: 'store',
+      usage: 'store',
+      queue: 'in-process',
+      breaker: 'store',
+      metrics: 'store',
+    })
+    const ask = (q: string) => ({ model: 'deepseek-chat', messages: [{ role: 'user' as const, content: q }] })
+    await sluice.chat(ask('one'), { userId: "o'brien", tier: 'free' })
+    await sluice.chat(ask('two'), { userId: "o'brien", tier: 'free' })
+    await sluice.chat(ask('one'), { userId: "o'brien", tier: 'free' }) // a cache hit: no row, no cost
+    await sluice.close()
+    const { rows } = await pool.query(
+      `SELECT user_id, total_tokens::int, total_cost::float8, total_requests::int, cached_requests::int
+       FROM "${s}".user_costs WHERE date = date_trunc('day', now())`,
+    )
+    expect(rows).toEqual([
+      { user_id: "o'brien", total_tokens: 3000, total_cost: 2 * ((1000 * 0.28 + 500 * 0.42) / 1e6), total_requests: 2, cached_requests: 0 },
+    ])
   })
 
   it('migrate() is idempotent and safe when many run at once', async () => {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { RateLimiter, SluiceError } from '@sluice/core'
+import { createSluice, RateLimiter, SluiceError } from '@sluice/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
@@ -17,6 +17,20 @@ afterAll(async () => {
 })
 
 describe('redisStore', () => {
+  it('holds every port but the queue', async () => {
+    const provider = { name: 'p', models: ['m'], defaultModel: 'm', chat: async () => ({}) as never, stream: async function* () {} }
+    const sluice = createSluice({ store: redisStore({ client, prefix: `${prefix}_report` }), providers: [provider] })
+    expect(sluice.storeReport()).toEqual({
+      rateLimit: 'store',
+      cache: 'store',
+      usage: 'store',
+      queue: 'in-process',
+      breaker: 'store',
+      metrics: 'store',
+    })
+    await sluice.close()
+  })
+
   it('refuses a missing client and a bad prefix with invalid_config', () => {
     expect(() => redisStore({} as never)).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'redisStore.client' }),
