@@ -44,7 +44,9 @@ describe('postgresStore', () => {
           object: 'chat.completion' as const,
           created: 0,
           model: 'deepseek-chat',
-          choices: [{ index: 0, message: { role: 'assistant' as const, content: 'ok' }, finish_reason: 'stop' }],
+          choices: [
+            { index: 0, message: { role: 'assistant' as const, content: 'ok' }, finish_reason: 'stop' },
+          ],
           usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 },
         }
       },
@@ -69,7 +71,13 @@ describe('postgresStore', () => {
        FROM "${s}".user_costs WHERE date = date_trunc('day', now())`,
     )
     expect(rows).toEqual([
-      { user_id: "o'brien", total_tokens: 3000, total_cost: 2 * ((1000 * 0.28 + 500 * 0.42) / 1e6), total_requests: 2, cached_requests: 0 },
+      {
+        user_id: "o'brien",
+        total_tokens: 3000,
+        total_cost: 2 * ((1000 * 0.28 + 500 * 0.42) / 1e6),
+        total_requests: 2,
+        cached_requests: 0,
+      },
     ])
   })
 

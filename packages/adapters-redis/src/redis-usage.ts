@@ -19,6 +19,7 @@ export function redisUsage(
   maxRows: number,
 ): UsagePort {
   const rowsKey = keyFor('usage:rows')
+  const seqKey = keyFor('seq:{usage:rows}') // the rows' slot
   return {
     async reserve(amountUsd, limits) {
       const args: (string | number)[] = [fmt(amountUsd), fmt(USD_EPSILON)]
@@ -60,16 +61,16 @@ export function redisUsage(
     },
     async rows(since) {
       const members = (await runScript(client, rowsScript, [rowsKey], [Math.floor(since)])) as string[]
-      return members.map((m) => {
-        const { id: _id, ...r } = JSON.parse(String(m).slice(1)) as UsageRow & { id: string }
-        return r
-      })
+      return members.map((m) => JSON.parse(String(m).slice(1)) as UsageRow)
     },
   }
 
   function appendRow(row: UsageRow) {
-    // A random id keeps two identical rows apart in the set.
-    const member = JSON.stringify({ ...row, id: crypto.randomUUID() })
-    return runScript(client, appendRowScript, [rowsKey], [row.at, member, maxRows, row.at - KEEP_ROWS_MS])
+    return runScript(
+      client,
+      appendRowScript,
+      [rowsKey, seqKey],
+      [row.at, JSON.stringify(row), maxRows, row.at - KEEP_ROWS_MS],
+    )
   }
 }

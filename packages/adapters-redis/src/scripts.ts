@@ -19,22 +19,24 @@ export function script(source: string, sha: string): Script {
  * Runs a Lua script by its hash (EVALSHA), loading it with EVAL when the server does not know it
  * yet (NOSCRIPT: after a restart or a SCRIPT FLUSH). Connection faults become store_unavailable.
  */
-export async function runScript(
+export function runScript(
   redis: RedisCommands,
   s: Script,
   keys: string[],
   args: (string | number)[],
 ): Promise<unknown> {
+  let sent: Promise<unknown>
   try {
-    try {
-      return await redis.evalsha(s.sha, keys, args)
-    } catch (error) {
-      if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
-      return await redis.eval(s.source, keys, args)
-    }
+    sent = redis.evalsha(s.sha, keys, args)
   } catch (cause) {
-    throw storeError(cause)
+    return Promise.reject(storeError(cause))
   }
+  return sent.catch((error) => {
+    if (!String((error as Error)?.message).includes('NOSCRIPT')) throw storeError(error)
+    return redis.eval(s.source, keys, args).catch((cause) => {
+      throw storeError(cause)
+    })
+  })
 }
 
 /** A Redis fault as the core's store_unavailable (the port's failure policy then applies). */

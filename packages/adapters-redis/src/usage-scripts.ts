@@ -39,21 +39,25 @@ return reply`,
   'db5434235912b2017db5218872f3b36992e5e11c',
 )
 
-/** KEYS[1] = the rows (a sorted set by time); ARGV = score, member, most rows kept, oldest score kept. */
+/**
+ * KEYS[1] = the rows (a sorted set by time), KEYS[2] = their sequence (same slot); ARGV = score,
+ * row, most rows kept, oldest score kept. A row's member starts with its sequence number, so rows
+ * of the same millisecond keep the order they came in.
+ */
 export const appendRowScript = script(
-  `redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+  `redis.call('ZADD', KEYS[1], ARGV[1], string.format('%016d', redis.call('INCR', KEYS[2])) .. ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 return 1`,
-  '55ad8ee3d9dfd85961117e862faaf92ee72ef56f',
+  'f6c492e33ae3e93f13238881a4509a0bc7ff950f',
 )
 
-/** KEYS[1] = the rows; ARGV = since. Members as '=' .. json (safe from reply parsing), oldest first. */
+/** KEYS[1] = the rows; ARGV = since. Rows as '=' .. json (safe from reply parsing), oldest first. */
 export const rowsScript = script(
   `local rows = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
-for i = 1, #rows do rows[i] = '=' .. rows[i] end
+for i = 1, #rows do rows[i] = '=' .. string.sub(rows[i], 17) end
 return rows`,
-  '7000345e68837a7c19f3475e4b7d88cae6410ad4',
+  '8f151c2ae573a2143d630b46ca4d95d0cb7a74cd',
 )
 
 /** KEYS[1] = a counter; its value as text ('0' when absent). */

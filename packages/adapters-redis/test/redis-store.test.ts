@@ -18,8 +18,17 @@ afterAll(async () => {
 
 describe('redisStore', () => {
   it('holds every port but the queue', async () => {
-    const provider = { name: 'p', models: ['m'], defaultModel: 'm', chat: async () => ({}) as never, stream: async function* () {} }
-    const sluice = createSluice({ store: redisStore({ client, prefix: `${prefix}_report` }), providers: [provider] })
+    const provider = {
+      name: 'p',
+      models: ['m'],
+      defaultModel: 'm',
+      chat: async () => ({}) as never,
+      stream: async function* () {},
+    }
+    const sluice = createSluice({
+      store: redisStore({ client, prefix: `${prefix}_report` }),
+      providers: [provider],
+    })
     expect(sluice.storeReport()).toEqual({
       rateLimit: 'store',
       cache: 'store',

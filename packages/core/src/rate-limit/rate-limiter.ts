@@ -7,6 +7,7 @@ import type { RateLimitDecision, RateLimitItem, RateLimitPort, RateLimitRule } f
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { checkId, keyOf, slotted } from '../util/keys'
+import { BoundedMap } from '../util/lru'
 
 const DAY_MS = 86_400_000
 
@@ -101,6 +102,13 @@ export class RateLimiter {
       )
     }
     const scope = tierName ?? '_'
+    // The common case, one endpoint rule and no daily total: one counter, no arrays.
+    if (rule && tier?.dailyTotal === undefined) {
+      return withScope(
+        await this.consumeOne(this.endpointKey(scope, endpoint, userId), cost, rule),
+        'endpoint',
+      )
+    }
     const items: RateLimitItem[] = []
     const scopes: LimitResult['scope'][] = []
     if (tier?.dailyTotal !== undefined) {
@@ -137,16 +145,32 @@ export class RateLimiter {
     return slotted(`${this.dailyPrefix}:${keyOf(scope)}`, userId)
   }
 
+  // The encoded tier × endpoint part, kept: it is the same for every user.
+  private readonly bases = new BoundedMap<string, string>(1_000)
+
   private endpointKey(scope: string, endpoint: string, userId: string): string {
-    return slotted(`${this.rlPrefix}:${keyOf(scope, endpoint)}`, userId)
+    const id = `${scope}\u0000${endpoint}`
+    let base = this.bases.get(id)
+    if (base === undefined) {
+      base = `${this.rlPrefix}:${keyOf(scope, endpoint)}`
+      this.bases.set(id, base)
+    }
+    return slotted(base, userId)
+  }
+
+  private consumeOne(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
+    return this.port.consume(key, cost, rule).catch((cause) => {
+      if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
+        throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
+      }
+      return this.insurance.consume(key, cost, rule).catch(() => admitted(rule))
+    })
   }
 
   // Rules from the schema carry an extra `unit` field; ports ignore it, so they are passed as they are.
   private async consume(items: RateLimitItem[]): Promise<RateLimitDecision[]> {
     try {
-      return items.length === 1
-        ? [await this.port.consume(items[0]!.key, items[0]!.cost, items[0]!.rule)]
-        : await this.port.consumeAll(items)
+      return await this.port.consumeAll(items)
     } catch (cause) {
       if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
         throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })

@@ -12,6 +12,11 @@ const CALLS: Record<PortName, readonly string[]> = {
 }
 
 export const DEFAULT_STORE_TIMEOUT_MS = 1_000
+
+interface Pending {
+  deadline: number
+  expire: () => void
+}
 const GUARDED = Symbol.for('sluice.store.guarded')
 
 export interface StoreGuardOptions {
@@ -57,12 +62,11 @@ export function guardStore<S extends Store>(store: S, options: StoreGuardOptions
       }
       closedUntil = now() + cooldownMs // this call is the probe; the others keep failing fast
     }
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const work = Promise.resolve().then(() => fn(...args))
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
+    return new Promise<unknown>((resolve, reject) => {
+      const pending: Pending = {
+        deadline: performance.now() + timeoutMs,
+        expire: () =>
+          settle(
             new SluiceError(
               'store_unavailable',
               `${store.name}: ${port}.${method} got no answer in ${timeoutMs}ms`,
@@ -72,25 +76,55 @@ export function guardStore<S extends Store>(store: S, options: StoreGuardOptions
               },
             ),
           ),
-        timeoutMs,
-      )
-    })
-    work.catch(() => {}) // an answer that comes after the timeout is dropped
-    return Promise.race([work, late]).then(
-      (value) => {
-        clearTimeout(timer)
-        failures = 0
-        return value
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
+      }
+      let done = false
+      const settle = (error: unknown, value?: unknown) => {
+        if (done) return // an answer that comes after the timeout is dropped
+        done = true
+        inFlight.delete(pending)
+        if (error === undefined) {
+          failures = 0
+          return resolve(value)
+        }
         if (SluiceError.is(error, 'store_unavailable')) {
           failures++
           if (failures >= failFastAfter) closedUntil = now() + cooldownMs
         } else failures = 0 // the store answered; the answer was a refusal
-        throw error
+        reject(error)
+      }
+      inFlight.add(pending)
+      watch()
+      let work: Promise<unknown>
+      try {
+        work = fn(...args)
+      } catch (error) {
+        work = Promise.reject(error)
+      }
+      work.then(
+        (value) => settle(undefined, value),
+        (error: unknown) => settle(error ?? new Error('store call failed')),
+      )
+    })
+  }
+
+  // One timer for every call in flight (not one per call): it wakes a few times per timeout and
+  // fails the calls past their deadline; it stops when nothing is in flight.
+  const inFlight = new Set<Pending>()
+  let sweeper: ReturnType<typeof setInterval> | undefined
+  function watch() {
+    if (sweeper) return
+    sweeper = setInterval(
+      () => {
+        const t = performance.now() // real time, whatever clock the cooldown is told to use
+        for (const p of inFlight) if (p.deadline <= t) p.expire()
+        if (inFlight.size === 0) {
+          clearInterval(sweeper)
+          sweeper = undefined
+        }
       },
+      Math.max(5, Math.floor(timeoutMs / 8)),
     )
+    sweeper.unref?.()
   }
 
   // Everything else (names, pools, helpers, listener methods) is inherited as it is.
