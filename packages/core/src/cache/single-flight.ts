@@ -45,8 +45,9 @@ export async function flyOnce<T>(
         return { value: await lead(), shared: false }
       } finally {
         clearInterval(renew)
-        await port.deleteIf(lockKey, owner).catch(() => false)
-        await port.publish?.(options.channel, options.entryKey).catch(() => {})
+        // Released behind the answer, not before it: the caller need not wait for the store.
+        void port.deleteIf(lockKey, owner).catch(() => false)
+        void port.publish?.(options.channel, options.entryKey).catch(() => {})
       }
     }
     const value = await waitForLeader(port, options, lockKey, read).catch(bypass)
