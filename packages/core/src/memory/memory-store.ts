@@ -29,18 +29,22 @@ const schema = z.object({
 
 export type MemoryStoreOptions = z.input<typeof schema>
 
-/** The in-process reference store: bounded, fast, per process. */
+/**
+ * The in-process reference store: bounded, fast, per process. Each port is built the first time
+ * it is used, so a primitive that needs one port (a RateLimiter on its own) holds only that one.
+ */
 export function memoryStore(options: MemoryStoreOptions = {}): FullStore {
   const o = parseOptions(schema, options, 'memoryStore')
-  return {
-    name: 'memory',
-    local: true,
-    rateLimit: memoryRateLimit(o.maxKeys, o.now),
-    cache: memoryCache(o.maxKeys, o.now),
-    usage: memoryUsage(o.maxKeys, o.maxUsageRows, o.now),
-    queue: memoryQueue({ maxJobs: o.maxJobs, retentionMs: o.jobRetention }, o.now),
-    breaker: memoryBreaker(),
-    metrics: memoryMetrics(o.maxKeys, o.now),
-    async close() {},
+  const store = { name: 'memory', local: true, async close() {} } as FullStore
+  const lazy = <P extends keyof FullStore>(port: P, make: () => FullStore[P]) => {
+    let built: FullStore[P] | undefined
+    Object.defineProperty(store, port, { enumerable: true, get: () => (built ??= make()) })
   }
+  lazy('rateLimit', () => memoryRateLimit(o.maxKeys, o.now))
+  lazy('cache', () => memoryCache(o.maxKeys, o.now))
+  lazy('usage', () => memoryUsage(o.maxKeys, o.maxUsageRows, o.now))
+  lazy('queue', () => memoryQueue({ maxJobs: o.maxJobs, retentionMs: o.jobRetention }, o.now))
+  lazy('breaker', () => memoryBreaker())
+  lazy('metrics', () => memoryMetrics(o.maxKeys, o.now))
+  return store
 }
