@@ -2,32 +2,17 @@
 // memory, Redis (ioredis) and PostgreSQL, with an instant provider so the store is what shows.
 // A round trip is a wait on the store: calls issued together (the rate-limit check and the cache
 // lookup) are one. Metric writes are buffered off the response path and not counted.
-import { type ChatCompletion, createSluice, memoryStore, type Provider, type Store } from '@sluice/core'
+import { createSluice, memoryStore, type Store } from '@sluice/core'
 import { postgresStore } from '@sluice/postgres'
 import { redisStore } from '@sluice/redis'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { DATABASE_URL, ensureServices, REDIS_URL } from '../scripts/services.mjs'
+import { instant } from './instant-provider'
 import { measure, printTable } from './stats'
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2_000)
 const PORTS = ['rateLimit', 'cache', 'usage', 'breaker'] as const
-
-const completion: ChatCompletion = {
-  id: 'x',
-  object: 'chat.completion',
-  created: 0,
-  model: 'deepseek-chat',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
-}
-const instant: Provider = {
-  name: 'instant',
-  models: ['deepseek-chat'],
-  defaultModel: 'deepseek-chat',
-  chat: async () => completion,
-  async *stream() {},
-}
 
 /** Counts waves of store calls: a wave starts when a call begins while none is in flight. */
 function counting(store: Store) {

@@ -1,35 +1,11 @@
 // What the Sluice chain adds to one call on the memory store, against calling an instant
 // provider directly; and the rate-limit step alone against rate-limiter-flexible's memory limiter.
-import {
-  type ChatCompletion,
-  type ChatRequest,
-  createSluice,
-  memoryStore,
-  type Provider,
-  RateLimiter,
-} from '@sluice/core'
+import { type ChatRequest, createSluice, memoryStore, RateLimiter } from '@sluice/core'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { instant } from './instant-provider'
 import { measure, printTable } from './stats'
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20_000)
-
-const completion: ChatCompletion = {
-  id: 'x',
-  object: 'chat.completion',
-  created: 0,
-  model: 'deepseek-chat',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
-}
-
-/** A provider that answers at once, so what is measured is Sluice itself. */
-const instant: Provider = {
-  name: 'instant',
-  models: ['deepseek-chat'],
-  defaultModel: 'deepseek-chat',
-  chat: async () => completion,
-  async *stream() {},
-}
 
 const request = (i: number): ChatRequest => ({
   model: 'deepseek-chat',

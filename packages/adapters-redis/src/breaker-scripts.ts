@@ -1,13 +1,5 @@
 import { script } from './scripts'
 
-/** KEYS[1] = a breaker's state, "state since version"; '=' .. it, or false. */
-export const breakerGetScript = script(
-  `local v = redis.call('GET', KEYS[1])
-if v then return '=' .. v end
-return false`,
-  '2480b4c1b3cee96db3d47caf859057b5795cd2cb',
-)
-
 /** Compare-and-set: ARGV = expected version (0 for none), state, since, ttlMs; 1 when written. */
 export const breakerSetScript = script(
   `local v = redis.call('GET', KEYS[1])

@@ -1,5 +1,6 @@
 import type { BreakerPort, BreakerState } from '@sluice/core/adapter'
-import { breakerGetScript, breakerSetScript } from './breaker-scripts'
+import { breakerSetScript } from './breaker-scripts'
+import { getScript } from './cache-scripts'
 import type { RedisCommands } from './client'
 import { runScript } from './scripts'
 
@@ -9,7 +10,7 @@ const KEEP_MS = 86_400_000
 export function redisBreaker(client: RedisCommands, keyFor: (key: string) => string): BreakerPort {
   return {
     async get(name) {
-      const v = await runScript(client, breakerGetScript, [keyFor(name)], [])
+      const v = await runScript(client, getScript, [keyFor(name)], []) // "state since version", read as the cache reads
       if (typeof v !== 'string' || !v.startsWith('=')) return undefined
       const [state, since, version] = v.slice(1).split(' ')
       return { state: state as BreakerState['state'], since: Number(since), version: Number(version) }

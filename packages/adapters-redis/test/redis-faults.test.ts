@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { allowedOf, timed, until, watchProcess } from '../../../scripts/fault-helpers'
 import { type OwnRedis, startOwnRedis } from '../../../scripts/own-redis'
-import { loadThroughOutage, outcomes } from '../../../scripts/sluice-outage'
+import { checkSluiceThroughOutage } from '../../../scripts/sluice-outage'
 import { redisStore } from '../src'
 import { scanKeys } from './scan'
 import { startUpstashBridge } from './upstash-rest-bridge'
@@ -133,45 +133,20 @@ describe('redisStore when its server freezes, dies and comes back', () => {
   })
 
   it('createSluice under load while the store dies and returns: each port follows its policy, then it recovers', async () => {
-    const sim = await startSimulator({ profile: 'deepseek', latencyMs: { min: 2, max: 5 } })
     const client = new Redis(own.url)
     client.on('error', () => {})
     const store = redisStore({ client, prefix: 'outage', timeout: TIMEOUT })
-    const limits = { ask: { limit: 100_000, window: '1m' as const } }
-    const sluice = createSluice({
-      store,
-      providers: [deepseek({ baseURL: sim.url })],
-      tiers: { free: { budget: { daily: 10 }, limits }, premium: { limits } },
-    })
-    const records = await loadThroughOutage(sluice, {
-      callers: 6,
-      durationMs: 6_500,
-      downAtMs: 1_000,
-      upAtMs: 2_500,
-      down: () => own.kill(),
-      up: () => own.restart(),
-    })
-    // No call hung on the dead store: a handful of store calls a request, each bounded.
-    expect(Math.max(...records.map((r) => r.ms))).toBeLessThan(6 * TIMEOUT + 1_500)
-    const down = records.filter((r) => r.phase === 'down')
-    expect(down.length).toBeGreaterThan(0)
-    // Limits open, cache bypassed, metrics dropped: users without a budget are still answered.
-    expect(outcomes(down.filter((r) => r.user === 'premium'))).toEqual({
-      ok: down.filter((r) => r.user === 'premium').length,
-    })
-    // Budgets fail closed: a user with a budget is refused while it cannot be checked.
-    expect(Object.keys(outcomes(down.filter((r) => r.user === 'free')))).toEqual(['store_unavailable'])
-    // It recovers by itself: the last seconds are all answered, with cache hits again.
-    const late = records.filter((r) => r.phase === 'after' && r.at > 5_000)
-    expect(late.length).toBeGreaterThan(0)
-    expect(outcomes(late)).toEqual({ ok: late.length })
-    expect(late.some((r) => r.cached)).toBe(true)
-    const stats = await sluice.stats()
-    expect(stats.metricsDropped).toBeGreaterThan(0)
-    expect(stats.requestsTotal).toBeGreaterThan(0)
-    await sluice.close()
+    await checkSluiceThroughOutage(
+      expect,
+      { createSluice, deepseek, startSimulator },
+      {
+        store,
+        timeoutMs: TIMEOUT,
+        down: () => own.kill(),
+        up: () => own.restart(),
+      },
+    )
     await client.quit()
-    await sim.close()
     expect(crashes).toEqual([])
     expect(unhandled).toEqual([])
   }, 60_000)
