@@ -7,11 +7,19 @@ const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${
 /**
  * The cache port on `cache_store`: expiry is lazy (an expired row reads as absent and is taken
  * over by the next writer) and `clean_expired()` frees the space. A lock is a row whose value
- * names its owner; only that owner renews or releases it. No push: followers poll.
+ * names its owner; only that owner renews or releases it. Pushes go by LISTEN/NOTIFY.
  */
-export function postgresCache(query: Query, s: string): CachePort {
+export function postgresCache(
+  query: Query,
+  s: string,
+  notify?: {
+    channel: string
+    payload: (c: string, m: string) => string
+    subscribe: NonNullable<CachePort['subscribe']>
+  },
+): CachePort {
   const t = `${s}.cache_store`
-  return {
+  const port: CachePort = {
     async get(key) {
       const [row] = await query<{ value: string }>(
         `SELECT value FROM ${t} WHERE key = $1 AND expires_at > now()`,
@@ -64,4 +72,11 @@ export function postgresCache(query: Query, s: string): CachePort {
       return rows.length
     },
   }
+  if (notify) {
+    port.publish = async (channel, message) => {
+      await query('SELECT pg_notify($1, $2)', [notify.channel, notify.payload(channel, message)])
+    }
+    port.subscribe = notify.subscribe
+  }
+  return port
 }

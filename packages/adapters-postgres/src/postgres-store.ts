@@ -5,6 +5,7 @@ import { migrate } from './migrate'
 import { postgresBreaker } from './postgres-breaker'
 import { postgresCache } from './postgres-cache'
 import { postgresMetrics } from './postgres-metrics'
+import { postgresNotify } from './postgres-notify'
 import { postgresRateLimit } from './postgres-rate-limit'
 import { postgresUsage } from './postgres-usage'
 import { makeQuery } from './query'
@@ -82,13 +83,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return migrated
   }
   const query = makeQuery(pool, ready, options.preparedStatements !== false)
+  // One LISTEN/NOTIFY channel per schema (an identifier: the schema name is already one).
+  const channel = `sluice_${schemaName}`.slice(0, 63)
+  const notify = postgresNotify(pool, channel)
   return guardStore(
     {
       name: 'postgres',
       pool,
       schema: schemaName,
       rateLimit: postgresRateLimit(query, schema, timeoutMs),
-      cache: postgresCache(query, schema),
+      cache: postgresCache(query, schema, { channel, payload: notify.payload, subscribe: notify.subscribe }),
       usage: postgresUsage(query, schema),
       breaker: postgresBreaker(query, schema),
       metrics: postgresMetrics(query, schema),
@@ -98,6 +102,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         return Number(row?.n ?? 0)
       },
       async close() {
+        notify.close()
         if (owned) await pool.end()
       },
     },

@@ -58,6 +58,28 @@ export function cacheConformance(t: ConformanceApi, name: string, port: () => Pr
       t.expect(await p.get('k:x')).toBeUndefined()
     })
 
+    t.it(
+      'pushes reach every subscriber of the channel, and only them (where the store has pub/sub)',
+      async () => {
+        const p = await port()
+        if (!p.subscribe || !p.publish) return // a store without push (REST): followers poll instead
+        const got: string[] = []
+        const other: string[] = []
+        const off = p.subscribe('flights', (m) => got.push(m))
+        const offOther = p.subscribe('elsewhere', (m) => other.push(m))
+        // A subscription takes a moment to be live on a server (SUBSCRIBE, LISTEN): publish until heard.
+        for (let i = 0; i < 100 && got.length === 0; i++) {
+          await p.publish('flights', 'key:1')
+          await sleep(50)
+        }
+        t.expect(got[0]).toBe('key:1')
+        t.expect(other.length).toBe(0)
+        off()
+        offOther()
+      },
+      10_000,
+    )
+
     t.it('deletePrefix treats the prefix as text, not a pattern', async () => {
       const p = await port()
       await p.set('a*b:1', '1', 60_000)

@@ -1,0 +1,83 @@
+import type { Pool, PoolClient } from 'pg'
+
+const RETRY_MS = 1_000
+
+/**
+ * Pushes between instances with LISTEN/NOTIFY: one channel per schema, carrying the core's
+ * channel and message. The listening connection is taken from the pool on the first subscribe,
+ * reconnects by itself after a fault (pushes are a speed-up: followers poll as a backstop), and
+ * goes back to the pool on close().
+ */
+export function postgresNotify(pool: Pool, pgChannel: string) {
+  const listeners = new Map<string, Set<(message: string) => void>>()
+  let client: PoolClient | undefined
+  let connecting: Promise<void> | undefined
+  let closed = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  const dispatch = (payload: string | undefined) => {
+    if (!payload) return
+    const at = payload.indexOf('\n')
+    if (at < 0) return
+    for (const l of [...(listeners.get(payload.slice(0, at)) ?? [])]) l(payload.slice(at + 1))
+  }
+
+  const drop = (c: PoolClient, error?: Error) => {
+    if (client !== c) return
+    client = undefined
+    c.release(error ?? true) // a listening connection is not returned for reuse
+    if (!closed && listeners.size > 0) {
+      retry = setTimeout(() => void listen(), RETRY_MS)
+      retry.unref?.()
+    }
+  }
+
+  function listen(): Promise<void> {
+    connecting ??= (async () => {
+      const c = await pool.connect()
+      c.on('notification', (n) => dispatch(n.payload))
+      c.on('error', (error) => drop(c, error))
+      c.on('end', () => drop(c))
+      await c.query(`LISTEN ${pgChannel}`)
+      if (closed) return c.release(true)
+      client = c
+    })()
+      .catch(() => {
+        if (!closed) {
+          retry = setTimeout(() => void listen(), RETRY_MS)
+          retry.unref?.()
+        }
+      })
+      .finally(() => {
+        connecting = undefined
+      })
+    return connecting
+  }
+
+  return {
+    /** NOTIFY through any pool connection (a plain statement). */
+    payload: (channel: string, message: string) => `${channel}\n${message}`,
+    subscribe(channel: string, listener: (message: string) => void): () => void {
+      let set = listeners.get(channel)
+      if (!set) {
+        set = new Set()
+        listeners.set(channel, set)
+      }
+      set.add(listener)
+      if (!client && !connecting) void listen()
+      return () => {
+        set.delete(listener)
+        if (set.size === 0) listeners.delete(channel)
+      }
+    },
+    close(): void {
+      closed = true
+      if (retry) clearTimeout(retry)
+      if (client) {
+        const c = client
+        client = undefined
+        c.release(true)
+      }
+    },
+  }
+}
