@@ -1,12 +1,14 @@
 import type { Pool, PoolClient } from 'pg'
 
 const RETRY_MS = 1_000
+/** A listening connection nobody has listened on for this long goes back to the pool. */
+const IDLE_MS = 5_000
 
 /**
  * Pushes between instances with LISTEN/NOTIFY: one channel per schema, carrying the core's
  * channel and message. The listening connection is taken from the pool on the first subscribe,
  * reconnects by itself after a fault (pushes are a speed-up: followers poll as a backstop), and
- * goes back to the pool on close().
+ * goes back to the pool when nobody has listened for a few seconds, or on close().
  */
 export function postgresNotify(pool: Pool, pgChannel: string) {
   const listeners = new Map<string, Set<(message: string) => void>>()
@@ -14,6 +16,14 @@ export function postgresNotify(pool: Pool, pgChannel: string) {
   let connecting: Promise<void> | undefined
   let closed = false
   let retry: ReturnType<typeof setTimeout> | undefined
+  let idle: ReturnType<typeof setTimeout> | undefined
+
+  const letGo = () => {
+    if (!client) return
+    const c = client
+    client = undefined
+    c.release(true) // a listening connection is not returned for reuse
+  }
 
   const dispatch = (payload: string | undefined) => {
     if (!payload) return
@@ -64,20 +74,26 @@ export function postgresNotify(pool: Pool, pgChannel: string) {
         listeners.set(channel, set)
       }
       set.add(listener)
+      if (idle) clearTimeout(idle)
+      idle = undefined
       if (!client && !connecting) void listen()
       return () => {
         set.delete(listener)
         if (set.size === 0) listeners.delete(channel)
+        if (listeners.size === 0 && !idle) {
+          idle = setTimeout(() => {
+            idle = undefined
+            if (listeners.size === 0) letGo()
+          }, IDLE_MS)
+          idle.unref?.()
+        }
       }
     },
     close(): void {
       closed = true
       if (retry) clearTimeout(retry)
-      if (client) {
-        const c = client
-        client = undefined
-        c.release(true)
-      }
+      if (idle) clearTimeout(idle)
+      letGo()
     },
   }
 }

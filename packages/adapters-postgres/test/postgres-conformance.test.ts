@@ -6,6 +6,7 @@ import { postgresStore } from '../src'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
 const schemas: string[] = []
+const stores: { close(): Promise<void> }[] = []
 
 storeConformance(
   { describe, it, expect, afterAll },
@@ -16,12 +17,16 @@ storeConformance(
     makeStore: (prefix) => {
       const schema = prefix.toLowerCase()
       schemas.push(schema)
-      return postgresStore({ pool, schema })
+      const store = postgresStore({ pool, schema })
+      stores.push(store)
+      return store
     },
   },
 )
 
 afterAll(async () => {
+  // Stores first: one may hold a listening connection of the pool (LISTEN/NOTIFY).
+  await Promise.all(stores.map((s) => s.close()))
   for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
   await pool.end()
 })
