@@ -3,7 +3,7 @@
 export { SluiceError } from '../errors/sluice-error'
 export type * from '../store/breaker-port'
 export type * from '../store/cache-port'
-export { claimOrder, isClaimable } from '../store/claim-order'
+export { claimScore, claimsBefore, isClaimable, withTurn } from '../store/claim-order'
 export type * from '../store/metrics-port'
 export type * from '../store/queue-port'
 export { type LimitState, step as rateLimitStep } from '../store/rate-limit-math'

@@ -1,9 +1,12 @@
 import { SluiceError } from '../errors/sluice-error'
-import { claimOrder, isClaimable } from '../store/claim-order'
-import type { JobCounts, JobRecord, QueuePort } from '../store/queue-port'
+import { claimsBefore, withTurn } from '../store/claim-order'
+import type { ClaimedJob, JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
+import { randomId } from '../util/hash'
 import { BoundedMap } from '../util/lru'
+import { type Entry, QueueLines } from './queue-lines'
 
 type Listener<T> = (value: T) => void
+type Open = JobRecord & { v: number; leaseToken?: string }
 
 function on<T>(map: Map<string, Set<Listener<T>>>, key: string, listener: Listener<T>): () => void {
   let set = map.get(key)
@@ -23,43 +26,108 @@ export interface MemoryQueueOptions {
   maxJobs: number
   /** How long finished jobs (and their results) stay readable. */
   retentionMs: number
+  /** How many finished jobs stay readable at most (the oldest go first). */
+  retentionCount: number
 }
 
+const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
+// Each claim also does this much housekeeping at most: promoting, reclaiming, expiring.
+const SWEEP = 1000
+
+/** The reference queue: heaps per type, so a claim costs O(log n) whatever the backlog. */
 export function memoryQueue(options: MemoryQueueOptions, now: () => number): QueuePort {
-  const open = new Map<string, JobRecord>() // pending or active
-  const done = new BoundedMap<string, JobRecord>(options.maxJobs, now)
+  const open = new Map<string, Open>() // pending or active
+  const done = new BoundedMap<string, JobRecord>(options.retentionCount, now)
+  const lines = new Map<string, QueueLines>()
+  const openCounts = new Map<string, { pending: number; active: number }>()
+  const perUser = new Map<string, number>() // unfinished jobs per user; absent means none
   const available = new Map<string, Set<Listener<void>>>()
   const finished = new Map<string, Set<Listener<JobRecord>>>()
-  // Unfinished jobs per user, for the per-user cap; a user with none has no entry.
-  const perUser = new Map<string, number>()
 
-  function finish(job: JobRecord, status: JobRecord['status'], patch: Partial<JobRecord>): void {
+  const linesOf = (type: string) => {
+    let l = lines.get(type)
+    if (!l) {
+      l = new QueueLines()
+      lines.set(type, l)
+    }
+    return l
+  }
+  const countsOf = (type: string) => {
+    let c = openCounts.get(type)
+    if (!c) {
+      c = { pending: 0, active: 0 }
+      openCounts.set(type, c)
+    }
+    return c
+  }
+  const entry = (job: Open, at: number): Entry => ({ id: job.id, v: job.v, at })
+  const current = (e: Entry) => {
+    const job = open.get(e.id)
+    return job && job.v === e.v ? job : undefined
+  }
+
+  // Puts a pending job in line: ready if due, delayed if not; and on the expiry watch.
+  function queue(job: Open, t: number): void {
+    job.v++
+    const l = linesOf(job.type)
+    if (job.runAt <= t) l.ready.push(entry(job, job.score))
+    else l.delayed.push(entry(job, job.runAt))
+    l.expiry.push(entry(job, job.expiresAt))
+  }
+
+  function move(job: Open, from: 'pending' | 'active', to: 'pending' | 'active'): void {
+    const c = countsOf(job.type)
+    c[from]--
+    c[to]++
+    job.status = to
+  }
+
+  function finish(job: Open, status: JobStatus, patch: Partial<JobRecord>): void {
     open.delete(job.id)
+    countsOf(job.type)[job.status as 'pending' | 'active']--
     const left = (perUser.get(job.userId) ?? 1) - 1
     if (left > 0) perUser.set(job.userId, left)
     else perUser.delete(job.userId)
-    const record: JobRecord = { ...job, ...patch, status, finishedAt: now() }
-    delete record.leaseUntil
+    const { v: _v, leaseToken: _t, leaseUntil: _l, ...rest } = job
+    const record: JobRecord = { ...rest, ...patch, status, finishedAt: now() }
     done.set(job.id, record, options.retentionMs)
     for (const l of [...(finished.get(job.id) ?? [])]) l(record)
   }
 
-  function expireDue(): void {
-    const t = now()
-    for (const job of [...open.values()]) {
-      if (job.status === 'pending' && job.expiresAt <= t)
+  // Housekeeping a claim does first, each step bounded and by its own index.
+  function sweep(l: QueueLines, t: number): void {
+    QueueLines.due(l.delayed, t, SWEEP, (e) => {
+      const job = current(e)
+      if (job?.status === 'pending') l.ready.push(entry(job, job.score))
+    })
+    QueueLines.due(l.active, t, SWEEP, (e) => {
+      const job = current(e)
+      if (job?.status !== 'active') return
+      move(job, 'active', 'pending') // its worker died or stalled: the lease lapsed
+      delete job.leaseToken
+      delete job.leaseUntil
+      queue(job, t)
+    })
+    QueueLines.due(l.expiry, t, SWEEP, (e) => {
+      const job = open.get(e.id)
+      if (job?.status === 'pending' && job.expiresAt <= t)
         finish(job, 'expired', { error: 'expired before it ran' })
-    }
+    })
   }
 
-  function notify(type: string): void {
+  function owned(id: string, token: string): Open | undefined {
+    const job = open.get(id)
+    return job?.status === 'active' && job.leaseToken === token ? job : undefined
+  }
+
+  const notify = (type: string) => {
     for (const l of [...(available.get(type) ?? [])]) l()
   }
 
   return {
     async add(job, limits) {
       const mine = perUser.get(job.userId) ?? 0
-      if (limits?.maxPendingPerUser !== undefined && mine >= limits.maxPendingPerUser) {
+      if (limits.maxPendingPerUser !== undefined && mine >= limits.maxPendingPerUser) {
         throw new SluiceError(
           'rate_limited',
           `queue: this user already has ${mine} unfinished jobs (the most is ${limits.maxPendingPerUser})`,
@@ -75,52 +143,79 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
           },
         )
       }
-      open.set(job.id, { ...job })
+      const record: Open = {
+        ...job,
+        status: 'pending',
+        score: withTurn(job.score, mine, limits.turnMs),
+        v: 0,
+      }
+      open.set(job.id, record)
       perUser.set(job.userId, mine + 1)
+      countsOf(job.type).pending++
+      queue(record, now())
       queueMicrotask(() => notify(job.type))
     },
     async get(id) {
-      expireDue()
+      const pending = open.get(id)
+      if (pending?.status === 'pending' && pending.expiresAt <= now()) {
+        finish(pending, 'expired', { error: 'expired before it ran' }) // O(1): found, not scanned for
+      }
       const job = open.get(id) ?? done.get(id)
-      return job && { ...job }
+      if (!job) return undefined
+      const { v: _v, leaseToken: _t, ...rest } = job as Open
+      return { ...rest }
     },
-    async claim({ type, max, leaseMs, agingMs }) {
-      expireDue()
+    async claim({ type, max, leaseMs }) {
+      const l = linesOf(type)
       const t = now()
-      const ready = [...open.values()].filter((j) => j.type === type && isClaimable(j, t))
-      return claimOrder(ready, t, agingMs)
-        .slice(0, max)
-        .map((job) => {
-          job.status = 'active'
-          job.attempts += 1
-          job.startedAt = t
-          job.leaseUntil = t + leaseMs
-          return { ...job }
-        })
+      sweep(l, t)
+      const claimed: ClaimedJob[] = []
+      while (claimed.length < max && l.ready.size > 0) {
+        const job = current(l.ready.pop()!)
+        if (job?.status !== 'pending' || job.runAt > t) continue
+        if (job.expiresAt <= t) {
+          finish(job, 'expired', { error: 'expired before it ran' })
+          continue
+        }
+        move(job, 'pending', 'active')
+        job.v++
+        job.attempts += 1
+        job.startedAt = t
+        job.leaseUntil = t + leaseMs
+        job.leaseToken = randomId()
+        l.active.push(entry(job, job.leaseUntil))
+        const { v: _v, ...copy } = job
+        claimed.push({ ...copy, leaseToken: job.leaseToken })
+      }
+      return claimed
     },
-    async extendLease(id, leaseMs) {
-      const job = open.get(id)
-      if (job?.status !== 'active') return false
+    async extendLease(id, token, leaseMs) {
+      const job = owned(id, token)
+      if (!job) return false
+      job.v++
       job.leaseUntil = now() + leaseMs
+      linesOf(job.type).active.push(entry(job, job.leaseUntil))
       return true
     },
-    async complete(id, result) {
-      const job = open.get(id)
-      if (job?.status !== 'active') return false
+    async complete(id, token, result) {
+      const job = owned(id, token)
+      if (!job) return false
       finish(job, 'completed', { result })
       return true
     },
-    async fail(id, error, retryAt) {
-      const job = open.get(id)
-      if (job?.status !== 'active') return false
+    async fail(id, token, error, retryAt) {
+      const job = owned(id, token)
+      if (!job) return false
       if (retryAt === undefined) {
         finish(job, 'failed', { error })
         return true
       }
-      job.status = 'pending'
+      move(job, 'active', 'pending')
       job.error = error
       job.runAt = retryAt
       delete job.leaseUntil
+      delete job.leaseToken
+      queue(job, now())
       setTimeout(() => notify(job.type), Math.max(0, retryAt - now())).unref?.()
       return true
     },
@@ -130,19 +225,29 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
       finish(job, 'cancelled', {})
       return true
     },
-    async position(id, agingMs) {
-      expireDue()
+    async position(id) {
       const job = open.get(id)
       if (job?.status !== 'pending') return 0
       const t = now()
-      const queued = [...open.values()].filter((j) => j.type === job.type && j.status === 'pending')
-      return claimOrder(queued, t, agingMs).findIndex((j) => j.id === id) + 1
+      // Due jobs first in claim order, then the delayed ones by when they come due.
+      let ahead = 0
+      for (const other of open.values()) {
+        if (other === job || other.type !== job.type || other.status !== 'pending') continue
+        const otherDue = other.runAt <= t
+        const jobDue = job.runAt <= t
+        if (otherDue && !jobDue) ahead++
+        else if (otherDue === jobDue && (jobDue ? claimsBefore(other, job) : other.runAt < job.runAt)) ahead++
+      }
+      return ahead + 1
     },
     async counts(type) {
-      expireDue()
-      const counts: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
-      for (const job of open.values()) if (!type || job.type === type) counts[job.status]++
-      for (const [, job] of done.entries()) if (!type || job.type === type) counts[job.status]++
+      const counts: JobCounts = { ...EMPTY }
+      for (const [t, c] of openCounts) {
+        if (type !== undefined && t !== type) continue
+        counts.pending += c.pending
+        counts.active += c.active
+      }
+      for (const [, job] of done.entries()) if (type === undefined || job.type === type) counts[job.status]++
       return counts
     },
     onAvailable(type, listener) {

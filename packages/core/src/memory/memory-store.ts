@@ -23,6 +23,8 @@ const schema = z.object({
   maxJobs: z.number().int().positive().default(100_000),
   /** How long finished jobs stay readable. */
   jobRetention: durationSchema.prefault('1h'),
+  /** How many finished jobs stay readable at most (the oldest go first). */
+  jobRetentionCount: z.number().int().positive().default(10_000),
   /** Clock, for tests. */
   now: z.custom<() => number>((v) => typeof v === 'function').default(() => Date.now),
 })
@@ -43,7 +45,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): FullStore {
   lazy('rateLimit', () => memoryRateLimit(o.maxKeys, o.now))
   lazy('cache', () => memoryCache(o.maxKeys, o.now))
   lazy('usage', () => memoryUsage(o.maxKeys, o.maxUsageRows, o.now))
-  lazy('queue', () => memoryQueue({ maxJobs: o.maxJobs, retentionMs: o.jobRetention }, o.now))
+  lazy('queue', () =>
+    memoryQueue(
+      { maxJobs: o.maxJobs, retentionMs: o.jobRetention, retentionCount: o.jobRetentionCount },
+      o.now,
+    ),
+  )
   lazy('breaker', () => memoryBreaker())
   lazy('metrics', () => memoryMetrics(o.maxKeys, o.now))
   return store

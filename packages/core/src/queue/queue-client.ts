@@ -3,6 +3,7 @@ import { delaySchema, timerSchema } from '../config/duration-schema'
 import { idSchema } from '../config/id-schema'
 import { parseOptions, parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
+import { claimScore } from '../store/claim-order'
 import { defaultStore } from '../store/default-store'
 import type { JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
@@ -10,6 +11,7 @@ import { guardStore } from '../store/store-guard'
 import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { abortError } from '../util/sleep'
+import { cheapRunAt } from './cheap-hours'
 import { queueOptionsSchema } from './queue-schema'
 import { type JobHandler, type StopResult, Worker } from './worker'
 
@@ -29,6 +31,12 @@ const jobSchema = z
     maxRetries: z.number().int().min(0).max(100).optional(),
     expireAfter: timerSchema.optional(),
     backoff: delaySchema.optional(),
+    /** Not before this long from now. */
+    delay: delaySchema.optional(),
+    /** Not before this time (epoch ms or a Date). */
+    runAt: z.union([z.number().int().nonnegative(), z.date().transform((d) => d.getTime())]).optional(),
+    /** Wait for the provider's cheaper hours (`queue.cheapHours`) unless the job would expire first. */
+    cheapHours: z.boolean().optional(),
   })
   .strict()
 
@@ -94,28 +102,46 @@ export class QueueClient {
       })
     }
     const now = this.o.now()
+    const p = priority ?? 5
+    const expiresAt = now + (job.expireAfter ?? this.o.expireAfter)
+    let runAt = Math.max(now, job.runAt ?? 0, now + (job.delay ?? 0))
+    const cheap = job.cheapHours ?? (this.o.cheapFromPriority !== undefined && p >= this.o.cheapFromPriority)
+    if (cheap) runAt = Math.max(runAt, cheapRunAt(runAt, expiresAt, this.o.cheapHours))
+    if (runAt >= expiresAt) {
+      throw new SluiceError(
+        'invalid_request',
+        'job: it would expire before it may run (runAt or delay past expireAfter)',
+        {
+          path: 'job.expireAfter',
+        },
+      )
+    }
     const record: JobRecord = {
       id: randomId(),
       type: job.type,
       userId: job.userId,
       data,
-      priority: priority ?? 5,
+      priority: p,
       status: 'pending',
       attempts: 0,
       maxRetries: job.maxRetries ?? this.o.maxRetries,
       backoffMs: job.backoff ?? this.o.backoff,
       createdAt: now,
-      runAt: now,
-      expiresAt: now + (job.expireAfter ?? this.o.expireAfter),
+      runAt,
+      expiresAt,
+      score: claimScore(runAt, p, this.o.aging),
     }
-    await this.port.add(record, { maxPendingPerUser: this.o.maxPendingPerUser })
+    await this.port.add(record, {
+      maxPendingPerUser: this.o.maxPendingPerUser,
+      turnMs: this.o.turn ?? this.o.aging,
+    })
     return { id: record.id }
   }
 
   /** The job as its owner sees it. Another user's job is `forbidden`; an unknown id is `not_found`. */
   async status(id: string, owner: Owner): Promise<JobView> {
     const job = await this.load(id, owner)
-    const position = job.status === 'pending' ? await this.port.position(id, this.o.aging) : 0
+    const position = job.status === 'pending' ? await this.port.position(id) : 0
     const view: JobView = {
       id: job.id,
       type: job.type,
@@ -209,7 +235,6 @@ export class QueueClient {
       batchSize: options.batchSize ?? this.o.batchSize,
       pollMs: this.o.pollInterval,
       leaseMs: this.o.lease,
-      agingMs: this.o.aging,
       backoffMs: this.o.backoff,
       now: this.o.now,
       onDuration: (ms) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { dictSchema } from '../config/dict-schema'
 import { delaySchema, timerSchema } from '../config/duration-schema'
+import { cheapWindowSchema } from './cheap-hours'
 
 export const queueOptionsSchema = z
   .object({
@@ -21,6 +22,18 @@ export const queueOptionsSchema = z
     lease: timerSchema.prefault('30s'),
     /** A waiting job gains one priority point per this long. */
     aging: timerSchema.prefault('30s'),
+    /**
+     * Round robin between users: each unfinished job a user already has puts their next one this
+     * much later in line (as much as `aging`, a priority point, by default).
+     */
+    turn: delaySchema.optional(),
+    /**
+     * A provider's cheaper hours, as daily UTC windows (DeepSeek's off-peak: `{ from: '16:30', to:
+     * '00:30' }`). Jobs that ask for them (`cheapHours: true`), or whose priority is at least
+     * `cheapFromPriority`, wait for the next window unless their deadline (expiry) comes first.
+     */
+    cheapHours: z.array(cheapWindowSchema).default([]),
+    cheapFromPriority: z.number().int().min(1).max(10).optional(),
     /**
      * Most pending jobs one user may have; past it, that user's enqueue is refused with
      * `rate_limited` while everyone else's still goes in.

@@ -1,5 +1,5 @@
 import PQueue from 'p-queue'
-import type { JobRecord, QueuePort } from '../store/queue-port'
+import type { ClaimedJob, QueuePort } from '../store/queue-port'
 import { sleep } from '../util/sleep'
 
 export interface JobContext<D> {
@@ -19,7 +19,6 @@ export interface WorkerSettings {
   batchSize: number
   pollMs: number
   leaseMs: number
-  agingMs: number
   backoffMs: number
   now: () => number
   onDuration: (ms: number) => void
@@ -37,7 +36,11 @@ export interface StopResult {
 interface Running {
   renew: ReturnType<typeof setInterval>
   abandoned: boolean
+  /** Aborts this job's handler: its lease was lost to another worker, or the worker stopped. */
+  abort: AbortController
 }
+
+const MAX_BACKOFF_STEPS = 4
 
 /** Claims jobs of one type and runs them with bounded concurrency (p-queue), renewing leases. */
 export class Worker {
@@ -90,41 +93,51 @@ export class Worker {
   }
 
   private async run(): Promise<void> {
+    let failures = 0
     while (!this.stopped) {
       const free = this.s.concurrency - this.running.pending - this.running.size
-      let claimed: JobRecord[] = []
+      let claimed: ClaimedJob[] = []
       if (free > 0) {
         try {
           claimed = await this.port.claim({
             type: this.type,
             max: Math.min(free, this.s.batchSize),
             leaseMs: this.s.leaseMs,
-            agingMs: this.s.agingMs,
           })
+          failures = 0
         } catch {
-          claimed = [] // store hiccup: try again after the poll interval
+          // The store is down: never crash; back off (doubling, up to 16 polls) and resume when it returns.
+          failures = Math.min(MAX_BACKOFF_STEPS, failures + 1)
+          claimed = []
         }
       }
       for (const job of claimed) void this.running.add(() => this.execute(job)).catch(() => {})
       if (claimed.length > 0 && claimed.length === Math.min(free, this.s.batchSize)) continue
       const poll = new AbortController()
+      const wait = failures > 0 ? this.s.pollMs * 2 ** failures : this.s.pollMs
       await new Promise<void>((resolve) => {
-        this.wake = resolve
+        this.wake = failures > 0 ? undefined : resolve
         // Wake when a job arrives, a running job ends (a slot frees), or the poll interval passes.
-        sleep(this.s.pollMs, poll.signal).then(resolve, () => {})
+        sleep(wait, poll.signal).then(resolve, () => {})
       })
       poll.abort()
       this.wake = undefined
     }
   }
 
-  private async execute(job: JobRecord): Promise<void> {
+  private async execute(job: ClaimedJob): Promise<void> {
     const started = this.s.now()
-    const renew = setInterval(
-      () => void this.port.extendLease(job.id, this.s.leaseMs).catch(() => false),
-      this.s.leaseMs / 3,
-    )
-    const state: Running = { renew, abandoned: false }
+    const abort = new AbortController()
+    const renew = setInterval(() => {
+      this.port.extendLease(job.id, job.leaseToken, this.s.leaseMs).then(
+        (held) => {
+          // Another worker holds it now: whatever this handler returns would be refused anyway.
+          if (!held) abort.abort()
+        },
+        () => {}, // the store is down: the lease may lapse; the job then runs again elsewhere
+      )
+    }, this.s.leaseMs / 3)
+    const state: Running = { renew, abandoned: false, abort }
     this.jobs.set(job.id, state)
     try {
       let result: unknown
@@ -135,17 +148,17 @@ export class Worker {
           data: JSON.parse(job.data),
           userId: job.userId,
           attempt: job.attempts,
-          signal: this.abort.signal,
+          signal: AbortSignal.any([this.abort.signal, abort.signal]),
         })
       } catch (error) {
         if (state.abandoned) return
         const message = error instanceof Error ? error.message : String(error)
         const retry = job.attempts <= job.maxRetries
         const delay = job.backoffMs * 2 ** (job.attempts - 1)
-        await this.port.fail(job.id, message, retry ? this.s.now() + delay : undefined)
+        await this.port.fail(job.id, job.leaseToken, message, retry ? this.s.now() + delay : undefined)
         return
       }
-      if (!state.abandoned) await this.port.complete(job.id, JSON.stringify(result ?? null))
+      if (!state.abandoned) await this.port.complete(job.id, job.leaseToken, JSON.stringify(result ?? null))
     } catch {
       // The store failed to record the outcome: the lease lapses and the job runs again.
     } finally {

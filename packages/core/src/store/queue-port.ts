@@ -14,10 +14,15 @@ export interface JobRecord {
   /** Delay before the next attempt after a failure. */
   backoffMs: number
   createdAt: number
-  /** Not claimable before this time (retry backoff). */
+  /** Not claimable before this time (a delay, a cheap-hours window, a retry's backoff). */
   runAt: number
   /** A pending job past this time expires instead of running. */
   expiresAt: number
+  /**
+   * Its place in line (`claimScore`): lower runs first, ties by id. The core sets the part that
+   * does not depend on the store (`runAt + priority × agingMs`); `add` adds the user's turn.
+   */
+  score: number
   startedAt?: number
   finishedAt?: number
   leaseUntil?: number
@@ -26,42 +31,49 @@ export interface JobRecord {
   error?: string
 }
 
-export interface ClaimOptions {
-  type: string
-  max: number
-  leaseMs: number
-  /** Priority points a waiting job gains per this many ms, so low priority cannot starve. */
-  agingMs: number
-}
+/** A claimed job and the token of its lease: only that token extends, completes or fails it. */
+export type ClaimedJob = JobRecord & { leaseToken: string }
 
-export type JobCounts = Record<JobStatus, number>
-
-/**
- * Durable jobs with leases. Claims are exclusive; a job whose lease runs out (its worker died) is
- * claimable again, so delivery is at-least-once.
- */
 export interface AddOptions {
   /**
    * Refuse the job (a SluiceError `rate_limited`, details.reason `queue_full`) when its user
    * already has this many unfinished jobs; checked and added atomically.
    */
   maxPendingPerUser?: number
+  /** Added to `score` per unfinished job the user already has (round robin between users). */
+  turnMs: number
 }
 
+export interface ClaimOptions {
+  type: string
+  max: number
+  leaseMs: number
+}
+
+export type JobCounts = Record<JobStatus, number>
+
+/**
+ * Durable jobs with leases. Claims are exclusive and hand out a lease token; a job whose lease
+ * runs out (its worker died or stalled) is claimable again, so delivery is at-least-once, and
+ * the old token is refused from then on — a slow worker can never overwrite the result of the one
+ * that took over. Every operation costs O(log n) in the backlog: due delayed jobs, lapsed leases
+ * and expired jobs are found by their own index, not by scanning.
+ */
 export interface QueuePort {
-  add(job: JobRecord, options?: AddOptions): Promise<void>
+  add(job: JobRecord, options: AddOptions): Promise<void>
   get(id: string): Promise<JobRecord | undefined>
-  claim(options: ClaimOptions): Promise<JobRecord[]>
-  extendLease(id: string, leaseMs: number): Promise<boolean>
-  complete(id: string, result: string): Promise<boolean>
-  /** Retries (back to pending at `retryAt`) or fails the job for good when retryAt is undefined. */
-  fail(id: string, error: string, retryAt?: number): Promise<boolean>
+  /** Up to `max` claimable jobs of `type`, lowest score first (ties by id). */
+  claim(options: ClaimOptions): Promise<ClaimedJob[]>
+  extendLease(id: string, token: string, leaseMs: number): Promise<boolean>
+  complete(id: string, token: string, result: string): Promise<boolean>
+  /** Retries (back to pending at `retryAt`, same place in line) or fails the job for good when retryAt is undefined. */
+  fail(id: string, token: string, error: string, retryAt?: number): Promise<boolean>
   cancel(id: string): Promise<boolean>
-  /** 1-based place among claimable jobs of its type, 0 when not pending. */
-  position(id: string, agingMs: number): Promise<number>
+  /** 1-based place among the pending jobs of its type in claim order (due ones first), 0 when not pending. */
+  position(id: string): Promise<number>
   counts(type?: string): Promise<JobCounts>
   /** Called when a job of `type` may be claimable (a wake-up; workers still poll as a backstop). */
   onAvailable(type: string, listener: () => void): () => void
-  /** Called when a job finishes (completed, failed, expired or cancelled). */
+  /** Called when a job finishes (completed, failed, expired or cancelled), in any process. */
   onFinished(id: string, listener: (job: JobRecord) => void): () => void
 }

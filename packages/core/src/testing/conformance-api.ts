@@ -23,8 +23,11 @@ export interface ConformanceApi {
 export interface ConformanceOptions {
   /** Shown in test names, e.g. `redis`. */
   name: string
-  /** A fresh store under its own key prefix / schema, so tests never see each other's data. */
-  makeStore(prefix: string): Promise<Store> | Store
+  /**
+   * A fresh store under its own key prefix / schema, so tests never see each other's data. The
+   * queue checks ask for a short retention of finished jobs through `options`.
+   */
+  makeStore(prefix: string, options?: { jobRetentionMs?: number }): Promise<Store> | Store
   /** Ports to check; by default every port the store provides. */
   ports?: PortName[]
 }

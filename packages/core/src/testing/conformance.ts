@@ -19,8 +19,8 @@ export type { ConformanceApi, ConformanceOptions }
  */
 export function storeConformance(t: ConformanceApi, options: ConformanceOptions): void {
   const stores: Store[] = []
-  const fresh = async () => {
-    const store = await options.makeStore(uniquePrefix(options.name))
+  const fresh = async (storeOptions?: { jobRetentionMs?: number }) => {
+    const store = await options.makeStore(uniquePrefix(options.name), storeOptions)
     stores.push(store)
     return store
   }
@@ -39,7 +39,13 @@ export function storeConformance(t: ConformanceApi, options: ConformanceOptions)
   }
   if (wanted('cache')) cacheConformance(t, options.name, async () => need(await fresh(), 'cache'))
   if (wanted('usage')) usageConformance(t, options.name, async () => need(await fresh(), 'usage'))
-  if (wanted('queue')) queueConformance(t, options.name, async () => need(await fresh(), 'queue'))
+  if (wanted('queue'))
+    queueConformance(
+      t,
+      options.name,
+      async () => need(await fresh(), 'queue'),
+      (storeOptions) => fresh(storeOptions),
+    )
   if (wanted('breaker')) breakerConformance(t, options.name, async () => need(await fresh(), 'breaker'))
   if (wanted('metrics')) metricsConformance(t, options.name, async () => need(await fresh(), 'metrics'))
 }
