@@ -6,6 +6,7 @@ import { postgresBreaker } from './postgres-breaker'
 import { postgresCache } from './postgres-cache'
 import { postgresMetrics } from './postgres-metrics'
 import { postgresNotify } from './postgres-notify'
+import { postgresQueue } from './postgres-queue'
 import { postgresRateLimit } from './postgres-rate-limit'
 import { postgresUsage } from './postgres-usage'
 import { makeQuery } from './query'
@@ -31,6 +32,8 @@ export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: stri
    * a pool you pass in without a listener of its own gets this one too.
    */
   onError?: (error: Error) => void
+  /** How long finished jobs (and their results) stay readable (default '1h'). */
+  jobRetention?: Duration
 }
 
 export interface PostgresStore extends Store {
@@ -48,8 +51,7 @@ export interface PostgresStore extends Store {
 }
 
 /**
- * A PostgreSQL store. Ports: rateLimit, cache, usage, breaker, metrics (the queue stays
- * in-process for now).
+ * A PostgreSQL store. Ports: rateLimit, cache, usage, queue, breaker, metrics.
  * Pass your own `pool` (you close it) or a `connectionString` (the store owns and closes its pool).
  */
 export function postgresStore(options: PostgresStoreOptions): PostgresStore {
@@ -86,6 +88,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   // One LISTEN/NOTIFY channel per schema (an identifier: the schema name is already one).
   const channel = `sluice_${schemaName}`.slice(0, 63)
   const notify = postgresNotify(pool, channel)
+  const retentionMs = parseDuration(options.jobRetention ?? '1h', 'postgresStore.jobRetention')
   return guardStore(
     {
       name: 'postgres',
@@ -94,11 +97,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       rateLimit: postgresRateLimit(query, schema, timeoutMs),
       cache: postgresCache(query, schema, { channel, payload: notify.payload, subscribe: notify.subscribe }),
       usage: postgresUsage(query, schema),
+      queue: postgresQueue(query, schema, { retentionMs, channel, subscribe: notify.subscribe }),
       breaker: postgresBreaker(query, schema),
       metrics: postgresMetrics(query, schema),
       ready,
       async cleanup() {
-        const [row] = await query<{ n: string }>(`SELECT ${schema}.clean_expired() AS n`)
+        const [row] = await query<{ n: string }>(
+          `SELECT ${schema}.clean_expired() + ${schema}.queue_trim($1, NULL) AS n`,
+          [retentionMs],
+        )
         return Number(row?.n ?? 0)
       },
       async close() {

@@ -12,12 +12,12 @@ storeConformance(
   { describe, it, expect, afterAll },
   {
     name: 'postgres',
-    ports: ['rateLimit', 'cache', 'usage', 'breaker', 'metrics'],
+    ports: ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics'],
     // Each test gets its own schema, so runs never see each other's rows.
-    makeStore: (prefix) => {
+    makeStore: (prefix, options) => {
       const schema = prefix.toLowerCase()
       schemas.push(schema)
-      const store = postgresStore({ pool, schema })
+      const store = postgresStore({ pool, schema, jobRetention: options?.jobRetentionMs })
       stores.push(store)
       return store
     },

@@ -31,7 +31,7 @@ describe('postgresStore', () => {
     )
   })
 
-  it('holds every port but the queue; an operator reads spend per user per day in SQL (user_costs)', async () => {
+  it('holds every port; an operator reads spend per user per day in SQL (user_costs)', async () => {
     const s = schema('sql')
     const store = postgresStore({ pool, schema: s })
     const provider = {
@@ -57,7 +57,7 @@ describe('postgresStore', () => {
       rateLimit: 'store',
       cache: 'store',
       usage: 'store',
-      queue: 'in-process',
+      queue: 'store',
       breaker: 'store',
       metrics: 'store',
     })

@@ -6,6 +6,7 @@ import { redisKey } from './keys'
 import { redisBreaker } from './redis-breaker'
 import { redisCache } from './redis-cache'
 import { redisMetrics } from './redis-metrics'
+import { redisQueue } from './redis-queue'
 import { redisRateLimit } from './redis-rate-limit'
 import { redisUsage } from './redis-usage'
 
@@ -25,6 +26,10 @@ export interface RedisStoreOptions {
   timeout?: Duration
   /** Usage rows kept for reports (the newest, at most 40 days old; default 100,000). */
   maxUsageRows?: number
+  /** How long finished jobs (and their results) stay readable (default '1h'). */
+  jobRetention?: Duration
+  /** How many finished jobs stay readable at most, the oldest going first (default 10,000). */
+  jobRetentionCount?: number
 }
 
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
@@ -32,7 +37,7 @@ const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/
 /**
  * A Redis store. Keys are `prefix:{key}`, or `prefix:{slot}:rest` for keys that name a slot
  * (see `redisKey`), so Redis Cluster keeps the keys a script touches together on one slot.
- * Ports: rateLimit, cache, usage, breaker, metrics (the queue stays in-process for now).
+ * Ports: rateLimit, cache, usage, queue, breaker, metrics.
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const client = commandsFor(options?.client)
@@ -49,11 +54,20 @@ export function redisStore(options: RedisStoreOptions): Store {
     })
   }
   const keyFor = (key: string) => redisKey(prefix, key)
+  const channelFor = (channel: string) => `${prefix}:${channel}`
+  const retentionMs = parseDuration(options.jobRetention ?? '1h', 'redisStore.jobRetention')
+  const retentionCount = options.jobRetentionCount ?? 10_000
+  if (!Number.isInteger(retentionCount) || retentionCount < 0) {
+    throw new SluiceError('invalid_config', 'redisStore.jobRetentionCount: must be a whole number ≥ 0', {
+      path: 'redisStore.jobRetentionCount',
+    })
+  }
   return guardStore(
     {
       name: 'redis',
       rateLimit: redisRateLimit(client, keyFor, timeoutMs),
-      cache: redisCache(client, keyFor, (channel) => `${prefix}:${channel}`),
+      cache: redisCache(client, keyFor, channelFor),
+      queue: redisQueue(client, keyFor, channelFor, { retentionMs, retentionCount }),
       usage: redisUsage(client, keyFor, options.maxUsageRows ?? 100_000),
       breaker: redisBreaker(client, keyFor),
       metrics: redisMetrics(client, keyFor),

@@ -12,10 +12,10 @@ storeConformance(
   { describe, it, expect, afterAll },
   {
     name: 'redis',
-    ports: ['rateLimit', 'cache', 'usage', 'breaker', 'metrics'],
-    makeStore: (prefix) => {
+    ports: ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics'],
+    makeStore: (prefix, options) => {
       prefixes.push(prefix)
-      return redisStore({ client, prefix })
+      return redisStore({ client, prefix, jobRetention: options?.jobRetentionMs })
     },
   },
 )

@@ -17,7 +17,7 @@ afterAll(async () => {
 })
 
 describe('redisStore', () => {
-  it('holds every port but the queue', async () => {
+  it('holds every port, the queue too', async () => {
     const provider = {
       name: 'p',
       models: ['m'],
@@ -33,7 +33,7 @@ describe('redisStore', () => {
       rateLimit: 'store',
       cache: 'store',
       usage: 'store',
-      queue: 'in-process',
+      queue: 'store',
       breaker: 'store',
       metrics: 'store',
     })

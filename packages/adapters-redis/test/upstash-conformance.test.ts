@@ -21,10 +21,10 @@ storeConformance(
   { describe, it, expect, afterAll },
   {
     name: 'redis via @upstash/redis',
-    ports: ['rateLimit', 'cache', 'usage', 'breaker', 'metrics'],
-    makeStore: (prefix) => {
+    ports: ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics'],
+    makeStore: (prefix, options) => {
       prefixes.push(prefix)
-      return redisStore({ client: upstash, prefix })
+      return redisStore({ client: upstash, prefix, jobRetention: options?.jobRetentionMs })
     },
   },
 )

@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors/sluice-error'
 import { claimsBefore, withTurn } from '../store/claim-order'
+import { duplicateJob, queueFull } from '../store/queue-errors'
 import type { ClaimedJob, JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import { randomId } from '../util/hash'
 import { BoundedMap } from '../util/lru'
@@ -127,12 +128,9 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   return {
     async add(job, limits) {
       const mine = perUser.get(job.userId) ?? 0
+      if (open.has(job.id) || done.get(job.id)) throw duplicateJob(job.id)
       if (limits.maxPendingPerUser !== undefined && mine >= limits.maxPendingPerUser) {
-        throw new SluiceError(
-          'rate_limited',
-          `queue: this user already has ${mine} unfinished jobs (the most is ${limits.maxPendingPerUser})`,
-          { details: { reason: 'queue_full', limit: limits.maxPendingPerUser, remaining: 0 } },
-        )
+        throw queueFull(mine, limits.maxPendingPerUser)
       }
       if (open.size >= options.maxJobs) {
         throw new SluiceError(

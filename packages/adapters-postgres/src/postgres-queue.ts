@@ -1,0 +1,204 @@
+import {
+  type ClaimedJob,
+  duplicateJob,
+  type JobCounts,
+  type JobRecord,
+  type QueuePort,
+  queueFull,
+} from '@sluice/core/adapter'
+import type { Query } from './query'
+
+export interface PostgresQueueOptions {
+  retentionMs: number
+  /** The store's LISTEN/NOTIFY channel and its subscribe (messages carry the core's channel). */
+  channel: string
+  subscribe(channel: string, listener: (message: string) => void): () => void
+}
+
+const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
+const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled'])
+const MS = `* interval '1 millisecond'`
+
+type Row = Record<string, string | number | null>
+
+/** The columns of a queue row as a JobRecord's fields (times in ms, JSON as its text). */
+const columns = (s: string) => `id, agent_type AS type, user_id AS "userId", request_data::text AS data,
+  priority, status, attempts, max_retries AS "maxRetries", backoff_ms AS "backoffMs",
+  ${s}.ms(created_at) AS "createdAt", ${s}.ms(run_at) AS "runAt", ${s}.ms(expires_at) AS "expiresAt",
+  score, ${s}.ms(started_at) AS "startedAt", ${s}.ms(completed_at) AS "finishedAt",
+  ${s}.ms(lease_until) AS "leaseUntil", lease_token AS "leaseToken", result::text AS result,
+  error_message AS error`
+
+function toJob(row: Row): JobRecord & { leaseToken?: string } {
+  const job: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) if (v !== null) job[k] = v
+  return job as unknown as JobRecord & { leaseToken?: string }
+}
+
+/**
+ * The queue port on `agent_queue`: one statement per step (the plpgsql functions of migration 4),
+ * claims with FOR UPDATE SKIP LOCKED in the shared claim order. Wake-ups and finishes go by
+ * LISTEN/NOTIFY to workers and waiters in every process; they poll as a backstop.
+ */
+export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions): QueuePort {
+  const t = `${s}.agent_queue`
+  const kept = `NOT (status IN ('completed', 'failed', 'expired', 'cancelled') AND completed_at < now() - $2::float8 ${MS})`
+  const finished = new Map<string, Set<(job: JobRecord) => void>>()
+  let unsubscribeDone: (() => void) | undefined
+
+  async function get(id: string): Promise<JobRecord | undefined> {
+    const read = () =>
+      query<Row>(`SELECT ${columns(s)}, expires_at <= now() AS due FROM ${t} WHERE id = $1 AND ${kept}`, [
+        id,
+        o.retentionMs,
+      ])
+    let [row] = await read()
+    if (row?.status === 'pending' && row.due) {
+      await query(`SELECT ${s}.queue_end_pending($1, 'expired', $2)`, [id, o.channel]) // found, not scanned for
+      ;[row] = await read()
+    }
+    if (!row) return undefined
+    const {
+      due: _due,
+      leaseToken: _token,
+      ...job
+    } = toJob(row) as JobRecord & { due?: boolean; leaseToken?: string }
+    return job
+  }
+  const deliver = (id: string) => {
+    if (!finished.has(id)) return
+    get(id).then(
+      (job) => {
+        if (!job || !FINAL.has(job.status)) return
+        for (const l of [...(finished.get(id) ?? [])]) l(job)
+      },
+      () => {}, // the waiter polls as a backstop
+    )
+  }
+
+  return {
+    async add(job, limits) {
+      let rows: { mine: number | null }[]
+      try {
+        rows = await query<{ mine: number | null }>(
+          `SELECT ${s}.queue_add($1, $2, $3, $4::json, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS mine`,
+          [
+            job.id,
+            job.userId,
+            job.type,
+            job.data,
+            job.priority,
+            job.maxRetries,
+            job.backoffMs,
+            job.createdAt,
+            job.runAt,
+            job.score,
+            job.expiresAt,
+            limits.maxPendingPerUser ?? null,
+            limits.turnMs,
+            o.channel,
+          ],
+        )
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code
+        if (code === '23505') throw duplicateJob(job.id) // unique_violation on the id
+        throw error
+      }
+      if (rows[0]?.mine === null || rows[0]?.mine === undefined) {
+        const [row] = await query<{ n: number }>(
+          `SELECT unfinished AS n FROM ${s}.queue_users WHERE user_id = $1`,
+          [job.userId],
+        )
+        throw queueFull(row?.n ?? limits.maxPendingPerUser ?? 0, limits.maxPendingPerUser ?? 0)
+      }
+    },
+    get,
+    async claim({ type, max, leaseMs }) {
+      const rows = await query<Row>(`SELECT ${columns(s)} FROM ${s}.queue_claim($1, $2, $3, $4, $5)`, [
+        type,
+        max,
+        leaseMs,
+        o.retentionMs,
+        o.channel,
+      ])
+      const jobs = rows.map((r) => toJob(r) as ClaimedJob)
+      return jobs.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    },
+    async extendLease(id, token, leaseMs) {
+      const rows = await query(
+        `UPDATE ${t} SET lease_until = now() + $3::float8 ${MS} WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING 1`,
+        [id, token, leaseMs],
+      )
+      return rows.length === 1
+    },
+    async complete(id, token, result) {
+      const [row] = await query<{ ok: boolean }>(
+        `SELECT ${s}.queue_settle($1, $2, 'completed', $3, 0, $4) AS ok`,
+        [id, token, result, o.channel],
+      )
+      return row?.ok === true
+    },
+    async fail(id, token, error, retryAt) {
+      const [row] = await query<{ ok: boolean }>(`SELECT ${s}.queue_settle($1, $2, $3, $4, $5, $6) AS ok`, [
+        id,
+        token,
+        retryAt === undefined ? 'failed' : 'retry',
+        error,
+        retryAt ?? 0,
+        o.channel,
+      ])
+      return row?.ok === true
+    },
+    async cancel(id) {
+      const [row] = await query<{ ok: boolean }>(`SELECT ${s}.queue_end_pending($1, 'cancelled', $2) AS ok`, [
+        id,
+        o.channel,
+      ])
+      return row?.ok === true
+    },
+    async position(id) {
+      // Due jobs first in claim order, then the delayed ones by when they come due.
+      const [row] = await query<{ n: number }>(
+        `SELECT CASE WHEN j.status <> 'pending' THEN 0 ELSE 1 + (
+           SELECT count(*) FROM ${t} x
+            WHERE x.agent_type = j.agent_type AND x.status = 'pending' AND x.id <> j.id AND (
+              (x.run_at <= now() AND j.run_at > now())
+              OR (x.run_at <= now() AND j.run_at <= now() AND (x.score, x.id) < (j.score, j.id))
+              OR (x.run_at > now() AND j.run_at > now() AND x.run_at < j.run_at))
+         ) END::int AS n FROM ${t} j WHERE j.id = $1`,
+        [id],
+      )
+      return row?.n ?? 0
+    },
+    async counts(type) {
+      const rows = await query<{ status: keyof JobCounts; n: number }>(
+        `SELECT status, count(*)::int AS n FROM ${t} WHERE ($1::text IS NULL OR agent_type = $1) AND ${kept} GROUP BY status`,
+        [type ?? null, o.retentionMs],
+      )
+      const counts: JobCounts = { ...EMPTY }
+      for (const r of rows) if (r.status in EMPTY) counts[r.status] = r.n
+      return counts
+    },
+    onAvailable(type, listener) {
+      return o.subscribe(`queue:wake:${type}`, () => listener())
+    },
+    onFinished(id, listener) {
+      let set = finished.get(id)
+      if (!set) {
+        set = new Set()
+        finished.set(id, set)
+      }
+      set.add(listener)
+      unsubscribeDone ??= o.subscribe('queue:done', deliver)
+      return () => {
+        set.delete(listener)
+        if (set.size > 0) return
+        finished.delete(id)
+        if (finished.size === 0 && unsubscribeDone) {
+          unsubscribeDone()
+          unsubscribeDone = undefined
+        }
+      }
+    },
+  }
+}
