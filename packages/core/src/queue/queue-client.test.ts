@@ -167,6 +167,59 @@ describe('QueueClient', () => {
     expect(await rescue.stop()).toEqual({ abandoned: [] })
   })
 
+  it('stop() called while a claim is in flight returns when the claim does, not a poll later', async () => {
+    const store = memoryStore()
+    const port = store.queue!
+    const slow = {
+      ...port,
+      claim: async (o: Parameters<typeof port.claim>[0]) => {
+        await new Promise((r) => setTimeout(r, 200))
+        return port.claim(o)
+      },
+    }
+    const queue = new QueueClient({ pollInterval: '10m', store: { ...store, queue: slow } })
+    const worker = queue.process('slow', async () => null)
+    await new Promise((r) => setTimeout(r, 50)) // the first claim is on its way
+    const outcome = await Promise.race([
+      worker.stop(),
+      new Promise((r) => setTimeout(() => r('still waiting'), 5_000)),
+    ])
+    expect(outcome).toEqual({ abandoned: [] })
+  })
+
+  it('a handler whose lease cannot be renewed is aborted before the lease runs out, and fails nothing', async () => {
+    const store = memoryStore()
+    const port = store.queue!
+    const calls: string[] = []
+    const cut = {
+      ...port,
+      extendLease: async () => {
+        throw new Error('store unreachable')
+      },
+      fail: async (...args: Parameters<typeof port.fail>) => {
+        calls.push('fail')
+        return port.fail(...args)
+      },
+    }
+    const queue = new QueueClient({ ...fast, lease: 300, store: { ...store, queue: cut } })
+    const { id } = await queue.enqueue({ type: 'cut', userId: 'u', data: null })
+    const started = Date.now()
+    let abortedAfter = -1
+    const worker = queue.process('cut', ({ signal }) => {
+      return new Promise((_, reject) => {
+        signal.addEventListener('abort', () => {
+          abortedAfter = Date.now() - started
+          reject(new Error('aborted'))
+        })
+      })
+    })
+    for (let i = 0; i < 100 && abortedAfter < 0; i++) await new Promise((r) => setTimeout(r, 20))
+    await worker.stop()
+    expect(abortedAfter).toBeGreaterThan(0)
+    expect(calls).toEqual([]) // the job is not failed: it runs again once the lease lapses
+    expect((await port.get(id))?.status).toBe('active')
+  })
+
   it("caps one user's unfinished jobs, so 100,000 of them cannot block anyone else's enqueue", async () => {
     const queue = new QueueClient({
       ...fast,

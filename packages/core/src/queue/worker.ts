@@ -49,6 +49,8 @@ export class Worker {
   private stopped = false
   private readonly abort = new AbortController()
   private wake: (() => void) | undefined
+  /** A wake-up came while the loop was busy claiming: the next wait returns at once. */
+  private woken = false
   private readonly loop: Promise<void>
   private readonly unsubscribe: () => void
 
@@ -59,8 +61,8 @@ export class Worker {
     private readonly s: WorkerSettings,
   ) {
     this.running.concurrency = s.concurrency
-    this.running.on('next', () => this.wake?.()) // a slot freed up
-    this.unsubscribe = port.onAvailable(type, () => this.wake?.())
+    this.running.on('next', () => this.nudge()) // a slot freed up
+    this.unsubscribe = port.onAvailable(type, () => this.nudge())
     this.loop = this.run()
   }
 
@@ -92,11 +94,18 @@ export class Worker {
     return { abandoned }
   }
 
+  private nudge(): void {
+    if (this.wake) this.wake()
+    else this.woken = true
+  }
+
   private async run(): Promise<void> {
     let failures = 0
     while (!this.stopped) {
+      this.woken = false
       const free = this.s.concurrency - this.running.pending - this.running.size
       let claimed: ClaimedJob[] = []
+      const claimedAt = this.s.now()
       if (free > 0) {
         try {
           claimed = await this.port.claim({
@@ -111,8 +120,9 @@ export class Worker {
           claimed = []
         }
       }
-      for (const job of claimed) void this.running.add(() => this.execute(job)).catch(() => {})
+      for (const job of claimed) void this.running.add(() => this.execute(job, claimedAt)).catch(() => {})
       if (claimed.length > 0 && claimed.length === Math.min(free, this.s.batchSize)) continue
+      if (this.stopped || (this.woken && failures === 0)) continue
       const poll = new AbortController()
       const wait = failures > 0 ? this.s.pollMs * 2 ** failures : this.s.pollMs
       await new Promise<void>((resolve) => {
@@ -125,14 +135,28 @@ export class Worker {
     }
   }
 
-  private async execute(job: ClaimedJob): Promise<void> {
+  private async execute(job: ClaimedJob, claimedAt: number): Promise<void> {
     const started = this.s.now()
     const abort = new AbortController()
+    // As far as this worker knows, it holds the lease until `heldUntil` (counted from when the
+    // claim or renewal was sent, so never later than the store's deadline). Past it without a
+    // renewal, another worker may have the job: the handler is aborted rather than run on twice.
+    let heldUntil = claimedAt + this.s.leaseMs
+    let lapse: ReturnType<typeof setTimeout> | undefined
+    const watch = () => {
+      clearTimeout(lapse)
+      lapse = setTimeout(() => abort.abort(), Math.max(0, heldUntil - this.s.now()))
+      ;(lapse as { unref?: () => void }).unref?.()
+    }
+    watch()
     const renew = setInterval(() => {
+      const sent = this.s.now()
       this.port.extendLease(job.id, job.leaseToken, this.s.leaseMs).then(
         (held) => {
           // Another worker holds it now: whatever this handler returns would be refused anyway.
-          if (!held) abort.abort()
+          if (!held) return abort.abort()
+          heldUntil = Math.max(heldUntil, sent + this.s.leaseMs)
+          if (!abort.signal.aborted) watch()
         },
         () => {}, // the store is down: the lease may lapse; the job then runs again elsewhere
       )
@@ -151,7 +175,8 @@ export class Worker {
           signal: AbortSignal.any([this.abort.signal, abort.signal]),
         })
       } catch (error) {
-        if (state.abandoned) return
+        // Abandoned, or its lease is (or may be) another worker's: the job runs again there.
+        if (state.abandoned || abort.signal.aborted) return
         const message = error instanceof Error ? error.message : String(error)
         const retry = job.attempts <= job.maxRetries
         const delay = job.backoffMs * 2 ** (job.attempts - 1)
@@ -163,6 +188,7 @@ export class Worker {
       // The store failed to record the outcome: the lease lapses and the job runs again.
     } finally {
       clearInterval(renew)
+      clearTimeout(lapse)
       if (!state.abandoned) this.jobs.delete(job.id)
       this.s.onDuration(this.s.now() - started)
     }
