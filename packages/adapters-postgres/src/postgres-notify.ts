@@ -12,6 +12,9 @@ const IDLE_MS = 5_000
  */
 export function postgresNotify(pool: Pool, pgChannel: string) {
   const listeners = new Map<string, Set<(message: string) => void>>()
+  // Called after each LISTEN took hold (the first and every reconnect): what was sent while
+  // nobody listened is missed, so subscribers check again.
+  const readies = new Set<() => void>()
   let client: PoolClient | undefined
   let connecting: Promise<void> | undefined
   let closed = false
@@ -51,6 +54,7 @@ export function postgresNotify(pool: Pool, pgChannel: string) {
       await c.query(`LISTEN ${pgChannel}`)
       if (closed) return c.release(true)
       client = c
+      for (const ready of [...readies]) ready()
     })()
       .catch(() => {
         if (!closed) {
@@ -67,7 +71,7 @@ export function postgresNotify(pool: Pool, pgChannel: string) {
   return {
     /** NOTIFY through any pool connection (a plain statement). */
     payload: (channel: string, message: string) => `${channel}\n${message}`,
-    subscribe(channel: string, listener: (message: string) => void): () => void {
+    subscribe(channel: string, listener: (message: string) => void, onReady?: () => void): () => void {
       let set = listeners.get(channel)
       if (!set) {
         set = new Set()
@@ -76,8 +80,14 @@ export function postgresNotify(pool: Pool, pgChannel: string) {
       set.add(listener)
       if (idle) clearTimeout(idle)
       idle = undefined
+      const ready = onReady && (() => onReady())
+      if (ready) {
+        readies.add(ready)
+        if (client) queueMicrotask(ready)
+      }
       if (!client && !connecting) void listen()
       return () => {
+        if (ready) readies.delete(ready)
         set.delete(listener)
         if (set.size === 0) listeners.delete(channel)
         if (listeners.size === 0 && !idle) {

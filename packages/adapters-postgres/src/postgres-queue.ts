@@ -12,12 +12,14 @@ export interface PostgresQueueOptions {
   retentionMs: number
   /** The store's LISTEN/NOTIFY channel and its subscribe (messages carry the core's channel). */
   channel: string
-  subscribe(channel: string, listener: (message: string) => void): () => void
+  subscribe(channel: string, listener: (message: string) => void, onReady?: () => void): () => void
 }
 
 const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
 const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled'])
 const MS = `* interval '1 millisecond'`
+/** How often one process sweeps a type (expiry, retention) before a claim; get() expires on its own. */
+const SWEEP_EVERY_MS = 1_000
 
 type Row = Record<string, string | number | null>
 
@@ -45,6 +47,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
   const kept = `NOT (status IN ('completed', 'failed', 'expired', 'cancelled') AND completed_at < now() - $2::float8 ${MS})`
   const finished = new Map<string, Set<(job: JobRecord) => void>>()
   let unsubscribeDone: (() => void) | undefined
+  const swept = new Map<string, number>() // type → when this process last swept it
 
   async function get(id: string): Promise<JobRecord | undefined> {
     const read = () =>
@@ -114,11 +117,15 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
     },
     get,
     async claim({ type, max, leaseMs }) {
-      const rows = await query<Row>(`SELECT ${columns(s)} FROM ${s}.queue_claim($1, $2, $3, $4, $5)`, [
+      const now = Date.now()
+      if (now - (swept.get(type) ?? 0) >= SWEEP_EVERY_MS) {
+        swept.set(type, now)
+        await query(`SELECT ${s}.queue_sweep($1, $2, $3)`, [type, o.retentionMs, o.channel])
+      }
+      const rows = await query<Row>(`SELECT ${columns(s)} FROM ${s}.queue_claim($1, $2, $3, $4)`, [
         type,
         max,
         leaseMs,
-        o.retentionMs,
         o.channel,
       ])
       const jobs = rows.map((r) => toJob(r) as ClaimedJob)
@@ -180,7 +187,8 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       return counts
     },
     onAvailable(type, listener) {
-      return o.subscribe(`queue:wake:${type}`, () => listener())
+      // Once listening, one wake-up: a job added before then notified nobody.
+      return o.subscribe(`queue:wake:${type}`, () => listener(), listener)
     },
     onFinished(id, listener) {
       let set = finished.get(id)
@@ -189,7 +197,15 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         finished.set(id, set)
       }
       set.add(listener)
-      unsubscribeDone ??= o.subscribe('queue:done', deliver)
+      // Once listening, the waiters check again: a job that finished before then notified nobody.
+      unsubscribeDone ??= o.subscribe('queue:done', deliver, () => {
+        for (const waited of [...finished.keys()]) deliver(waited)
+      })
+      // Finishing a watched job sends a NOTIFY; one that finished before this landed is delivered now.
+      query<{ status: string }>(`UPDATE ${t} SET watched = true WHERE id = $1 RETURNING status`, [id]).then(
+        ([row]) => row && FINAL.has(row.status) && deliver(id),
+        () => {}, // the waiter polls as a backstop
+      )
       return () => {
         set.delete(listener)
         if (set.size > 0) return

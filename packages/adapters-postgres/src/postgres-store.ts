@@ -88,6 +88,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   // One LISTEN/NOTIFY channel per schema (an identifier: the schema name is already one).
   const channel = `sluice_${schemaName}`.slice(0, 63)
   const notify = postgresNotify(pool, channel)
+  let closing: Promise<void> | undefined
   const retentionMs = parseDuration(options.jobRetention ?? '1h', 'postgresStore.jobRetention')
   return guardStore(
     {
@@ -108,9 +109,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         )
         return Number(row?.n ?? 0)
       },
-      async close() {
-        notify.close()
-        if (owned) await pool.end()
+      close() {
+        // Twice is harmless (a pool ends once).
+        closing ??= (async () => {
+          notify.close()
+          if (owned) await pool.end()
+        })()
+        return closing
       },
     },
     { timeoutMs },

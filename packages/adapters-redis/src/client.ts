@@ -15,8 +15,12 @@ export interface RedisCommands {
   /** Keys matching a SCAN pattern, a page at a time, on every node that holds keys. */
   scan(match: string): AsyncIterable<string[]>
   publish(channel: string, message: string): Promise<void>
-  /** Pub/sub on a connection of its own (ioredis); REST has none, so followers poll. */
-  subscribe?(channel: string, listener: (message: string) => void): () => void
+  /**
+   * Pub/sub on a connection of its own (ioredis); REST has none, so followers poll. `onReady` is
+   * called once the server confirmed the subscription: what was published before it is missed,
+   * so a caller checks again then.
+   */
+  subscribe?(channel: string, listener: (message: string) => void, onReady?: () => void): () => void
   quit(): Promise<void>
   /** Ends what the adapter opened itself (the subscriber connection). */
   close(): Promise<void>
@@ -79,6 +83,8 @@ function ioredisCommands(io: IoredisLike): RedisCommands {
     DOWN.has(io.status ?? '') ? Promise.reject(new Error(`redis connection is ${io.status}`)) : send()
   let subscriber: ReturnType<IoredisLike['duplicate']> | undefined
   const listeners = new Map<string, Set<(message: string) => void>>()
+  const confirmed = new Set<string>()
+  const awaiting = new Map<string, (() => void)[]>() // channel → onReady callbacks until confirmed
   const subscriberOf = () => {
     if (subscriber) return subscriber
     subscriber = io.duplicate()
@@ -104,19 +110,31 @@ function ioredisCommands(io: IoredisLike): RedisCommands {
     publish: async (channel, message) => {
       await up(() => io.publish(channel, message))
     },
-    subscribe(channel, listener) {
+    subscribe(channel, listener, onReady) {
       const sub = subscriberOf()
       let set = listeners.get(channel)
       if (!set) {
         set = new Set()
         listeners.set(channel, set)
-        sub.subscribe(channel).catch(() => {})
+        sub.subscribe(channel).then(
+          () => {
+            if (listeners.get(channel) !== set) return
+            confirmed.add(channel)
+            for (const ready of awaiting.get(channel) ?? []) ready()
+            awaiting.delete(channel)
+          },
+          () => awaiting.delete(channel),
+        )
       }
       set.add(listener)
+      if (onReady && confirmed.has(channel)) queueMicrotask(onReady)
+      else if (onReady) awaiting.set(channel, [...(awaiting.get(channel) ?? []), onReady])
       return () => {
         set.delete(listener)
         if (set.size > 0) return
         listeners.delete(channel)
+        confirmed.delete(channel)
+        awaiting.delete(channel)
         sub.unsubscribe(channel).catch(() => {})
       }
     },

@@ -109,7 +109,8 @@ export function redisQueue(
       return counts
     },
     onAvailable(type, listener) {
-      return client.subscribe ? client.subscribe(`${chan}wake:${type}`, () => listener()) : () => {}
+      // Once subscribed, one wake-up: a job added before then sent its push to nobody.
+      return client.subscribe ? client.subscribe(`${chan}wake:${type}`, () => listener(), listener) : () => {}
     },
     onFinished(id, listener) {
       let set = finished.get(id)
@@ -118,7 +119,11 @@ export function redisQueue(
         finished.set(id, set)
       }
       set.add(listener)
-      if (!unsubscribeDone && client.subscribe) unsubscribeDone = client.subscribe(`${chan}done`, deliver)
+      // Once subscribed, the waiters check again: a job that finished before then was pushed to nobody.
+      if (!unsubscribeDone && client.subscribe)
+        unsubscribeDone = client.subscribe(`${chan}done`, deliver, () => {
+          for (const waited of [...finished.keys()]) deliver(waited)
+        })
       return () => {
         set.delete(listener)
         if (set.size > 0) return

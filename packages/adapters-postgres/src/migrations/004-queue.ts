@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS ${s}.agent_queue (
   completed_at   timestamptz,
   expires_at     timestamptz NOT NULL,
   lease_until    timestamptz,
-  lease_token    text
+  lease_token    text,
+  -- Someone waits for its result: only then does finishing it send a NOTIFY.
+  watched        boolean NOT NULL DEFAULT false
 );
 CREATE INDEX IF NOT EXISTS agent_queue_line_idx ON ${s}.agent_queue (agent_type, score, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS agent_queue_expiry_idx ON ${s}.agent_queue (agent_type, expires_at) WHERE status = 'pending';
@@ -42,6 +44,13 @@ CREATE TABLE IF NOT EXISTS ${s}.queue_users (
   unfinished  integer NOT NULL
 );
 
+-- A worker of this type found the line short and sleeps: the next add wakes it with a NOTIFY.
+-- (Adds send none while every worker is busy: NOTIFY serialises commits, so it is costly.)
+CREATE TABLE IF NOT EXISTS ${s}.queue_waiting (
+  agent_type  text PRIMARY KEY,
+  hungry      boolean NOT NULL DEFAULT false
+);
+
 CREATE OR REPLACE FUNCTION ${s}.ms(t timestamptz) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000)::float8 $$;
 CREATE OR REPLACE FUNCTION ${s}.at_ms(ms double precision) RETURNS timestamptz
@@ -50,18 +59,22 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT to_timestamp(ms / 1000.0) $$;
 -- Finishes a job the caller holds locked: its user has one unfinished job less; waiters hear it.
 CREATE OR REPLACE FUNCTION ${s}.queue_finish(p_id text, p_user text, p_status text, p_result json, p_error text, p_channel text)
 RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  w boolean;
 BEGIN
   UPDATE ${s}.agent_queue
      SET status = p_status, result = coalesce(p_result, result), error_message = coalesce(p_error, error_message),
          completed_at = now(), lease_until = NULL, lease_token = NULL
-   WHERE id = p_id;
+   WHERE id = p_id
+  RETURNING watched INTO w;
   UPDATE ${s}.queue_users SET unfinished = unfinished - 1 WHERE user_id = p_user;
   DELETE FROM ${s}.queue_users WHERE user_id = p_user AND unfinished <= 0;
-  PERFORM pg_notify(p_channel, 'queue:done' || chr(10) || p_id);
+  IF w THEN PERFORM pg_notify(p_channel, 'queue:done' || chr(10) || p_id); END IF;
 END
 $fn$;
 
 -- Add: NULL when the user is at the cap, else how many unfinished jobs they had (their turn).
+-- Wakes the type's workers if one sleeps (see queue_claim for why the shared lock makes that safe).
 CREATE OR REPLACE FUNCTION ${s}.queue_add(
   p_id text, p_user text, p_type text, p_data json, p_priority int, p_max_retries int,
   p_backoff_ms float8, p_created_ms float8, p_run_ms float8, p_score float8, p_expires_ms float8,
@@ -70,6 +83,7 @@ RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
   mine int;
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(hashtext(p_channel || chr(10) || p_type));
   INSERT INTO ${s}.queue_users AS u (user_id, unfinished) VALUES (p_user, 1)
   ON CONFLICT (user_id) DO UPDATE SET unfinished = u.unfinished + 1
     WHERE p_cap IS NULL OR u.unfinished < p_cap
@@ -79,7 +93,8 @@ BEGIN
                                 created_at, run_at, score, expires_at)
   VALUES (p_id, p_user, p_type, p_data, p_priority, p_max_retries, p_backoff_ms, ${s}.at_ms(p_created_ms),
           ${s}.at_ms(p_run_ms), p_score + mine * p_turn_ms, ${s}.at_ms(p_expires_ms));
-  PERFORM pg_notify(p_channel, 'queue:wake:' || p_type || chr(10) || '1');
+  UPDATE ${s}.queue_waiting SET hungry = false WHERE agent_type = p_type AND hungry;
+  IF FOUND THEN PERFORM pg_notify(p_channel, 'queue:wake:' || p_type || chr(10) || '1'); END IF;
   RETURN mine;
 END
 $fn$;
@@ -96,32 +111,53 @@ RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM gone
 $$;
 
--- Claim: housekeeping first, each step by its own index and bounded (lapsed leases back in line,
--- expired jobs finished, old finished jobs removed); then up to p_max from the front of the line.
-CREATE OR REPLACE FUNCTION ${s}.queue_claim(p_type text, p_max int, p_lease_ms float8, p_retention_ms float8, p_channel text)
-RETURNS SETOF ${s}.agent_queue LANGUAGE plpgsql AS $fn$
+-- Housekeeping, each step by its own index and bounded: expired jobs finished, old finished
+-- jobs removed. Run apart from claims (it takes users' rows; a claim must hold none of those).
+CREATE OR REPLACE FUNCTION ${s}.queue_sweep(p_type text, p_retention_ms float8, p_channel text)
+RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   j record;
 BEGIN
-  UPDATE ${s}.agent_queue q SET status = 'pending', lease_until = NULL, lease_token = NULL
-   WHERE q.id IN (SELECT id FROM ${s}.agent_queue
-                   WHERE agent_type = p_type AND status = 'active' AND lease_until <= now()
-                   LIMIT 1000 FOR UPDATE SKIP LOCKED);
   FOR j IN SELECT id, user_id FROM ${s}.agent_queue
             WHERE agent_type = p_type AND status = 'pending' AND expires_at <= now()
             ORDER BY user_id LIMIT 1000 FOR UPDATE SKIP LOCKED LOOP
     PERFORM ${s}.queue_finish(j.id, j.user_id, 'expired', NULL, 'expired before it ran', p_channel);
   END LOOP;
   PERFORM ${s}.queue_trim(p_retention_ms, 100);
-  RETURN QUERY
-  UPDATE ${s}.agent_queue q
-     SET status = 'active', attempts = q.attempts + 1, started_at = now(),
-         lease_until = now() + p_lease_ms * interval '1 millisecond', lease_token = gen_random_uuid()::text
-    FROM (SELECT id FROM ${s}.agent_queue
-           WHERE agent_type = p_type AND status = 'pending' AND run_at <= now() AND expires_at > now()
-           ORDER BY score, id LIMIT p_max FOR UPDATE SKIP LOCKED) next
-   WHERE q.id = next.id
-  RETURNING q.*;
+END
+$fn$;
+
+-- Claim: lapsed leases back in line first (bounded), then up to p_max from the front of the line.
+CREATE OR REPLACE FUNCTION ${s}.queue_claim(p_type text, p_max int, p_lease_ms float8, p_channel text)
+RETURNS SETOF ${s}.agent_queue LANGUAGE plpgsql AS $fn$
+DECLARE
+  got int := 0;
+  n int;
+BEGIN
+  UPDATE ${s}.agent_queue q SET status = 'pending', lease_until = NULL, lease_token = NULL
+   WHERE q.id IN (SELECT id FROM ${s}.agent_queue
+                   WHERE agent_type = p_type AND status = 'active' AND lease_until <= now()
+                   LIMIT 1000 FOR UPDATE SKIP LOCKED);
+  FOR attempt IN 1..2 LOOP
+    RETURN QUERY
+    UPDATE ${s}.agent_queue q
+       SET status = 'active', attempts = q.attempts + 1, started_at = now(),
+           lease_until = now() + p_lease_ms * interval '1 millisecond', lease_token = gen_random_uuid()::text
+      FROM (SELECT id FROM ${s}.agent_queue
+             WHERE agent_type = p_type AND status = 'pending' AND run_at <= now() AND expires_at > now()
+             ORDER BY score, id LIMIT p_max - got FOR UPDATE SKIP LOCKED) next
+     WHERE q.id = next.id
+    RETURNING q.*;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    got := got + n;
+    EXIT WHEN got >= p_max OR attempt = 2;
+    -- Short: say so (the next add wakes us), then look once more. The exclusive lock waits for
+    -- adds in flight (their jobs are then visible to the second look) and holds new ones until
+    -- this commits (they then see the flag): no job slips between the look and the flag.
+    PERFORM pg_advisory_xact_lock(hashtext(p_channel || chr(10) || p_type));
+    INSERT INTO ${s}.queue_waiting AS w (agent_type, hungry) VALUES (p_type, true)
+    ON CONFLICT (agent_type) DO UPDATE SET hungry = true WHERE NOT w.hungry;
+  END LOOP;
 END
 $fn$;
 
@@ -137,7 +173,6 @@ BEGIN
   IF p_outcome = 'retry' THEN
     UPDATE ${s}.agent_queue SET status = 'pending', error_message = p_text, run_at = ${s}.at_ms(p_retry_ms),
            lease_until = NULL, lease_token = NULL WHERE id = p_id;
-    PERFORM pg_notify(p_channel, 'queue:wake:' || j.agent_type || chr(10) || '1');
   ELSIF p_outcome = 'completed' THEN
     PERFORM ${s}.queue_finish(p_id, j.user_id, 'completed', p_text::json, NULL, p_channel);
   ELSE
