@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url'
+import { CostTracker, createSluice, deepseek, QueueClient } from '@sluice/core'
+import { startSimulator } from '@sluice/simulator'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { crashTest } from '../../../scripts/queue-crash'
+import { queuePushTests } from '../../../scripts/queue-push'
+import { DATABASE_URL } from '../../../scripts/services.mjs'
+import { migrate, postgresStore } from '../src'
+
+const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 })
+const base = `t_queue_${process.pid}_${Date.now().toString(36)}`
+const schemas: string[] = []
+const stores: { close(): Promise<void> }[] = []
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()))
+  for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
+  await pool.end()
+})
+
+async function storeFor(schema: string) {
+  schemas.push(schema)
+  await migrate(pool, { schema })
+  const store = postgresStore({ pool, schema })
+  stores.push(store)
+  return store
+}
+
+describe('postgres queue across processes', () => {
+  it('crash test: 3 workers, 10,000 jobs, one worker SIGKILLed every second and restarted', async () => {
+    const schema = `${base}_crash`
+    const report = await crashTest({
+      script: fileURLToPath(new URL('./fixtures/queue-worker.mjs', import.meta.url)),
+      env: { ...process.env, DATABASE_URL },
+      namespace: schema,
+      store: await storeFor(schema),
+      QueueClient,
+    })
+    console.log(`postgres crash test: ${JSON.stringify(report)}`)
+    expect(report.completed).toBe(10_000)
+    expect(report.wrongResults).toBe(0)
+    expect(report.overlaps).toBe(0)
+    expect(report.kills).toBeGreaterThan(2)
+    expect(report.reran).toBeLessThanOrEqual(report.kills * 8) // re-runs come from kills only (8 held per worker)
+  }, 200_000)
+})
+
+queuePushTests(
+  { describe, it, expect, beforeAll, afterAll },
+  {
+    name: 'postgres',
+    script: fileURLToPath(new URL('./fixtures/queue-worker.mjs', import.meta.url)),
+    env: { ...process.env, DATABASE_URL },
+    namespace: (test) => {
+      const schema = `${base}_${test}`
+      schemas.push(schema)
+      return schema
+    },
+    store: async (schema) => {
+      await migrate(pool, { schema })
+      const store = postgresStore({ pool, schema })
+      stores.push(store)
+      return store
+    },
+    deps: { QueueClient, CostTracker, createSluice, deepseek, startSimulator },
+  },
+)

@@ -1,0 +1,150 @@
+// Cross-process queue tests, the same for every shared store: a worker in a child process and a
+// waiter here, both polling only every 10 minutes, so what arrives in seconds came by push.
+import { type ChildProcess, spawn } from 'node:child_process'
+import type { CostTracker, createSluice, deepseek, QueueClient, Store } from '@sluice/core'
+import type { Simulator, startSimulator } from '@sluice/simulator'
+
+interface PushApi {
+  describe(name: string, fn: () => void): void
+  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void
+  expect(value: unknown): {
+    toBe(v: unknown): void
+    toEqual(v: unknown): void
+    toBeGreaterThan(n: number): void
+  }
+  beforeAll(fn: () => Promise<void>): void
+  afterAll(fn: () => Promise<void>): void
+}
+
+export interface PushOptions {
+  name: string
+  /** The fixture (scripts/queue-workers.mjs): argv = namespace, mode, arg. */
+  script: string
+  env: NodeJS.ProcessEnv
+  namespace(test: string): string
+  store(namespace: string): Promise<Store> | Store
+  deps: {
+    QueueClient: typeof QueueClient
+    CostTracker: typeof CostTracker
+    createSluice: typeof createSluice
+    deepseek: typeof deepseek
+    startSimulator: typeof startSimulator
+  }
+}
+
+const LAZY = { pollInterval: '10m' } as const
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Starts a worker process and resolves once it says 'ready' (and its first claim is over). */
+async function startWorker(o: PushOptions, args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [o.script, ...args], {
+    env: o.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d) => {
+      out += d
+      if (out.includes('ready')) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)))
+  })
+  await sleep(500) // its first claim found nothing: from now on only a push wakes it
+  return child
+}
+
+/** SIGTERM, and the worker must be gone within 10 s (then it is killed and the test fails). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const gone = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  const late = await Promise.race([gone.then(() => false), sleep(10_000).then(() => true)])
+  if (!late) return
+  child.kill('SIGKILL')
+  throw new Error('the worker process did not stop within 10 s of SIGTERM')
+}
+
+export function queuePushTests(t: PushApi, o: PushOptions): void {
+  const { QueueClient, CostTracker, createSluice, deepseek, startSimulator } = o.deps
+  let sim: Simulator
+  t.beforeAll(async () => {
+    sim = await startSimulator({ profile: 'deepseek', latencyMs: { min: 1000, max: 1000 } })
+  })
+  t.afterAll(async () => {
+    await sim.close()
+  })
+
+  t.describe(`${o.name}: queue across processes, by push`, () => {
+    t.it(
+      'a worker in another process is woken by push; the waiter here gets the result by push',
+      async () => {
+        const ns = o.namespace('push')
+        const worker = await startWorker(o, [ns, 'push'])
+        try {
+          const queue = new QueueClient({ store: await o.store(ns), ...LAZY })
+          const { id } = await queue.enqueue({ type: 'push', userId: 'u', data: 21 })
+          t.expect(await queue.wait(id, { userId: 'u', timeout: 15_000 })).toBe(42)
+          await queue.close()
+        } finally {
+          await stop(worker)
+        }
+      },
+      30_000,
+    )
+
+    t.it(
+      "sluice.chat through the queue runs on another process's worker; the answer comes by push, the cost is settled there",
+      async () => {
+        const ns = o.namespace('chat')
+        const worker = await startWorker(o, [ns, 'chat', sim.url])
+        const store = await o.store(ns)
+        const sluice = createSluice({
+          store,
+          providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+          tiers: { free: { budget: { daily: 1 } } },
+          queue: { worker: false, ...LAZY },
+        })
+        const cost = new CostTracker({ store, tiers: { free: { budget: { daily: 1 } } } })
+        try {
+          const before = sim.stats.requests
+          const res = await sluice.chat(
+            { model: 'deepseek-chat', messages: [{ role: 'user', content: 'Translate: good night' }] },
+            { userId: 'asker', tier: 'free' },
+          )
+          t.expect((res.choices[0]!.message.content ?? '').length).toBeGreaterThan(0)
+          t.expect(sim.stats.requests - before).toBe(1)
+          t.expect(Math.abs((await cost.spend('asker')) - res.sluice.costUsd) < 1e-12).toBe(true)
+
+          // A caller that gives up while its job runs: the worker still charges what the call cost.
+          const impatient = createSluice({
+            store,
+            providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+            tiers: { free: { budget: { daily: 1 } } },
+            queue: { worker: false, timeout: '300ms', ...LAZY },
+          })
+          const gaveUp = await impatient
+            .chat(
+              { model: 'deepseek-chat', messages: [{ role: 'user', content: 'Translate: good evening' }] },
+              { userId: 'leaver', tier: 'free' },
+            )
+            .then(
+              () => 'answered',
+              (e: { code?: string }) => e.code,
+            )
+          t.expect(gaveUp).toBe('queue_timeout')
+          let spent = 0
+          for (let i = 0; i < 100 && spent === 0; i++) {
+            await sleep(100)
+            spent = await cost.spend('leaver')
+          }
+          t.expect(spent).toBeGreaterThan(0)
+          await impatient.close()
+        } finally {
+          await sluice.close()
+          await stop(worker)
+        }
+      },
+      30_000,
+    )
+  })
+}
