@@ -202,8 +202,8 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         for (const waited of [...finished.keys()]) deliver(waited)
       })
       // Finishing a watched job sends a NOTIFY; one that finished before this landed is delivered now.
-      query<{ status: string }>(`UPDATE ${t} SET watched = true WHERE id = $1 RETURNING status`, [id]).then(
-        ([row]) => row && FINAL.has(row.status) && deliver(id),
+      query<{ status: string | null }>(`SELECT ${s}.queue_watch_job($1) AS status`, [id]).then(
+        ([row]) => row?.status && FINAL.has(row.status) && deliver(id),
         () => {}, // the waiter polls as a backstop
       )
       return () => {

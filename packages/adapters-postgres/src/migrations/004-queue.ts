@@ -1,3 +1,6 @@
+/** The advisory lock space (first key) of the per-job locks watchers and finishers share. */
+const WATCH_LOCK = 0x51575431
+
 /**
  * The queue port. `agent_queue` keeps seed 000's columns where they mean the same (user_id,
  * agent_type, request_data, priority, status, result, error_message, max_retries, created_at,
@@ -28,9 +31,7 @@ CREATE TABLE IF NOT EXISTS ${s}.agent_queue (
   completed_at   timestamptz,
   expires_at     timestamptz NOT NULL,
   lease_until    timestamptz,
-  lease_token    text,
-  -- Someone waits for its result: only then does finishing it send a NOTIFY.
-  watched        boolean NOT NULL DEFAULT false
+  lease_token    text
 );
 CREATE INDEX IF NOT EXISTS agent_queue_line_idx ON ${s}.agent_queue (agent_type, score, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS agent_queue_expiry_idx ON ${s}.agent_queue (agent_type, expires_at) WHERE status = 'pending';
@@ -42,6 +43,12 @@ CREATE INDEX IF NOT EXISTS agent_queue_type_status_idx ON ${s}.agent_queue (agen
 CREATE TABLE IF NOT EXISTS ${s}.queue_users (
   user_id     text PRIMARY KEY,
   unfinished  integer NOT NULL
+);
+
+-- Jobs someone waits for: only finishing those sends a NOTIFY. A table apart, so that watching
+-- never locks a job's row (a claim skips locked rows, and would miss the job).
+CREATE TABLE IF NOT EXISTS ${s}.queue_watch (
+  id  text PRIMARY KEY
 );
 
 -- A worker of this type found the line short and sleeps: the next add wakes it with a NOTIFY.
@@ -59,17 +66,34 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT to_timestamp(ms / 1000.0) $$;
 -- Finishes a job the caller holds locked: its user has one unfinished job less; waiters hear it.
 CREATE OR REPLACE FUNCTION ${s}.queue_finish(p_id text, p_user text, p_status text, p_result json, p_error text, p_channel text)
 RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-  w boolean;
 BEGIN
   UPDATE ${s}.agent_queue
      SET status = p_status, result = coalesce(p_result, result), error_message = coalesce(p_error, error_message),
          completed_at = now(), lease_until = NULL, lease_token = NULL
-   WHERE id = p_id
-  RETURNING watched INTO w;
+   WHERE id = p_id;
   UPDATE ${s}.queue_users SET unfinished = unfinished - 1 WHERE user_id = p_user;
   DELETE FROM ${s}.queue_users WHERE user_id = p_user AND unfinished <= 0;
-  IF w THEN PERFORM pg_notify(p_channel, 'queue:done' || chr(10) || p_id); END IF;
+  -- Watcher and finisher meet on this lock (see queue_watch_job): one of them sees the other.
+  PERFORM pg_advisory_xact_lock(${WATCH_LOCK}, hashtext(p_id));
+  DELETE FROM ${s}.queue_watch WHERE id = p_id;
+  IF FOUND THEN PERFORM pg_notify(p_channel, 'queue:done' || chr(10) || p_id); END IF;
+END
+$fn$;
+
+-- A waiter watches a job: its status now, and if that is not final, its finish will NOTIFY.
+-- Under the job's lock, taken before the status is read: a finish that held it has committed
+-- (the read sees it); one that waits for it will see the watch row.
+CREATE OR REPLACE FUNCTION ${s}.queue_watch_job(p_id text)
+RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+  st text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${WATCH_LOCK}, hashtext(p_id));
+  SELECT status INTO st FROM ${s}.agent_queue WHERE id = p_id;
+  IF st IN ('pending', 'active') THEN
+    INSERT INTO ${s}.queue_watch (id) VALUES (p_id) ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN st;
 END
 $fn$;
 

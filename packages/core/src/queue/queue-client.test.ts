@@ -187,6 +187,24 @@ describe('QueueClient', () => {
     expect(outcome).toEqual({ abandoned: [] })
   })
 
+  it('after a failed claim the worker retries within seconds, however long its poll interval', async () => {
+    const store = memoryStore()
+    const port = store.queue!
+    let failing = 2
+    const flaky = {
+      ...port,
+      claim: async (o: Parameters<typeof port.claim>[0]) => {
+        if (failing-- > 0) throw new Error('store unreachable')
+        return port.claim(o)
+      },
+    }
+    const queue = new QueueClient({ pollInterval: '10m', store: { ...store, queue: flaky } })
+    const { id } = await queue.enqueue({ type: 'flaky', userId: 'u', data: 2 })
+    const worker = queue.process<number>('flaky', async ({ data }) => data * 3)
+    expect(await queue.wait(id, { userId: 'u', timeout: 5_000 })).toBe(6)
+    await worker.stop()
+  })
+
   it('a handler whose lease cannot be renewed is aborted before the lease runs out, and fails nothing', async () => {
     const store = memoryStore()
     const port = store.queue!

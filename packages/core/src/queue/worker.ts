@@ -40,7 +40,9 @@ interface Running {
   abort: AbortController
 }
 
-const MAX_BACKOFF_STEPS = 4
+/** After a failed claim the worker waits 200 ms, doubling up to 3.2 s (never longer than a poll). */
+const STORE_RETRY_MS = 200
+const MAX_BACKOFF_STEPS = 5
 
 /** Claims jobs of one type and runs them with bounded concurrency (p-queue), renewing leases. */
 export class Worker {
@@ -115,7 +117,7 @@ export class Worker {
           })
           failures = 0
         } catch {
-          // The store is down: never crash; back off (doubling, up to 16 polls) and resume when it returns.
+          // The store is down: never crash; back off and resume when it returns.
           failures = Math.min(MAX_BACKOFF_STEPS, failures + 1)
           claimed = []
         }
@@ -124,7 +126,8 @@ export class Worker {
       if (claimed.length > 0 && claimed.length === Math.min(free, this.s.batchSize)) continue
       if (this.stopped || (this.woken && failures === 0)) continue
       const poll = new AbortController()
-      const wait = failures > 0 ? this.s.pollMs * 2 ** failures : this.s.pollMs
+      const wait =
+        failures > 0 ? Math.min(this.s.pollMs, STORE_RETRY_MS * 2 ** (failures - 1)) : this.s.pollMs
       await new Promise<void>((resolve) => {
         this.wake = failures > 0 ? undefined : resolve
         // Wake when a job arrives, a running job ends (a slot frees), or the poll interval passes.
