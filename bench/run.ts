@@ -1,10 +1,17 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory` or `… fleet` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet` or `… queue` runs one.
 import { fleet } from './fleet'
 import { memory } from './memory'
 import { overhead } from './overhead'
+import { queue } from './queue'
 import { rateLimit } from './rate-limit'
 
-const benches: Record<string, () => Promise<void>> = { overhead, 'rate-limit': rateLimit, memory, fleet }
+const benches: Record<string, () => Promise<void>> = {
+  overhead,
+  'rate-limit': rateLimit,
+  memory,
+  fleet,
+  queue,
+}
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))
 if (unknown.length > 0) {
