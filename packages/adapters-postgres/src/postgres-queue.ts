@@ -7,6 +7,7 @@ import {
   queueFull,
 } from '@sluice/core/adapter'
 import type { Query } from './query'
+import { settleBatcher } from './settle-batcher'
 
 export interface PostgresQueueOptions {
   retentionMs: number
@@ -48,6 +49,20 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
   const finished = new Map<string, Set<(job: JobRecord) => void>>()
   let unsubscribeDone: (() => void) | undefined
   const swept = new Map<string, number>() // type → when this process last swept it
+  const settle = settleBatcher(async (batch) => {
+    const [row] = await query<{ oks: boolean[] }>(
+      `SELECT ${s}.queue_settle_many($1, $2, $3, $4, $5, $6) AS oks`,
+      [
+        batch.map((b) => b.id),
+        batch.map((b) => b.token),
+        batch.map((b) => b.outcome),
+        batch.map((b) => b.text),
+        batch.map((b) => b.retryAt),
+        o.channel,
+      ],
+    )
+    return row?.oks ?? []
+  })
 
   async function get(id: string): Promise<JobRecord | undefined> {
     const read = () =>
@@ -138,24 +153,15 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       )
       return rows.length === 1
     },
-    async complete(id, token, result) {
-      const [row] = await query<{ ok: boolean }>(
-        `SELECT ${s}.queue_settle($1, $2, 'completed', $3, 0, $4) AS ok`,
-        [id, token, result, o.channel],
-      )
-      return row?.ok === true
-    },
-    async fail(id, token, error, retryAt) {
-      const [row] = await query<{ ok: boolean }>(`SELECT ${s}.queue_settle($1, $2, $3, $4, $5, $6) AS ok`, [
+    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryAt: 0 }),
+    fail: (id, token, error, retryAt) =>
+      settle({
         id,
         token,
-        retryAt === undefined ? 'failed' : 'retry',
-        error,
-        retryAt ?? 0,
-        o.channel,
-      ])
-      return row?.ok === true
-    },
+        outcome: retryAt === undefined ? 'failed' : 'retry',
+        text: error,
+        retryAt: retryAt ?? 0,
+      }),
     async cancel(id) {
       const [row] = await query<{ ok: boolean }>(`SELECT ${s}.queue_end_pending($1, 'cancelled', $2) AS ok`, [
         id,

@@ -206,6 +206,23 @@ BEGIN
 END
 $fn$;
 
+-- Many settles in one transaction (one commit). Users' rows are locked in one order, so two
+-- batches never wait for each other in a circle. One result per input, false where refused.
+CREATE OR REPLACE FUNCTION ${s}.queue_settle_many(p_ids text[], p_tokens text[], p_outcomes text[],
+  p_texts text[], p_retry_ms float8[], p_channel text)
+RETURNS boolean[] LANGUAGE plpgsql AS $fn$
+DECLARE
+  r record;
+  oks boolean[] := array_fill(false, ARRAY[cardinality(p_ids)]);
+BEGIN
+  FOR r IN SELECT u.i, u.id FROM unnest(p_ids) WITH ORDINALITY AS u(id, i)
+             JOIN ${s}.agent_queue q ON q.id = u.id ORDER BY q.user_id, q.id LOOP
+    oks[r.i] := ${s}.queue_settle(r.id, p_tokens[r.i], p_outcomes[r.i], p_texts[r.i], p_retry_ms[r.i], p_channel);
+  END LOOP;
+  RETURN oks;
+END
+$fn$;
+
 -- Cancel a pending job; or expire it, when it is past its time (p_status = 'expired').
 CREATE OR REPLACE FUNCTION ${s}.queue_end_pending(p_id text, p_status text, p_channel text)
 RETURNS boolean LANGUAGE plpgsql AS $fn$

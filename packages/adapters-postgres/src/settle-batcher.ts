@@ -1,0 +1,45 @@
+/** One settle (complete, fail or retry) a worker asked for. */
+export interface Settle {
+  id: string
+  token: string
+  outcome: 'completed' | 'failed' | 'retry'
+  text: string
+  retryAt: number
+}
+
+const MAX_BATCH = 500
+const IN_FLIGHT = 2
+
+/**
+ * Settles travel together: while batches are in flight, the settles asked for meanwhile wait and
+ * go as the next batch, one statement and one commit for all (each still answered on its own).
+ * An idle queue sends each one at once, so nothing waits for a timer.
+ */
+export function settleBatcher(run: (batch: Settle[]) => Promise<boolean[]>) {
+  const waiting: { settle: Settle; resolve: (ok: boolean) => void; reject: (e: unknown) => void }[] = []
+  let inFlight = 0
+  const flush = () => {
+    while (inFlight < IN_FLIGHT && waiting.length > 0) {
+      const batch = waiting.splice(0, MAX_BATCH)
+      inFlight++
+      run(batch.map((w) => w.settle))
+        .then(
+          (oks) => {
+            batch.forEach((w, i) => w.resolve(oks[i] === true))
+          },
+          (error) => {
+            for (const w of batch) w.reject(error)
+          },
+        )
+        .finally(() => {
+          inFlight--
+          flush()
+        })
+    }
+  }
+  return (settle: Settle) =>
+    new Promise<boolean>((resolve, reject) => {
+      waiting.push({ settle, resolve, reject })
+      flush()
+    })
+}
