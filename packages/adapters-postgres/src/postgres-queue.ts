@@ -5,9 +5,9 @@ import {
   type JobRecord,
   type QueuePort,
   queueFull,
+  settleBatcher,
 } from '@sluice/core/adapter'
 import type { Query } from './query'
-import { settleBatcher } from './settle-batcher'
 
 export interface PostgresQueueOptions {
   retentionMs: number

@@ -36,10 +36,13 @@ local function queue(job)
 end
 local function finish(job, status, patch)
   local id, type = job.id, job.type
-  redis.call('ZREM', line('ready', type), id)
-  redis.call('ZREM', line('delayed', type), id)
-  redis.call('ZREM', line('active', type), id)
-  redis.call('ZREM', line('expiry', type), id)
+  -- An active job sits only in the lease set; a pending one in the line (or delayed) and the watch.
+  if job.status == 'active' then redis.call('ZREM', line('active', type), id)
+  else
+    redis.call('ZREM', line('ready', type), id)
+    redis.call('ZREM', line('delayed', type), id)
+    redis.call('ZREM', line('expiry', type), id)
+  end
   count(type, job.status, -1)
   count(type, status, 1)
   if redis.call('HINCRBY', users, job.userId, -1) <= 0 then redis.call('HDEL', users, job.userId) end
@@ -62,8 +65,10 @@ local function trim()
   for _, m in ipairs(old) do
     local status, type, id = string.match(m, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')
     count(type, status, -1)
-    local job = load(id)
-    if job and job.status == status then redis.call('DEL', jobKey(id)) end
+    -- Still that finished job (not a new one that took the id after it expired)? Its top-level
+    -- status says so; every text inside a job is a JSON string, escaped, so cannot match.
+    local s = redis.call('GET', jobKey(id))
+    if s and string.find(s, '"status":"' .. status .. '"', 1, true) then redis.call('DEL', jobKey(id)) end
     redis.call('ZREM', done, m)
   end
 end
@@ -102,7 +107,7 @@ redis.call('HINCRBY', users, job.userId, 1)
 count(job.type, 'pending', 1)
 redis.call('PUBLISH', chan .. 'wake:' .. job.type, '1')
 return {1, mine}`,
-  '40faff931a144f52f7c20045d18b066b199aa479',
+  '275ec9a2eb578d222d838f6cf439744dfb8cef59',
 )
 
 /**
@@ -150,7 +155,7 @@ for _ = 1, max + 1000 do
   end
 end
 return out`,
-  'a46d407e83af4fa8cc77b4d5ac1c72d98d9faf3e',
+  'b697aede3c360a72e95c91625fd6c78eca78a609',
 )
 
 const OWNED = `
@@ -164,26 +169,36 @@ job.leaseUntil = now + tonumber(ARGV[7])
 redis.call('SET', jobKey(job.id), cjson.encode(job))
 redis.call('ZADD', line('active', job.type), job.leaseUntil, job.id)
 return 1`,
-  '1f51aaf3e1f14982911abee0647be2ef52661df4',
+  '0f5a4cc67dc33468c4f5491250e98d10b332e866',
 )
 
 /**
- * Settle: ARGV 5 id, 6 token, 7 outcome ('completed', 'failed' or 'retry'), 8 result or error,
- * 9 retryAt. Only with the token of the lease. A retry goes back in line at its old score.
+ * Settle many: ARGV 5 onward, five per settle: id, token, outcome ('completed', 'failed' or
+ * 'retry'), result or error, retryAt. Each only with the token of its lease; one 1 or 0 per
+ * settle. A retry goes back in line at its old score.
  */
 export const settleScript = script(
-  `${LIB}${OWNED}
-if ARGV[7] == 'retry' then
-  redis.call('ZREM', line('active', job.type), job.id)
-  move(job, 'pending')
-  job.error = ARGV[8]
-  job.runAt = tonumber(ARGV[9])
-  queue(job)
-  redis.call('PUBLISH', chan .. 'wake:' .. job.type, '1')
-elseif ARGV[7] == 'completed' then finish(job, 'completed', { result = ARGV[8] })
-else finish(job, 'failed', { error = ARGV[8] }) end
-return 1`,
-  'd39c72419fb0b09c95c3ac1f01ba35018a89f8d2',
+  `${LIB}
+local function settle(id, token, outcome, text, retryAt)
+  local job = load(id)
+  if not job or job.status ~= 'active' or job.leaseToken ~= token then return 0 end
+  if outcome == 'retry' then
+    redis.call('ZREM', line('active', job.type), job.id)
+    move(job, 'pending')
+    job.error = text
+    job.runAt = tonumber(retryAt)
+    queue(job)
+    redis.call('PUBLISH', chan .. 'wake:' .. job.type, '1')
+  elseif outcome == 'completed' then finish(job, 'completed', { result = text })
+  else finish(job, 'failed', { error = text }) end
+  return 1
+end
+local out = {}
+for i = 5, #ARGV, 5 do
+  out[#out + 1] = settle(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+end
+return out`,
+  '922fb6cd4fb485f626d8c0339814dc58af74abdd',
 )
 
 /** Cancel: ARGV 5 id. Only a pending job. */
@@ -193,7 +208,7 @@ local job = load(ARGV[5])
 if not job or job.status ~= 'pending' then return 0 end
 finish(job, 'cancelled', {})
 return 1`,
-  '7b3f29f523446955997c842e5289ca5d522d9a7a',
+  '9cdcc2d1bc45db58e1a563e1481c935a48cf4913',
 )
 
 /** Get: ARGV 5 id. A pending job past its expiry is expired on the way (found, not scanned for). */
@@ -204,7 +219,7 @@ if not job then return false end
 if expired(job) then finish(job, 'expired', ${EXPIRED}) end
 job.leaseToken = nil
 return '=' .. cjson.encode(job)`,
-  '7e471040651ce025830df059ec45e72e43a2948c',
+  '0e5c67c4ad3a56ae533e6ced33035b9bfa424aee',
 )
 
 /** Position: ARGV 5 id. Due jobs by rank in line; delayed ones after them, by when they come due. */
@@ -218,7 +233,7 @@ if r then return r + 1 end
 local d = redis.call('ZRANK', line('delayed', job.type), job.id)
 if d then return redis.call('ZCARD', line('ready', job.type)) + d + 1 end
 return 0`,
-  '05c771650e9837ec16dcf4127515568dd645cb9e',
+  'e5edfeb31f9dd29f46d867822ff009317b6f408c',
 )
 
 /** Counts: ARGV 5 type, or '' for every type. Flat {status, n, …}. */
@@ -234,5 +249,5 @@ end
 local reply = {}
 for k, v in pairs(out) do reply[#reply + 1] = k; reply[#reply + 1] = v end
 return reply`,
-  'a1c8731052de9ae277c8e40a7ae2130bd9bc1e65',
+  '3d31982d7b971e93e22a04fb3243a5059081687f',
 )

@@ -5,6 +5,7 @@ import {
   type JobRecord,
   type QueuePort,
   queueFull,
+  settleBatcher,
 } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import {
@@ -64,6 +65,12 @@ export function redisQueue(
     if (ok && !client.subscribe) deliver(id) // no pub/sub: at least this process hears it at once
     return ok
   }
+  // Settles asked for while others are in flight go together, one script call for all.
+  const settle = settleBatcher(async (batch) => {
+    const args = batch.flatMap((b) => [b.id, b.token, b.outcome, b.text, b.retryAt])
+    const oks = ((await run(settleScript, ...args)) as unknown[]).map((r) => Number(r) === 1)
+    return batch.map((b, i) => settled(b.id, oks[i] === true))
+  })
 
   return {
     async add(job, limits) {
@@ -86,13 +93,15 @@ export function redisQueue(
     async extendLease(id, token, leaseMs) {
       return Number(await run(extendScript, id, token, Math.ceil(leaseMs))) === 1
     },
-    async complete(id, token, result) {
-      return settled(id, Number(await run(settleScript, id, token, 'completed', result, 0)) === 1)
-    },
-    async fail(id, token, error, retryAt) {
-      const outcome = retryAt === undefined ? 'failed' : 'retry'
-      return settled(id, Number(await run(settleScript, id, token, outcome, error, retryAt ?? 0)) === 1)
-    },
+    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryAt: 0 }),
+    fail: (id, token, error, retryAt) =>
+      settle({
+        id,
+        token,
+        outcome: retryAt === undefined ? 'failed' : 'retry',
+        text: error,
+        retryAt: retryAt ?? 0,
+      }),
     async cancel(id) {
       return settled(id, Number(await run(cancelScript, id)) === 1)
     },

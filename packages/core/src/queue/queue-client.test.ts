@@ -187,6 +187,35 @@ describe('QueueClient', () => {
     expect(outcome).toEqual({ abandoned: [] })
   })
 
+  it('jobs claimed ahead keep their leases while they wait for a slot: each runs once', async () => {
+    const queue = new QueueClient({ ...fast, lease: 300 })
+    const runs = new Map<number, number>()
+    const worker = queue.process<number>(
+      'ahead',
+      async ({ data, signal }) => {
+        runs.set(data, (runs.get(data) ?? 0) + 1)
+        // Warm-up jobs are quick (so the worker claims ahead); job 100 holds the one slot for
+        // longer than a lease while the jobs claimed with it wait.
+        if (data === 100) await new Promise((r) => setTimeout(r, 700))
+        if (signal.aborted) throw new Error('aborted')
+        return data
+      },
+      { concurrency: 1, batchSize: 4 },
+    )
+    for (let i = 0; i < 5; i++) {
+      const { id } = await queue.enqueue({ type: 'ahead', userId: 'u', data: i })
+      await queue.wait(id, { userId: 'u', timeout: 5_000 })
+    }
+    const ids = []
+    for (const data of [100, 101, 102, 103]) {
+      ids.push((await queue.enqueue({ type: 'ahead', userId: 'u', data })).id)
+    }
+    for (const id of ids) await queue.wait(id, { userId: 'u', timeout: 10_000 })
+    for (const id of ids) expect((await queue.status(id, { userId: 'u' })).attempts).toBe(1)
+    expect([100, 101, 102, 103].map((d) => runs.get(d))).toEqual([1, 1, 1, 1])
+    await worker.stop()
+  })
+
   it('after a failed claim the worker retries within seconds, however long its poll interval', async () => {
     const store = memoryStore()
     const port = store.queue!

@@ -34,7 +34,8 @@ export interface StopResult {
 }
 
 interface Running {
-  renew: ReturnType<typeof setInterval>
+  /** Stops renewing and watching the lease. */
+  release: () => void
   abandoned: boolean
   /** Aborts this job's handler: its lease was lost to another worker, or the worker stopped. */
   abort: AbortController
@@ -43,6 +44,8 @@ interface Running {
 /** After a failed claim the worker waits 200 ms, doubling up to 3.2 s (never longer than a poll). */
 const STORE_RETRY_MS = 200
 const MAX_BACKOFF_STEPS = 5
+/** Jobs that take less than this on average are claimed a batch ahead. */
+const PREFETCH_BELOW_MS = 50
 
 /** Claims jobs of one type and runs them with bounded concurrency (p-queue), renewing leases. */
 export class Worker {
@@ -53,6 +56,8 @@ export class Worker {
   private wake: (() => void) | undefined
   /** A wake-up came while the loop was busy claiming: the next wait returns at once. */
   private woken = false
+  /** Average run time of recent jobs (unknown until one ran). */
+  private avgMs = Number.POSITIVE_INFINITY
   private readonly loop: Promise<void>
   private readonly unsubscribe: () => void
 
@@ -89,7 +94,7 @@ export class Worker {
     const abandoned: string[] = []
     for (const [id, job] of this.jobs) {
       job.abandoned = true
-      clearInterval(job.renew)
+      job.release()
       abandoned.push(id)
     }
     this.jobs.clear()
@@ -105,7 +110,11 @@ export class Worker {
     let failures = 0
     while (!this.stopped) {
       this.woken = false
-      const free = this.s.concurrency - this.running.pending - this.running.size
+      // Short jobs: up to one batch more than the slots is claimed and waits for a slot (its lease
+      // kept from the claim on), so slots do not sit idle while a claim travels. Long jobs (LLM
+      // calls): none, so no worker holds jobs another idle one could run.
+      const ahead = this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
+      const free = this.s.concurrency + ahead - this.running.pending - this.running.size
       let claimed: ClaimedJob[] = []
       const claimedAt = this.s.now()
       if (free > 0) {
@@ -122,7 +131,10 @@ export class Worker {
           claimed = []
         }
       }
-      for (const job of claimed) void this.running.add(() => this.execute(job, claimedAt)).catch(() => {})
+      for (const job of claimed) {
+        const state = this.hold(job, claimedAt)
+        void this.running.add(() => this.execute(job, state)).catch(() => {})
+      }
       if (claimed.length > 0 && claimed.length === Math.min(free, this.s.batchSize)) continue
       if (this.stopped || (this.woken && failures === 0)) continue
       const poll = new AbortController()
@@ -138,12 +150,15 @@ export class Worker {
     }
   }
 
-  private async execute(job: ClaimedJob, claimedAt: number): Promise<void> {
-    const started = this.s.now()
+  /**
+   * Keeps the lease of a claimed job from the moment it is claimed (it may wait for a free slot):
+   * renewed every third of the lease. As far as this worker knows it holds the lease until
+   * `heldUntil`, counted from when the claim or renewal was sent, so never later than the store's
+   * deadline; past it without a renewal another worker may have the job, so its handler is
+   * aborted rather than run on twice.
+   */
+  private hold(job: ClaimedJob, claimedAt: number): Running {
     const abort = new AbortController()
-    // As far as this worker knows, it holds the lease until `heldUntil` (counted from when the
-    // claim or renewal was sent, so never later than the store's deadline). Past it without a
-    // renewal, another worker may have the job: the handler is aborted rather than run on twice.
     let heldUntil = claimedAt + this.s.leaseMs
     let lapse: ReturnType<typeof setTimeout> | undefined
     const watch = () => {
@@ -164,9 +179,24 @@ export class Worker {
         () => {}, // the store is down: the lease may lapse; the job then runs again elsewhere
       )
     }, this.s.leaseMs / 3)
-    const state: Running = { renew, abandoned: false, abort }
+    const state: Running = {
+      abandoned: false,
+      abort,
+      release: () => {
+        clearInterval(renew)
+        clearTimeout(lapse)
+      },
+    }
     this.jobs.set(job.id, state)
+    return state
+  }
+
+  private async execute(job: ClaimedJob, state: Running): Promise<void> {
+    const started = this.s.now()
+    const { abort } = state
     try {
+      // Lost while it waited for a slot, or the worker gave up on it: it runs elsewhere.
+      if (state.abandoned || abort.signal.aborted) return
       let result: unknown
       try {
         result = await this.handler({
@@ -190,10 +220,11 @@ export class Worker {
     } catch {
       // The store failed to record the outcome: the lease lapses and the job runs again.
     } finally {
-      clearInterval(renew)
-      clearTimeout(lapse)
+      state.release()
       if (!state.abandoned) this.jobs.delete(job.id)
-      this.s.onDuration(this.s.now() - started)
+      const took = this.s.now() - started
+      this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
+      this.s.onDuration(took)
     }
   }
 }
