@@ -1,11 +1,12 @@
 import {
+  batchedSettles,
   type ClaimedJob,
   duplicateJob,
+  finishListeners,
   type JobCounts,
   type JobRecord,
   type QueuePort,
   queueFull,
-  settleBatcher,
 } from '@sluice/core/adapter'
 import type { Query } from './query'
 
@@ -46,10 +47,8 @@ function toJob(row: Row): JobRecord & { leaseToken?: string } {
 export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions): QueuePort {
   const t = `${s}.agent_queue`
   const kept = `NOT (status IN ('completed', 'failed', 'expired', 'cancelled') AND completed_at < now() - $2::float8 ${MS})`
-  const finished = new Map<string, Set<(job: JobRecord) => void>>()
-  let unsubscribeDone: (() => void) | undefined
   const swept = new Map<string, number>() // type → when this process last swept it
-  const settle = settleBatcher(async (batch) => {
+  const settles = batchedSettles(async (batch) => {
     const [row] = await query<{ oks: boolean[] }>(
       `SELECT ${s}.queue_settle_many($1, $2, $3, $4, $5, $6) AS oks`,
       [
@@ -83,16 +82,11 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
     } = toJob(row) as JobRecord & { due?: boolean; leaseToken?: string }
     return job
   }
-  const deliver = (id: string) => {
-    if (!finished.has(id)) return
-    get(id).then(
-      (job) => {
-        if (!job || !FINAL.has(job.status)) return
-        for (const l of [...(finished.get(id) ?? [])]) l(job)
-      },
-      () => {}, // the waiter polls as a backstop
-    )
-  }
+  const waiters = finishListeners({
+    get,
+    // Once listening, the waiters check again: a job that finished before then notified nobody.
+    listen: (deliver, recheck) => o.subscribe('queue:done', deliver, recheck),
+  })
 
   return {
     async add(job, limits) {
@@ -153,15 +147,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       )
       return rows.length === 1
     },
-    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryAt: 0 }),
-    fail: (id, token, error, retryAt) =>
-      settle({
-        id,
-        token,
-        outcome: retryAt === undefined ? 'failed' : 'retry',
-        text: error,
-        retryAt: retryAt ?? 0,
-      }),
+    ...settles,
     async cancel(id) {
       const [row] = await query<{ ok: boolean }>(`SELECT ${s}.queue_end_pending($1, 'cancelled', $2) AS ok`, [
         id,
@@ -197,30 +183,13 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       return o.subscribe(`queue:wake:${type}`, () => listener(), listener)
     },
     onFinished(id, listener) {
-      let set = finished.get(id)
-      if (!set) {
-        set = new Set()
-        finished.set(id, set)
-      }
-      set.add(listener)
-      // Once listening, the waiters check again: a job that finished before then notified nobody.
-      unsubscribeDone ??= o.subscribe('queue:done', deliver, () => {
-        for (const waited of [...finished.keys()]) deliver(waited)
-      })
+      const stop = waiters.add(id, listener)
       // Finishing a watched job sends a NOTIFY; one that finished before this landed is delivered now.
       query<{ status: string | null }>(`SELECT ${s}.queue_watch_job($1) AS status`, [id]).then(
-        ([row]) => row?.status && FINAL.has(row.status) && deliver(id),
+        ([row]) => row?.status && FINAL.has(row.status) && waiters.deliver(id),
         () => {}, // the waiter polls as a backstop
       )
-      return () => {
-        set.delete(listener)
-        if (set.size > 0) return
-        finished.delete(id)
-        if (finished.size === 0 && unsubscribeDone) {
-          unsubscribeDone()
-          unsubscribeDone = undefined
-        }
-      }
+      return stop
     },
   }
 }

@@ -1,11 +1,12 @@
 import {
+  batchedSettles,
   type ClaimedJob,
   duplicateJob,
+  finishListeners,
   type JobCounts,
   type JobRecord,
   type QueuePort,
   queueFull,
-  settleBatcher,
 } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import {
@@ -26,7 +27,6 @@ export interface RedisQueueOptions {
 }
 
 const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
-const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled'])
 const parse = <T>(reply: unknown): T | undefined =>
   typeof reply === 'string' && reply.startsWith('=') ? (JSON.parse(reply.slice(1)) as T) : undefined
 
@@ -47,26 +47,18 @@ export function redisQueue(
   const keys = [`${base}users`]
   const run = (s: Script, ...args: (string | number)[]) =>
     runScript(client, s, keys, [base, chan, options.retentionMs, options.retentionCount, ...args])
-  const finished = new Map<string, Set<(job: JobRecord) => void>>()
-  let unsubscribeDone: (() => void) | undefined
-
   const get = async (id: string) => parse<JobRecord>(await run(getJobScript, id))
-  const deliver = (id: string) => {
-    if (!finished.has(id)) return
-    get(id).then(
-      (job) => {
-        if (!job || !FINAL.has(job.status)) return
-        for (const l of [...(finished.get(id) ?? [])]) l(job)
-      },
-      () => {}, // the waiter polls as a backstop
-    )
-  }
+  const waiters = finishListeners({
+    get,
+    // Once subscribed, the waiters check again: a job that finished before then was pushed to nobody.
+    listen: (deliver, recheck) => client.subscribe?.(`${chan}done`, deliver, recheck),
+  })
   const settled = (id: string, ok: boolean) => {
-    if (ok && !client.subscribe) deliver(id) // no pub/sub: at least this process hears it at once
+    if (ok && !client.subscribe) waiters.deliver(id) // no pub/sub: at least this process hears it at once
     return ok
   }
   // Settles asked for while others are in flight go together, one script call for all.
-  const settle = settleBatcher(async (batch) => {
+  const settles = batchedSettles(async (batch) => {
     const args = batch.flatMap((b) => [b.id, b.token, b.outcome, b.text, b.retryAt])
     const oks = ((await run(settleScript, ...args)) as unknown[]).map((r) => Number(r) === 1)
     return batch.map((b, i) => settled(b.id, oks[i] === true))
@@ -93,15 +85,7 @@ export function redisQueue(
     async extendLease(id, token, leaseMs) {
       return Number(await run(extendScript, id, token, Math.ceil(leaseMs))) === 1
     },
-    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryAt: 0 }),
-    fail: (id, token, error, retryAt) =>
-      settle({
-        id,
-        token,
-        outcome: retryAt === undefined ? 'failed' : 'retry',
-        text: error,
-        retryAt: retryAt ?? 0,
-      }),
+    ...settles,
     async cancel(id) {
       return settled(id, Number(await run(cancelScript, id)) === 1)
     },
@@ -121,27 +105,6 @@ export function redisQueue(
       // Once subscribed, one wake-up: a job added before then sent its push to nobody.
       return client.subscribe ? client.subscribe(`${chan}wake:${type}`, () => listener(), listener) : () => {}
     },
-    onFinished(id, listener) {
-      let set = finished.get(id)
-      if (!set) {
-        set = new Set()
-        finished.set(id, set)
-      }
-      set.add(listener)
-      // Once subscribed, the waiters check again: a job that finished before then was pushed to nobody.
-      if (!unsubscribeDone && client.subscribe)
-        unsubscribeDone = client.subscribe(`${chan}done`, deliver, () => {
-          for (const waited of [...finished.keys()]) deliver(waited)
-        })
-      return () => {
-        set.delete(listener)
-        if (set.size > 0) return
-        finished.delete(id)
-        if (finished.size === 0 && unsubscribeDone) {
-          unsubscribeDone()
-          unsubscribeDone = undefined
-        }
-      }
-    },
+    onFinished: (id, listener) => waiters.add(id, listener),
   }
 }

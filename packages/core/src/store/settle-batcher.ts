@@ -1,3 +1,5 @@
+import type { QueuePort } from './queue-port'
+
 /** One settle (complete, fail or retry) a worker asked for. */
 export interface Settle {
   id: string
@@ -25,7 +27,7 @@ export function settleBatcher(run: (batch: Settle[]) => Promise<boolean[]>) {
       run(batch.map((w) => w.settle))
         .then(
           (oks) => {
-            batch.forEach((w, i) => w.resolve(oks[i] === true))
+            for (const [i, w] of batch.entries()) w.resolve(oks[i] === true)
           },
           (error) => {
             for (const w of batch) w.reject(error)
@@ -42,4 +44,22 @@ export function settleBatcher(run: (batch: Settle[]) => Promise<boolean[]>) {
       waiting.push({ settle, resolve, reject })
       flush()
     })
+}
+
+/** A queue port's `complete` and `fail`, both through one batcher running `run`. */
+export function batchedSettles(
+  run: (batch: Settle[]) => Promise<boolean[]>,
+): Pick<QueuePort, 'complete' | 'fail'> {
+  const settle = settleBatcher(run)
+  return {
+    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryAt: 0 }),
+    fail: (id, token, error, retryAt) =>
+      settle({
+        id,
+        token,
+        outcome: retryAt === undefined ? 'failed' : 'retry',
+        text: error,
+        retryAt: retryAt ?? 0,
+      }),
+  }
 }
