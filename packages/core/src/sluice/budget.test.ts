@@ -1,6 +1,7 @@
 import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
+import { memoryStore } from '../memory/memory-store'
 import { deepseek } from '../providers/deepseek'
 import type { ChatCompletion, ChatRequest, Provider } from '../providers/types'
 import { createSluice } from './create-sluice'
@@ -176,6 +177,35 @@ describe('budgets have no way around them', () => {
     expect(report.byUser.gone).toBeGreaterThan(0)
     expect(await sluice.cost.spend('gone')).toBeCloseTo(report.byUser.gone!, 12)
     expect(slow.stats.ok).toBe(1)
+    await sluice.close()
+    await slow.close()
+  })
+
+  it('a queued chat whose lease was lost mid-call is settled once, by the run that finished', async () => {
+    const slow = await startSimulator({ profile: 'deepseek', latencyMs: { min: 400, max: 400 } })
+    const store = memoryStore()
+    const port = store.queue!
+    let renewals = 0
+    // The first renewal finds the job taken by another worker: that run is aborted mid-call and
+    // the job runs again once its lease lapses.
+    const queue = {
+      ...port,
+      extendLease: async (...args: Parameters<typeof port.extendLease>) =>
+        renewals++ === 0 ? false : port.extendLease(...args),
+    }
+    const sluice = createSluice({
+      store: { ...store, queue },
+      providers: [deepseek({ baseURL: slow.url })],
+      tiers: { free: { budget: { daily: 1 } } },
+      queue: { lease: 300, pollInterval: 20, timeout: 10_000 },
+    })
+    const res = await sluice.chat(ask('taken over'), { userId: 'twice', tier: 'free', cache: false })
+    expect(res.sluice.costUsd).toBeGreaterThan(0)
+    expect(renewals).toBeGreaterThan(0)
+    expect((await sluice.queue!.counts()).completed).toBe(1)
+    // What the user is charged is what the run that finished cost: the reservation was settled
+    // once, not given back by the aborted run as well.
+    expect(await sluice.cost.spend('twice')).toBeCloseTo(res.sluice.costUsd, 12)
     await sluice.close()
     await slow.close()
   })

@@ -94,7 +94,9 @@ export function chatJobHandler(
     try {
       outcome = await back(call)
     } catch (error) {
-      if (job.reservation) await releaseOrCount(budget, job.reservation)
+      // Aborted (its lease is, or may be, another worker's, or this worker stopped): the job runs
+      // again and that run settles the reservation, so it is not given back here.
+      if (job.reservation && !signal.aborted) await releaseOrCount(budget, job.reservation)
       throw error
     }
     if (job.reservation) await settleOrCount(budget, call, job.reservation, outcome)
