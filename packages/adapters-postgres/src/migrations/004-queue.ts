@@ -38,7 +38,6 @@ CREATE INDEX IF NOT EXISTS agent_queue_expiry_idx ON ${s}.agent_queue (agent_typ
 CREATE INDEX IF NOT EXISTS agent_queue_lease_idx ON ${s}.agent_queue (agent_type, lease_until) WHERE status = 'active';
 CREATE INDEX IF NOT EXISTS agent_queue_done_idx ON ${s}.agent_queue (completed_at)
   WHERE status IN ('completed', 'failed', 'expired', 'cancelled');
-CREATE INDEX IF NOT EXISTS agent_queue_type_status_idx ON ${s}.agent_queue (agent_type, status);
 
 CREATE TABLE IF NOT EXISTS ${s}.queue_users (
   user_id     text PRIMARY KEY,
