@@ -12,6 +12,8 @@ import type { Query } from './query'
 
 export interface PostgresQueueOptions {
   retentionMs: number
+  /** Claims and settles wait for their commit to reach the disk (adds always do). */
+  durableCommits: boolean
   /** The store's LISTEN/NOTIFY channel and its subscribe (messages carry the core's channel). */
   channel: string
   subscribe(channel: string, listener: (message: string) => void, onReady?: () => void): () => void
@@ -50,7 +52,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
   const swept = new Map<string, number>() // type → when this process last swept it
   const settles = batchedSettles(async (batch) => {
     const [row] = await query<{ oks: boolean[] }>(
-      `SELECT ${s}.queue_settle_many($1, $2, $3, $4, $5, $6) AS oks`,
+      `SELECT ${s}.queue_settle_many($1, $2, $3, $4, $5, $6, $7) AS oks`,
       [
         batch.map((b) => b.id),
         batch.map((b) => b.token),
@@ -58,6 +60,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         batch.map((b) => b.text),
         batch.map((b) => b.retryAt),
         o.channel,
+        o.durableCommits,
       ],
     )
     return row?.oks ?? []
@@ -131,11 +134,12 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         swept.set(type, now)
         await query(`SELECT ${s}.queue_sweep($1, $2, $3)`, [type, o.retentionMs, o.channel])
       }
-      const rows = await query<Row>(`SELECT ${columns(s)} FROM ${s}.queue_claim($1, $2, $3, $4)`, [
+      const rows = await query<Row>(`SELECT ${columns(s)} FROM ${s}.queue_claim($1, $2, $3, $4, $5)`, [
         type,
         max,
         leaseMs,
         o.channel,
+        o.durableCommits,
       ])
       const jobs = rows.map((r) => toJob(r) as ClaimedJob)
       return jobs.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -34,6 +34,13 @@ export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: stri
   onError?: (error: Error) => void
   /** How long finished jobs (and their results) stay readable (default '1h'). */
   jobRetention?: Duration
+  /**
+   * Claims and settles wait for their commit to reach the disk (default false: they commit
+   * without waiting, about 30% more jobs/s; a server crash can then lose the last fraction of a
+   * second of them, and those jobs run again: at least once, as after a lapsed lease). Adds
+   * always wait.
+   */
+  queueDurableCommits?: boolean
 }
 
 export interface PostgresStore extends Store {
@@ -90,6 +97,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const notify = postgresNotify(pool, channel)
   let closing: Promise<void> | undefined
   const retentionMs = parseDuration(options.jobRetention ?? '1h', 'postgresStore.jobRetention')
+  if (options.queueDurableCommits !== undefined && typeof options.queueDurableCommits !== 'boolean') {
+    throw new SluiceError('invalid_config', 'postgresStore.queueDurableCommits: expected true or false', {
+      path: 'postgresStore.queueDurableCommits',
+    })
+  }
   return guardStore(
     {
       name: 'postgres',
@@ -98,7 +110,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       rateLimit: postgresRateLimit(query, schema, timeoutMs),
       cache: postgresCache(query, schema, { channel, payload: notify.payload, subscribe: notify.subscribe }),
       usage: postgresUsage(query, schema),
-      queue: postgresQueue(query, schema, { retentionMs, channel, subscribe: notify.subscribe }),
+      queue: postgresQueue(query, schema, {
+        retentionMs,
+        durableCommits: options.queueDurableCommits === true,
+        channel,
+        subscribe: notify.subscribe,
+      }),
       breaker: postgresBreaker(query, schema),
       metrics: postgresMetrics(query, schema),
       ready,

@@ -172,48 +172,56 @@ describe('postgresStore', () => {
 })
 
 describe('postgres queue settles', () => {
-  it('400 settles at once go in batches, and each gets its own answer (stale tokens refused)', async () => {
-    const store = postgresStore({ pool, schema: schema('settles') })
-    const port = store.queue!
-    const now = Date.now()
-    for (let i = 0; i < 400; i++) {
-      await port.add(
-        {
-          id: `job-${i}`,
-          type: 't',
-          userId: `u${i % 7}`,
-          data: String(i),
-          status: 'pending',
-          attempts: 0,
-          priority: 5,
-          maxRetries: 1,
-          backoffMs: 0,
-          createdAt: now,
-          runAt: now,
-          expiresAt: now + 60_000,
-          score: now + i,
-        },
-        { turnMs: 0 },
+  it.each([false, true])(
+    '400 settles at once go in batches, and each gets its own answer (stale tokens refused); durable commits: %s',
+    async (durable) => {
+      const store = postgresStore({
+        pool,
+        schema: schema(`settles_${durable}`),
+        queueDurableCommits: durable,
+      })
+      const port = store.queue!
+      const now = Date.now()
+      for (let i = 0; i < 400; i++) {
+        await port.add(
+          {
+            id: `job-${i}`,
+            type: 't',
+            userId: `u${i % 7}`,
+            data: String(i),
+            status: 'pending',
+            attempts: 0,
+            priority: 5,
+            maxRetries: 1,
+            backoffMs: 0,
+            createdAt: now,
+            runAt: now,
+            expiresAt: now + 60_000,
+            score: now + i,
+          },
+          { turnMs: 0 },
+        )
+      }
+      const claimed: Awaited<ReturnType<typeof port.claim>> = []
+      while (claimed.length < 400)
+        claimed.push(...(await port.claim({ type: 't', max: 100, leaseMs: 60_000 })))
+      // Every fifth with a wrong token; thirds complete, fail or retry.
+      const answers = await Promise.all(
+        claimed.map((job, i) => {
+          const token = i % 5 === 0 ? 'not-the-token' : job.leaseToken
+          if (i % 3 === 0) return port.complete(job.id, token, JSON.stringify(job.data))
+          if (i % 3 === 1) return port.fail(job.id, token, 'boom')
+          return port.fail(job.id, token, 'again', Date.now() + 60_000)
+        }),
       )
-    }
-    const claimed: Awaited<ReturnType<typeof port.claim>> = []
-    while (claimed.length < 400) claimed.push(...(await port.claim({ type: 't', max: 100, leaseMs: 60_000 })))
-    // Every fifth with a wrong token; thirds complete, fail or retry.
-    const answers = await Promise.all(
-      claimed.map((job, i) => {
-        const token = i % 5 === 0 ? 'not-the-token' : job.leaseToken
-        if (i % 3 === 0) return port.complete(job.id, token, JSON.stringify(job.data))
-        if (i % 3 === 1) return port.fail(job.id, token, 'boom')
-        return port.fail(job.id, token, 'again', Date.now() + 60_000)
-      }),
-    )
-    expect(answers).toEqual(claimed.map((_, i) => i % 5 !== 0))
-    const jobs = await Promise.all(claimed.map((job) => port.get(job.id)))
-    jobs.forEach((job, i) => {
-      const expected = i % 5 === 0 ? 'active' : ['completed', 'failed', 'pending'][i % 3]
-      expect(job?.status).toBe(expected)
-      if (expected === 'completed') expect(job?.result).toBe(JSON.stringify(claimed[i]!.data))
-    })
-    await store.close()
-  })
+      expect(answers).toEqual(claimed.map((_, i) => i % 5 !== 0))
+      const jobs = await Promise.all(claimed.map((job) => port.get(job.id)))
+      jobs.forEach((job, i) => {
+        const expected = i % 5 === 0 ? 'active' : ['completed', 'failed', 'pending'][i % 3]
+        expect(job?.status).toBe(expected)
+        if (expected === 'completed') expect(job?.result).toBe(JSON.stringify(claimed[i]!.data))
+      })
+      await store.close()
+    },
+  )
 })

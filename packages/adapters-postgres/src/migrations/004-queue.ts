@@ -151,12 +151,15 @@ END
 $fn$;
 
 -- Claim: lapsed leases back in line first (bounded), then up to p_max from the front of the line.
-CREATE OR REPLACE FUNCTION ${s}.queue_claim(p_type text, p_max int, p_lease_ms float8, p_channel text)
+CREATE OR REPLACE FUNCTION ${s}.queue_claim(p_type text, p_max int, p_lease_ms float8, p_channel text, p_durable boolean)
 RETURNS SETOF ${s}.agent_queue LANGUAGE plpgsql AS $fn$
 DECLARE
   got int := 0;
   n int;
 BEGIN
+  -- A claim lost in a server crash only puts the job back in line (as a lapsed lease would):
+  -- unless asked to, it does not wait for its commit to reach the disk.
+  IF NOT p_durable THEN PERFORM set_config('synchronous_commit', 'off', true); END IF;
   UPDATE ${s}.agent_queue q SET status = 'pending', lease_until = NULL, lease_token = NULL
    WHERE q.id IN (SELECT id FROM ${s}.agent_queue
                    WHERE agent_type = p_type AND status = 'active' AND lease_until <= now()
@@ -208,12 +211,14 @@ $fn$;
 -- Many settles in one transaction (one commit). Users' rows are locked in one order, so two
 -- batches never wait for each other in a circle. One result per input, false where refused.
 CREATE OR REPLACE FUNCTION ${s}.queue_settle_many(p_ids text[], p_tokens text[], p_outcomes text[],
-  p_texts text[], p_retry_ms float8[], p_channel text)
+  p_texts text[], p_retry_ms float8[], p_channel text, p_durable boolean)
 RETURNS boolean[] LANGUAGE plpgsql AS $fn$
 DECLARE
   r record;
   oks boolean[] := array_fill(false, ARRAY[cardinality(p_ids)]);
 BEGIN
+  -- A settle lost in a server crash runs the job again (at least once, as after a lapsed lease).
+  IF NOT p_durable THEN PERFORM set_config('synchronous_commit', 'off', true); END IF;
   FOR r IN SELECT u.i, u.id FROM unnest(p_ids) WITH ORDINALITY AS u(id, i)
              JOIN ${s}.agent_queue q ON q.id = u.id ORDER BY q.user_id, q.id LOOP
     oks[r.i] := ${s}.queue_settle(r.id, p_tokens[r.i], p_outcomes[r.i], p_texts[r.i], p_retry_ms[r.i], p_channel);
