@@ -238,31 +238,32 @@ async function drainFresh(make: () => Contender) {
 }
 
 /**
- * The contenders of one server, drained in alternating rounds (the machine's noise hits all
- * alike; medians reported), then their latency, one after another.
+ * The contenders of one server: their latency one after another, then drained in alternating
+ * rounds (the machine's noise hits all alike; medians reported).
  */
 async function measureGroup(makers: (() => Contender)[]): Promise<Result[]> {
-  const drains = makers.map(() => [] as { name: string; enqueuePerSec: number; jobsPerSec: number }[])
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, make] of makers.entries()) drains[i]!.push(await drainFresh(make))
-  }
-  const results: Result[] = []
-  for (const [i, make] of makers.entries()) {
+  // Latency first, on a quiet server (after the drains, vacuum and checkpoints would land on
+  // whoever is measured first), then the drains.
+  const latencies: { p50: number; p99: number }[] = []
+  for (const make of makers) {
     const c = make()
     try {
-      const l = await latency(c)
-      const d = drains[i]!
-      results.push({
-        name: d[0]!.name,
-        enqueuePerSec: median(d.map((x) => x.enqueuePerSec)),
-        jobsPerSec: median(d.map((x) => x.jobsPerSec)),
-        ...l,
-      })
+      await sleep(2_000)
+      latencies.push(await latency(c))
     } finally {
       await c.close()
     }
   }
-  return results
+  const drains = makers.map(() => [] as { name: string; enqueuePerSec: number; jobsPerSec: number }[])
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, make] of makers.entries()) drains[i]!.push(await drainFresh(make))
+  }
+  return drains.map((d, i) => ({
+    name: d[0]!.name,
+    enqueuePerSec: median(d.map((x) => x.enqueuePerSec)),
+    jobsPerSec: median(d.map((x) => x.jobsPerSec)),
+    ...latencies[i]!,
+  }))
 }
 
 function print(results: Result[]): void {

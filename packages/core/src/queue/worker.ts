@@ -52,7 +52,6 @@ export class Worker {
   private readonly running = new PQueue()
   private readonly jobs = new Map<string, Running>()
   private stopped = false
-  private readonly abort = new AbortController()
   private wake: (() => void) | undefined
   /** A wake-up came while the loop was busy claiming: the next wait returns at once. */
   private woken = false
@@ -90,11 +89,11 @@ export class Worker {
     const ended = await Promise.race([this.running.onIdle().then(() => 'idle' as const), graceOver])
     clearTimeout(timer)
     if (ended === 'idle') return { abandoned: [] }
-    this.abort.abort()
     const abandoned: string[] = []
     for (const [id, job] of this.jobs) {
       job.abandoned = true
       job.release()
+      job.abort.abort()
       abandoned.push(id)
     }
     this.jobs.clear()
@@ -205,7 +204,7 @@ export class Worker {
           data: JSON.parse(job.data),
           userId: job.userId,
           attempt: job.attempts,
-          signal: AbortSignal.any([this.abort.signal, abort.signal]),
+          signal: abort.signal,
         })
       } catch (error) {
         // Abandoned, or its lease is (or may be) another worker's: the job runs again there.
