@@ -144,3 +144,22 @@ function readRuns(dir: string, deaths: Map<number, number>): Map<string, Run[]> 
   }
   return runs
 }
+
+/** What every backend's crash test asserts, and prints. */
+export function expectCrashReport(
+  name: string,
+  report: CrashReport,
+  expect: (v: unknown) => {
+    toBe(v: unknown): void
+    toBeGreaterThan(n: number): void
+    toBeLessThanOrEqual(n: number): void
+  },
+): void {
+  console.log(`${name} crash test: ${JSON.stringify(report)}`)
+  expect(report.completed).toBe(report.jobs)
+  expect(report.wrongResults).toBe(0)
+  expect(report.overlaps).toBe(0)
+  expect(report.kills).toBeGreaterThan(2)
+  // Re-runs come from kills only: a killed worker had at most 8 jobs running.
+  expect(report.reran).toBeLessThanOrEqual(report.kills * 8)
+}

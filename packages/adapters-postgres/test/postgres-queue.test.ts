@@ -3,7 +3,7 @@ import { CostTracker, createSluice, deepseek, QueueClient } from '@sluice/core'
 import { startSimulator } from '@sluice/simulator'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { crashTest } from '../../../scripts/queue-crash'
+import { crashTest, expectCrashReport } from '../../../scripts/queue-crash'
 import { queuePushTests } from '../../../scripts/queue-push'
 import { DATABASE_URL } from '../../../scripts/services.mjs'
 import { migrate, postgresStore } from '../src'
@@ -36,12 +36,7 @@ describe('postgres queue across processes', () => {
       store: await storeFor(schema),
       QueueClient,
     })
-    console.log(`postgres crash test: ${JSON.stringify(report)}`)
-    expect(report.completed).toBe(10_000)
-    expect(report.wrongResults).toBe(0)
-    expect(report.overlaps).toBe(0)
-    expect(report.kills).toBeGreaterThan(2)
-    expect(report.reran).toBeLessThanOrEqual(report.kills * 8) // re-runs come from kills only (8 held per worker)
+    expectCrashReport('postgres', report, expect)
   }, 200_000)
 })
 

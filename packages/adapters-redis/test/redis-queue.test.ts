@@ -3,7 +3,7 @@ import { CostTracker, createSluice, deepseek, QueueClient } from '@sluice/core'
 import { startSimulator } from '@sluice/simulator'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { crashTest } from '../../../scripts/queue-crash'
+import { crashTest, expectCrashReport } from '../../../scripts/queue-crash'
 import { queuePushTests } from '../../../scripts/queue-push'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
@@ -26,12 +26,7 @@ describe('redis queue across processes', () => {
       store: redisStore({ client, prefix, jobRetentionCount: 100_000 }),
       QueueClient,
     })
-    console.log(`redis crash test: ${JSON.stringify(report)}`)
-    expect(report.completed).toBe(10_000)
-    expect(report.wrongResults).toBe(0)
-    expect(report.overlaps).toBe(0)
-    expect(report.kills).toBeGreaterThan(2)
-    expect(report.reran).toBeLessThanOrEqual(report.kills * 8) // re-runs come from kills only (8 held per worker)
+    expectCrashReport('redis', report, expect)
   }, 200_000)
 })
 
