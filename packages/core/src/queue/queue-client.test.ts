@@ -216,6 +216,22 @@ describe('QueueClient', () => {
     await worker.stop()
   })
 
+  it('a job that failed is run again when its backoff ends, not a poll later', async () => {
+    // A store that pushes nothing (as over a REST client): only the worker itself can know.
+    const store = memoryStore()
+    const silent = { ...store.queue!, onAvailable: () => () => {} }
+    const queue = new QueueClient({ pollInterval: '10m', backoff: 100, store: { ...store, queue: silent } })
+    let runs = 0
+    const { id } = await queue.enqueue({ type: 'flaky-job', userId: 'u', data: 1 }) // before the worker's first look
+    const worker = queue.process<number>('flaky-job', async ({ data }) => {
+      if (++runs === 1) throw new Error('first run fails')
+      return data + 1
+    })
+    expect(await queue.wait(id, { userId: 'u', timeout: 5_000 })).toBe(2)
+    expect(runs).toBe(2)
+    await worker.stop()
+  })
+
   it('after a failed claim the worker retries within seconds, however long its poll interval', async () => {
     const store = memoryStore()
     const port = store.queue!

@@ -212,7 +212,17 @@ export class Worker {
         const message = error instanceof Error ? error.message : String(error)
         const retry = job.attempts <= job.maxRetries
         const delay = job.backoffMs * 2 ** (job.attempts - 1)
-        await this.port.fail(job.id, job.leaseToken, message, retry ? this.s.now() + delay : undefined)
+        const requeued = await this.port.fail(
+          job.id,
+          job.leaseToken,
+          message,
+          retry ? this.s.now() + delay : undefined,
+        )
+        // Nobody is told when a retry comes due: this worker looks again then, not a poll later.
+        if (retry && requeued && !this.stopped) {
+          const due = setTimeout(() => this.nudge(), delay + 1)
+          ;(due as { unref?: () => void }).unref?.()
+        }
         return
       }
       if (!state.abandoned) await this.port.complete(job.id, job.leaseToken, JSON.stringify(result ?? null))
