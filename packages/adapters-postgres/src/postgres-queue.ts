@@ -3,6 +3,7 @@ import {
   type ClaimedJob,
   duplicateJob,
   finishListeners,
+  isFinalStatus,
   type JobCounts,
   type JobRecord,
   type QueuePort,
@@ -20,7 +21,6 @@ export interface PostgresQueueOptions {
 }
 
 const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
-const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled'])
 const MS = `* interval '1 millisecond'`
 /** How often one process sweeps a type (expiry, retention) before a claim; get() expires on its own. */
 const SWEEP_EVERY_MS = 1_000
@@ -190,7 +190,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       const stop = waiters.add(id, listener)
       // Finishing a watched job sends a NOTIFY; one that finished before this landed is delivered now.
       query<{ status: string | null }>(`SELECT ${s}.queue_watch_job($1) AS status`, [id]).then(
-        ([row]) => row?.status && FINAL.has(row.status) && waiters.deliver(id),
+        ([row]) => row?.status && isFinalStatus(row.status) && waiters.deliver(id),
         () => {}, // the waiter polls as a backstop
       )
       return stop

@@ -187,8 +187,7 @@ local function settle(id, token, outcome, text, retryAt)
     move(job, 'pending')
     job.error = text
     job.runAt = tonumber(retryAt)
-    queue(job)
-    redis.call('PUBLISH', chan .. 'wake:' .. job.type, '1')
+    queue(job) -- not due yet: the worker that failed it looks again when it is
   elseif outcome == 'completed' then finish(job, 'completed', { result = text })
   else finish(job, 'failed', { error = text }) end
   return 1
@@ -198,7 +197,7 @@ for i = 5, #ARGV, 5 do
   out[#out + 1] = settle(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 end
 return out`,
-  '922fb6cd4fb485f626d8c0339814dc58af74abdd',
+  '46f328ee50b87d2f3d3a5cc544337f921540901c',
 )
 
 /** Cancel: ARGV 5 id. Only a pending job. */

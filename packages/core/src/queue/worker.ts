@@ -114,27 +114,23 @@ export class Worker {
       // calls): none, so no worker holds jobs another idle one could run.
       const ahead = this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
       const free = this.s.concurrency + ahead - this.running.pending - this.running.size
+      const max = Math.min(free, this.s.batchSize)
       let claimed: ClaimedJob[] = []
       const claimedAt = this.s.now()
-      if (free > 0) {
+      if (max > 0) {
         try {
-          claimed = await this.port.claim({
-            type: this.type,
-            max: Math.min(free, this.s.batchSize),
-            leaseMs: this.s.leaseMs,
-          })
+          claimed = await this.port.claim({ type: this.type, max, leaseMs: this.s.leaseMs })
           failures = 0
         } catch {
           // The store is down: never crash; back off and resume when it returns.
           failures = Math.min(MAX_BACKOFF_STEPS, failures + 1)
-          claimed = []
         }
       }
       for (const job of claimed) {
         const state = this.hold(job, claimedAt)
         void this.running.add(() => this.execute(job, state)).catch(() => {})
       }
-      if (claimed.length > 0 && claimed.length === Math.min(free, this.s.batchSize)) continue
+      if (claimed.length > 0 && claimed.length === max) continue
       if (this.stopped || (this.woken && failures === 0)) continue
       const poll = new AbortController()
       const wait =

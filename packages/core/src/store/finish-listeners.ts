@@ -2,6 +2,9 @@ import type { JobRecord } from './queue-port'
 
 const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled'])
 
+/** A job in this status has ended: it will not change again. */
+export const isFinalStatus = (status: string): boolean => FINAL.has(status)
+
 /**
  * The waiters of a queue port, by job id: `add` registers one (the port's `onFinished`),
  * `deliver(id)` reads the job and hands it to its waiters once it is final. The backend's push
@@ -19,7 +22,7 @@ export function finishListeners(o: {
     if (!waiting.has(id)) return
     o.get(id).then(
       (job) => {
-        if (!job || !FINAL.has(job.status)) return
+        if (!job || !isFinalStatus(job.status)) return
         for (const l of [...(waiting.get(id) ?? [])]) l(job)
       },
       () => {}, // the waiter polls as a backstop
