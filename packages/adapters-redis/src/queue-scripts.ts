@@ -4,127 +4,174 @@ import { NOW_MS, script } from './scripts'
 // Cluster slot and a script may name the keys of a job's type from the job itself.
 // ARGV (all scripts): 1 key base, 2 channel base, 3 retention ms, 4 retention count, then the
 // script's own. KEYS[1] is the users hash, only so a Cluster client routes the call.
-// Times are whole server milliseconds: they go through JSON and back unchanged.
-// Replies carrying jobs prefix them with '=' so a client that parses replies as JSON leaves them be.
+// Times are whole server milliseconds, so they read back as written.
+// Replies carrying a job's values prefix each with '=', so a client that parses replies as JSON
+// (Upstash REST) leaves them be.
+// Each redis.call costs the server more than most commands do, so what no later step of the same
+// script reads (the lease, expiry and finished sets, the counters, the finish push) is gathered
+// and written once at the end, for every job of the call together.
 const LIB = `${NOW_MS}
 now = math.floor(now)
 local base, chan, retention, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local users, counts, done = base .. 'users', base .. 'counts', base .. 'done'
 local function line(kind, type) return base .. kind .. ':' .. type end
 local function jobKey(id) return base .. 'job:' .. id end
-local function load(id)
-  local s = redis.call('GET', jobKey(id))
-  if s then return cjson.decode(s) end
+local later, tallies, finished = {}, {}, {}
+-- A sorted-set write held until the end: per key and member the last one wins.
+local function zlater(key, member, score)
+  local t = later[key]
+  if not t then t = {}; later[key] = t end
+  t[member] = score
 end
-local function count(type, status, by)
-  local field = type .. '\\n' .. status
-  if redis.call('HINCRBY', counts, field, by) <= 0 then redis.call('HDEL', counts, field) end
+local function tally(hash, field, by)
+  local t = tallies[hash]
+  if not t then t = {}; tallies[hash] = t end
+  t[field] = (t[field] or 0) + by
 end
-local function move(job, to)
+local function chunks(cmd, key, list)
+  for i = 1, #list, 500 do redis.call(cmd, key, unpack(list, i, math.min(#list, i + 499))) end
+end
+local function flush()
+  for key, t in pairs(later) do
+    local adds, rems = {}, {}
+    for m, score in pairs(t) do
+      if score then adds[#adds + 1] = score; adds[#adds + 1] = m else rems[#rems + 1] = m end
+    end
+    chunks('ZREM', key, rems)
+    chunks('ZADD', key, adds)
+  end
+  for hash, t in pairs(tallies) do
+    for field, by in pairs(t) do
+      if by ~= 0 and redis.call('HINCRBY', hash, field, by) <= 0 then redis.call('HDEL', hash, field) end
+    end
+  end
+  if #finished > 0 then redis.call('PUBLISH', chan .. 'done', table.concat(finished, '\\n')) end
+  later, tallies, finished = {}, {}, {}
+end
+-- A job is a hash: what the scripts decide on has a field of its own; what they only keep and
+-- hand back (id, type, userId, data, priority, …) is one JSON field 'j' that no script decodes. A job without
+-- a lease has '' for leaseUntil and leaseToken.
+local function load(id, ...)
+  local key = jobKey(id)
+  local v = redis.call('HMGET', key, 'status', 'type', 'userId', 'runAt', 'expiresAt', 'score', 'leaseToken', 'leaseUntil', ...)
+  if not v[1] then return nil end
+  return { id = id, key = key, status = v[1], type = v[2], userId = v[3], runAt = tonumber(v[4]),
+    expiresAt = tonumber(v[5]), score = v[6], leaseToken = v[7], leaseUntil = tonumber(v[8]) }, v
+end
+local function count(type, status, by) tally(counts, type .. '\\n' .. status, by) end
+-- To another status, with more fields set on the way.
+local function move(job, to, ...)
   count(job.type, job.status, -1)
   count(job.type, to, 1)
   job.status = to
+  redis.call('HSET', job.key, 'status', to, ...)
 end
--- Back in line: ready when due, delayed when not; and on the expiry watch.
+-- Back in line (its status already pending): ready when due, delayed when not; on the expiry watch.
 local function queue(job)
-  job.leaseUntil = nil
-  job.leaseToken = nil
-  redis.call('SET', jobKey(job.id), cjson.encode(job))
   if job.runAt <= now then redis.call('ZADD', line('ready', job.type), job.score, job.id)
   else redis.call('ZADD', line('delayed', job.type), job.runAt, job.id) end
-  redis.call('ZADD', line('expiry', job.type), job.expiresAt, job.id)
+  zlater(line('expiry', job.type), job.id, job.expiresAt)
 end
-local function finish(job, status, patch)
+local function finish(job, status, field, text)
   local id, type = job.id, job.type
   -- An active job sits only in the lease set; a pending one in the line (or delayed) and the watch.
-  if job.status == 'active' then redis.call('ZREM', line('active', type), id)
+  if job.status == 'active' then zlater(line('active', type), id, false)
   else
     redis.call('ZREM', line('ready', type), id)
     redis.call('ZREM', line('delayed', type), id)
-    redis.call('ZREM', line('expiry', type), id)
+    zlater(line('expiry', type), id, false)
   end
-  count(type, job.status, -1)
-  count(type, status, 1)
-  if redis.call('HINCRBY', users, job.userId, -1) <= 0 then redis.call('HDEL', users, job.userId) end
-  for k, v in pairs(patch) do job[k] = v end
-  job.status = status
-  job.finishedAt = now
-  job.leaseUntil = nil
-  job.leaseToken = nil
-  redis.call('SET', jobKey(id), cjson.encode(job), 'PX', math.max(1, retention))
-  redis.call('ZADD', done, now, status .. '\\n' .. type .. '\\n' .. id)
-  redis.call('PUBLISH', chan .. 'done', id)
+  tally(users, job.userId, -1)
+  if field then move(job, status, 'finishedAt', now, 'leaseUntil', '', 'leaseToken', '', field, text)
+  else move(job, status, 'finishedAt', now, 'leaseUntil', '', 'leaseToken', '') end
+  zlater(done, status .. '\\n' .. type .. '\\n' .. id, now)
+  finished[#finished + 1] = id
 end
 -- Finished jobs past the retention (or beyond the count kept) go, oldest first, a bounded few.
+-- This is the only removal (no key TTL), so an id comes free only with its line in 'done'.
 local function trim()
   local old = redis.call('ZRANGEBYSCORE', done, '-inf', now - retention, 'LIMIT', 0, 100)
   local extra = redis.call('ZCARD', done) - #old - keep
   if extra > 0 then
     for _, m in ipairs(redis.call('ZRANGE', done, #old, #old + math.min(extra, 100) - 1)) do old[#old + 1] = m end
   end
+  if #old == 0 then return end
+  local keys = {}
   for _, m in ipairs(old) do
     local status, type, id = string.match(m, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')
     count(type, status, -1)
-    -- Still that finished job (not a new one that took the id after it expired)? Its top-level
-    -- status says so; every text inside a job is a JSON string, escaped, so cannot match.
-    local s = redis.call('GET', jobKey(id))
-    if s and string.find(s, '"status":"' .. status .. '"', 1, true) then redis.call('DEL', jobKey(id)) end
-    redis.call('ZREM', done, m)
+    keys[#keys + 1] = jobKey(id)
   end
+  redis.call('DEL', unpack(keys))
+  redis.call('ZREM', done, unpack(old))
 end
 -- Delayed jobs that came due join the line, a bounded few per call.
 local function promote(type)
   local ready, delayed = line('ready', type), line('delayed', type)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)) do
     redis.call('ZREM', delayed, id)
-    local job = load(id)
-    if job and job.status == 'pending' then redis.call('ZADD', ready, job.score, id) end
+    local v = redis.call('HMGET', jobKey(id), 'status', 'score')
+    if v[1] == 'pending' then redis.call('ZADD', ready, v[2], id) end
   end
 end
 local function expired(job)
   return job.status == 'pending' and job.expiresAt <= now
 end
+-- A job as a reply: its fields and values, each value behind '='.
+local function view(kv)
+  for i = 2, #kv, 2 do kv[i] = '=' .. kv[i] end
+  return kv
+end
 `
 
-const EXPIRED = `{ error = 'expired before it ran' }`
+/** A script: the library, then `body` (which may return early), then what it held back. */
+const queueScript = (body: string, sha: string) =>
+  script(`${LIB}local function main()\n${body}\nend\nlocal reply = main()\nflush()\nreturn reply`, sha)
+
+const EXPIRED = `'error', 'expired before it ran'`
 
 /**
- * Add: ARGV 5 job JSON, 6 cap (-1 for none), 7 turnMs. Refuses with {0, unfinished} at the
- * user's cap and {-1} for an id already taken; otherwise puts the job in line a turn behind the
- * user's unfinished ones, counts it and publishes a wake-up.
+ * Add: ARGV 5 cap (-1 for none), 6 turnMs, then the job: 7 id, 8 type, 9 userId, 10 the JSON
+ * of the fields no script reads, 11 runAt, 12 expiresAt, 13 score, 14 attempts. Refuses with
+ * {0, unfinished} at the user's cap and {-1} for an id already taken; otherwise puts the job in
+ * line a turn behind the user's unfinished ones, counts it and publishes a wake-up.
  */
-export const addScript = script(
-  `${LIB}
-local job = cjson.decode(ARGV[5])
-if redis.call('EXISTS', jobKey(job.id)) == 1 then return {-1, 0} end
-local mine = tonumber(redis.call('HGET', users, job.userId) or '0')
-local cap = tonumber(ARGV[6])
+export const addScript = queueScript(
+  `local id, type, userId = ARGV[7], ARGV[8], ARGV[9]
+local key = jobKey(id)
+if redis.call('EXISTS', key) == 1 then return {-1, 0} end
+local mine = tonumber(redis.call('HGET', users, userId) or '0')
+local cap = tonumber(ARGV[5])
 if cap >= 0 and mine >= cap then return {0, mine} end
 trim()
-job.score = job.score + mine * tonumber(ARGV[7])
+local job = { id = id, key = key, type = type, userId = userId, status = 'pending',
+  runAt = tonumber(ARGV[11]), expiresAt = tonumber(ARGV[12]), score = tonumber(ARGV[13]) + mine * tonumber(ARGV[6]) }
+redis.call('HSET', key, 'j', ARGV[10], 'type', type, 'userId', userId, 'status', 'pending',
+  'attempts', ARGV[14], 'runAt', ARGV[11], 'expiresAt', ARGV[12], 'score', job.score, 'leaseUntil', '', 'leaseToken', '')
 queue(job)
-redis.call('HINCRBY', users, job.userId, 1)
-count(job.type, 'pending', 1)
-redis.call('PUBLISH', chan .. 'wake:' .. job.type, '1')
+redis.call('HINCRBY', users, userId, 1)
+count(type, 'pending', 1)
+redis.call('PUBLISH', chan .. 'wake:' .. type, '1')
 return {1, mine}`,
-  '275ec9a2eb578d222d838f6cf439744dfb8cef59',
+  '82c06c64910a3f03df147fcd8f83bb61fe6bb028',
 )
 
 /**
  * Claim: ARGV 5 type, 6 max, 7 leaseMs, then `max` lease tokens. First the housekeeping, each
  * step by its own index and bounded: due delayed jobs promoted, lapsed leases put back in line,
- * expired jobs finished, old finished jobs removed. Then up to `max` jobs from the front.
+ * expired jobs finished, old finished jobs removed. Then up to `max` jobs from the front, each
+ * as one text: '=' JSON, attempts, runAt, expiresAt, score, startedAt, leaseUntil, leaseToken
+ * and the last error, one per line.
  */
-export const claimScript = script(
-  `${LIB}
-local type, max, lease = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+export const claimScript = queueScript(
+  `local type, max, lease = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local ready, active, expiry = line('ready', type), line('active', type), line('expiry', type)
 promote(type)
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', active, id)
   local job = load(id)
   if job and job.status == 'active' and job.leaseUntil <= now then
-    move(job, 'pending')
+    move(job, 'pending', 'leaseUntil', '', 'leaseToken', '')
     queue(job)
   end
 end
@@ -134,42 +181,39 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0,
   if job and expired(job) then finish(job, 'expired', ${EXPIRED}) end
 end
 trim()
-local out = {}
-for _ = 1, max + 1000 do
-  if #out >= max then break end
-  local top = redis.call('ZPOPMIN', ready)
+local out, looked = {}, 0
+while #out < max and looked < max + 1000 do
+  local top = redis.call('ZPOPMIN', ready, max - #out)
   if #top == 0 then break end
-  local job = load(top[1])
-  if job and expired(job) then finish(job, 'expired', ${EXPIRED})
-  elseif job and job.status == 'pending' and job.runAt <= now then
-    move(job, 'active')
-    job.attempts = job.attempts + 1
-    job.startedAt = now
-    job.leaseUntil = now + lease
-    job.leaseToken = ARGV[8 + #out]
-    local encoded = cjson.encode(job)
-    redis.call('SET', jobKey(job.id), encoded)
-    redis.call('ZREM', expiry, job.id)
-    redis.call('ZADD', active, job.leaseUntil, job.id)
-    out[#out + 1] = '=' .. encoded
+  for i = 1, #top, 2 do
+    looked = looked + 1
+    local job, v = load(top[i], 'attempts', 'j', 'error')
+    if job and expired(job) then finish(job, 'expired', ${EXPIRED})
+    elseif job and job.status == 'pending' and job.runAt <= now then
+      local leaseEnd, token, attempts = now + lease, ARGV[8 + #out], tonumber(v[9]) + 1
+      move(job, 'active', 'attempts', attempts, 'startedAt', now, 'leaseUntil', leaseEnd, 'leaseToken', token)
+      zlater(expiry, job.id, false)
+      zlater(active, job.id, leaseEnd)
+      -- One line per job (its JSON has no raw newline), the last error (any text) at the end.
+      out[#out + 1] = table.concat({ '=' .. v[10], attempts, v[4], v[5], job.score, now, leaseEnd, token, v[11] or '' }, '\\n')
+    end
   end
 end
 return out`,
-  'b697aede3c360a72e95c91625fd6c78eca78a609',
+  '2a9c253185466bf7b6c5a48d50f9f7b87c6a1ca7',
 )
 
-const OWNED = `
-local job = load(ARGV[5])
+const OWNED = `local job = load(ARGV[5])
 if not job or job.status ~= 'active' or job.leaseToken ~= ARGV[6] then return 0 end`
 
 /** Extend: ARGV 5 id, 6 token, 7 leaseMs. Only while the token still holds the lease. */
-export const extendScript = script(
-  `${LIB}${OWNED}
-job.leaseUntil = now + tonumber(ARGV[7])
-redis.call('SET', jobKey(job.id), cjson.encode(job))
-redis.call('ZADD', line('active', job.type), job.leaseUntil, job.id)
+export const extendScript = queueScript(
+  `${OWNED}
+local leaseEnd = now + tonumber(ARGV[7])
+redis.call('HSET', job.key, 'leaseUntil', leaseEnd)
+redis.call('ZADD', line('active', job.type), leaseEnd, job.id)
 return 1`,
-  '0f5a4cc67dc33468c4f5491250e98d10b332e866',
+  'bc4fef5fce6658c8a2f779d03b8528a200a5f49b',
 )
 
 /**
@@ -177,19 +221,17 @@ return 1`,
  * 'retry'), result or error, retryAt. Each only with the token of its lease; one 1 or 0 per
  * settle. A retry goes back in line at its old score.
  */
-export const settleScript = script(
-  `${LIB}
-local function settle(id, token, outcome, text, retryAt)
+export const settleScript = queueScript(
+  `local function settle(id, token, outcome, text, retryAt)
   local job = load(id)
   if not job or job.status ~= 'active' or job.leaseToken ~= token then return 0 end
   if outcome == 'retry' then
-    redis.call('ZREM', line('active', job.type), job.id)
-    move(job, 'pending')
-    job.error = text
+    zlater(line('active', job.type), job.id, false)
+    move(job, 'pending', 'error', text, 'runAt', retryAt, 'leaseUntil', '', 'leaseToken', '')
     job.runAt = tonumber(retryAt)
     queue(job) -- not due yet: the worker that failed it looks again when it is
-  elseif outcome == 'completed' then finish(job, 'completed', { result = text })
-  else finish(job, 'failed', { error = text }) end
+  elseif outcome == 'completed' then finish(job, 'completed', 'result', text)
+  else finish(job, 'failed', 'error', text) end
   return 1
 end
 local out = {}
@@ -197,34 +239,34 @@ for i = 5, #ARGV, 5 do
   out[#out + 1] = settle(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 end
 return out`,
-  '46f328ee50b87d2f3d3a5cc544337f921540901c',
+  'a3352b07b712200d86ac956471055d52267e7fb0',
 )
 
 /** Cancel: ARGV 5 id. Only a pending job. */
-export const cancelScript = script(
-  `${LIB}
-local job = load(ARGV[5])
+export const cancelScript = queueScript(
+  `local job = load(ARGV[5])
 if not job or job.status ~= 'pending' then return 0 end
-finish(job, 'cancelled', {})
+finish(job, 'cancelled')
 return 1`,
-  '9cdcc2d1bc45db58e1a563e1481c935a48cf4913',
+  'd37dd0b58d1d07ca4f64b7961a08f9f52113c39f',
 )
 
-/** Get: ARGV 5 id. A pending job past its expiry is expired on the way (found, not scanned for). */
-export const getJobScript = script(
-  `${LIB}
-local job = load(ARGV[5])
-if not job then return false end
+/**
+ * Get: ARGV 5 id. A pending job past its expiry is expired on the way (found, not scanned for);
+ * a finished one past the retention is gone, whether or not a trim removed it yet.
+ */
+export const getJobScript = queueScript(
+  `local job, v = load(ARGV[5], 'finishedAt')
+if not job then return {} end
+if v[9] and tonumber(v[9]) <= now - retention then return {} end
 if expired(job) then finish(job, 'expired', ${EXPIRED}) end
-job.leaseToken = nil
-return '=' .. cjson.encode(job)`,
-  '0e5c67c4ad3a56ae533e6ced33035b9bfa424aee',
+return view(redis.call('HGETALL', job.key))`,
+  '5e4d4c7304d29131b1ec64cfb74732bef29919dd',
 )
 
 /** Position: ARGV 5 id. Due jobs by rank in line; delayed ones after them, by when they come due. */
-export const positionScript = script(
-  `${LIB}
-local job = load(ARGV[5])
+export const positionScript = queueScript(
+  `local job = load(ARGV[5])
 if not job or job.status ~= 'pending' then return 0 end
 promote(job.type)
 local r = redis.call('ZRANK', line('ready', job.type), job.id)
@@ -232,13 +274,13 @@ if r then return r + 1 end
 local d = redis.call('ZRANK', line('delayed', job.type), job.id)
 if d then return redis.call('ZCARD', line('ready', job.type)) + d + 1 end
 return 0`,
-  'e5edfeb31f9dd29f46d867822ff009317b6f408c',
+  '95823a363b6207dee1c040eb1f54d0c53eca076f',
 )
 
 /** Counts: ARGV 5 type, or '' for every type. Flat {status, n, …}. */
-export const countsScript = script(
-  `${LIB}
-trim()
+export const countsScript = queueScript(
+  `trim()
+flush()
 local out = {}
 local kv = redis.call('HGETALL', counts)
 for i = 1, #kv, 2 do
@@ -248,5 +290,5 @@ end
 local reply = {}
 for k, v in pairs(out) do reply[#reply + 1] = k; reply[#reply + 1] = v end
 return reply`,
-  '3d31982d7b971e93e22a04fb3243a5059081687f',
+  '3b40cb1cd06a5bb37cbd511076a53f9548399fe5',
 )

@@ -27,12 +27,56 @@ export interface RedisQueueOptions {
 }
 
 const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
-const parse = <T>(reply: unknown): T | undefined =>
-  typeof reply === 'string' && reply.startsWith('=') ? (JSON.parse(reply.slice(1)) as T) : undefined
+/** The fields of a job the scripts keep as one JSON text and never read. */
+const kept = (job: JobRecord) =>
+  JSON.stringify({
+    id: job.id,
+    type: job.type,
+    userId: job.userId,
+    data: job.data,
+    priority: job.priority,
+    maxRetries: job.maxRetries,
+    backoffMs: job.backoffMs,
+    createdAt: job.createdAt,
+  })
+const NUMBERS = ['attempts', 'runAt', 'expiresAt', 'score', 'startedAt', 'finishedAt', 'leaseUntil'] as const
+const TEXTS = ['type', 'userId', 'status', 'leaseToken', 'result', 'error'] as const
+
+const CLAIMED = ['attempts', 'runAt', 'expiresAt', 'score', 'startedAt', 'leaseUntil'] as const
+
+/** A claimed job from the claim script's line: '=' JSON, six numbers, the token, the last error. */
+function parseClaimed(line: string): ClaimedJob {
+  let at = line.indexOf('\n')
+  const job = JSON.parse(line.slice(1, at)) as Record<string, unknown>
+  for (const name of CLAIMED) {
+    const next = line.indexOf('\n', at + 1)
+    job[name] = Number(line.slice(at + 1, next))
+    at = next
+  }
+  const end = line.indexOf('\n', at + 1)
+  job.leaseToken = line.slice(at + 1, end)
+  const error = line.slice(end + 1)
+  if (error) job.error = error
+  job.status = 'active'
+  return job as unknown as ClaimedJob
+}
+
+/** A job from a script's reply: its hash as field, '=' value, … (empty when there is none). */
+function parseJob(reply: unknown): ClaimedJob | undefined {
+  if (!Array.isArray(reply) || reply.length === 0) return undefined
+  const fields = new Map<string, string>()
+  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]).slice(1))
+  const job = JSON.parse(fields.get('j') ?? '{}') as Record<string, unknown>
+  for (const name of NUMBERS) if (fields.get(name)) job[name] = Number(fields.get(name))
+  for (const name of TEXTS) if (fields.has(name)) job[name] = fields.get(name)
+  if (!job.leaseToken) delete job.leaseToken // '': no lease
+  return job as unknown as ClaimedJob
+}
 
 /**
  * The queue port on Redis: per type a ready line (sorted set by claim score), a delayed set (by
- * runAt), leases (by leaseUntil) and an expiry watch; a job is one JSON string. Every step is one
+ * runAt), leases (by leaseUntil) and an expiry watch; a job is a hash whose scripted fields
+ * change in place. Every step is one
  * script. Wake-ups and finishes are published; on ioredis they are pushed to workers and waiters
  * in every process, on REST (Upstash) those poll.
  */
@@ -47,11 +91,17 @@ export function redisQueue(
   const keys = [`${base}users`]
   const run = (s: Script, ...args: (string | number)[]) =>
     runScript(client, s, keys, [base, chan, options.retentionMs, options.retentionCount, ...args])
-  const get = async (id: string) => parse<JobRecord>(await run(getJobScript, id))
+  const get = async (id: string): Promise<JobRecord | undefined> => {
+    const job = parseJob(await run(getJobScript, id))
+    if (job) delete (job as Partial<ClaimedJob>).leaseToken // the token is its worker's alone
+    return job
+  }
   const waiters = finishListeners({
     get,
     // Once subscribed, the waiters check again: a job that finished before then was pushed to nobody.
-    listen: (deliver, recheck) => client.subscribe?.(`${chan}done`, deliver, recheck),
+    // One push per script call: the ids it finished, one per line.
+    listen: (deliver, recheck) =>
+      client.subscribe?.(`${chan}done`, (ids) => ids.split('\n').forEach(deliver), recheck),
   })
   const settled = (id: string, ok: boolean) => {
     if (ok && !client.subscribe) waiters.deliver(id) // no pub/sub: at least this process hears it at once
@@ -68,9 +118,16 @@ export function redisQueue(
     async add(job, limits) {
       const reply = (await run(
         addScript,
-        JSON.stringify(job),
         limits.maxPendingPerUser ?? -1,
         limits.turnMs,
+        job.id,
+        job.type,
+        job.userId,
+        kept(job),
+        job.runAt,
+        job.expiresAt,
+        job.score,
+        job.attempts,
       )) as unknown[]
       const outcome = Number(reply[0])
       if (outcome === -1) throw duplicateJob(job.id)
@@ -79,8 +136,8 @@ export function redisQueue(
     get,
     async claim({ type, max, leaseMs }) {
       const tokens = Array.from({ length: max }, () => crypto.randomUUID())
-      const reply = (await run(claimScript, type, max, Math.ceil(leaseMs), ...tokens)) as unknown[]
-      return reply.map((r) => parse<ClaimedJob>(r)!)
+      const reply = (await run(claimScript, type, max, Math.ceil(leaseMs), ...tokens)) as string[]
+      return reply.map(parseClaimed)
     },
     async extendLease(id, token, leaseMs) {
       return Number(await run(extendScript, id, token, Math.ceil(leaseMs))) === 1
