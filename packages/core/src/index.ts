@@ -6,7 +6,18 @@ export {
   type Invalidation,
 } from './cache/cache-service'
 export { compose } from './chain/compose'
-export { type Call, type Middleware, type Next, named, type Outcome, type SluiceMeta } from './chain/types'
+export { observeStream, type StreamHooks } from './chain/observe-stream'
+export { assembleChunks, replayCompletion } from './chain/stream-chunks'
+export {
+  type Call,
+  type Middleware,
+  type MiddlewarePair,
+  type Next,
+  named,
+  type Outcome,
+  type SluiceMeta,
+  type StreamOutcome,
+} from './chain/types'
 export type { RuleInput, TierInput } from './config/limits-schema'
 export {
   type CostReport,

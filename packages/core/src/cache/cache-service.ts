@@ -158,18 +158,20 @@ export class CacheService {
    * Identical in-flight calls (same key) share one run of `fn` — in this process, and across
    * every instance sharing the store: one instance leads (its `fn` runs and the answer is stored
    * under `key` for `ttlMs` before the flight ends), the others read that answer (pushed where
-   * the store has pub/sub, polled where not). A leader that dies is taken over.
+   * the store has pub/sub, polled where not). A leader that dies is taken over. `keep` may refuse
+   * to store an answer (followers in other processes then run their own).
    */
   async coalesce<T>(
     key: string,
     fn: () => Promise<T>,
-    options: { ttlMs: number; signal?: AbortSignal },
+    options: { ttlMs: number; signal?: AbortSignal; keep?: (value: T) => boolean },
   ): Promise<{ value: T; shared: boolean }> {
     const running = this.inFlight.get(key) as Promise<{ value: T; shared: boolean }> | undefined
     if (running) return { value: (await running).value, shared: true }
     const lead = async () => {
       const value = await fn()
-      await this.setByKey(key, value, options.ttlMs) // before the lock goes: followers read it
+      // Before the lock goes: followers read it (an answer not kept: they run their own).
+      if (options.keep?.(value) !== false) await this.setByKey(key, value, options.ttlMs)
       return value
     }
     const read = async () => {

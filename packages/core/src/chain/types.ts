@@ -1,4 +1,4 @@
-import type { ChatRequest, Usage } from '../providers/types'
+import type { ChatChunk, ChatRequest, Usage } from '../providers/types'
 
 /** What Sluice adds beside the OpenAI shape: `res.sluice`. */
 export interface SluiceMeta {
@@ -17,6 +17,8 @@ export interface SluiceMeta {
 /** One call on its way through the chain. Middlewares read it and may write `meta` and `state`. */
 export interface Call {
   kind: 'chat' | 'call'
+  /** A chat asked for as a stream (`sluice.stream`): the outcome carries `stream`. */
+  stream?: boolean
   endpoint: string
   userId: string
   tier: string | undefined
@@ -37,7 +39,13 @@ export interface Call {
 }
 
 export interface Outcome {
+  /** The answer; for a stream, nothing until it has ended (see `stream`). */
   value: unknown
+  /**
+   * For a stream call: the chunks, the first already produced upstream (a failure before it is a
+   * rejection of `next()`). Wrap it with `observeStream` to act when it ends.
+   */
+  stream?: AsyncIterable<ChatChunk>
   usage?: Usage
   model?: string
   /** The provider that answered (kept with a cached or shared answer). */
@@ -48,6 +56,19 @@ export type Next = () => Promise<Outcome>
 
 /** Koa-style: `(call, next) => outcome`. Call `next()` at most once. */
 export type Middleware = ((call: Call, next: Next) => Promise<Outcome>) & { middlewareName?: string }
+
+/** A streamed outcome: what `next()` resolves to in `wrapStream`. */
+export type StreamOutcome = Outcome & { stream: AsyncIterable<ChatChunk> }
+
+/**
+ * A middleware as a pair: `wrapCall` around chats and wrapped calls, `wrapStream` around
+ * streams. A missing half passes its calls through.
+ */
+export interface MiddlewarePair {
+  name?: string
+  wrapCall?: (call: Call, next: Next) => Promise<Outcome>
+  wrapStream?: (call: Call, next: () => Promise<StreamOutcome>) => Promise<StreamOutcome>
+}
 
 /** Names a middleware (shows in errors and `sluice.middlewares()`). */
 export function named(name: string, fn: (call: Call, next: Next) => Promise<Outcome>): Middleware {

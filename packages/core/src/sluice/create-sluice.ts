@@ -1,7 +1,8 @@
 import type { z } from 'zod'
 import { CacheService } from '../cache/cache-service'
 import { compose } from '../chain/compose'
-import type { Call, Middleware, Outcome, SluiceMeta } from '../chain/types'
+import { toMiddleware } from '../chain/middleware-pair'
+import type { Call, Middleware, MiddlewarePair, Outcome, SluiceMeta } from '../chain/types'
 import { parseOptions, parseWith } from '../config/parse-options'
 import { CompletionHistory } from '../cost/completion-history'
 import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
@@ -26,7 +27,7 @@ import { resilientStep } from './middleware/resilient'
 import { type CallContext, callContextSchema, chatRequestSchema } from './request-schema'
 import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
-import { streamCall } from './stream'
+import { streamThrough } from './stream'
 
 export type SluiceEvents = AgentEvents & { 'budget:threshold': ThresholdEvent }
 export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
@@ -205,19 +206,23 @@ export function createSluice(options: SluiceOptions) {
       return (await run(call)).value as R
     },
 
-    /** Streams chunks; falls back before the first token, fails loudly after it. */
+    /**
+     * Streams chunks through the same chain as chat: limits, budget, cache (a hit replays as a
+     * stream), sharing of identical streams in flight, metrics. Falls back before the first
+     * token, fails loudly after it; returns the call's meta when it ends.
+     */
     stream(request: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk, SluiceMeta> {
-      const call = makeCall('chat', ctx, {
-        request: validRequest(request, true),
-      })
-      return streamCall(call, { limiter, budget, agent, monitor, maxTokens })
+      const call = makeCall('chat', ctx, { request: validRequest(request, true), stream: true })
+      return streamThrough(run, call)
     },
 
-    /** Adds a middleware around the upstream call (after rate limit, budget, cache and queue). */
-    use(middleware: Middleware) {
-      if (typeof middleware !== 'function')
-        throw new SluiceError('invalid_config', 'use(): expected a function (call, next) => …')
-      userMiddlewares.push(middleware)
+    /**
+     * Adds a middleware around the upstream call (after rate limit, budget, cache and queue): a
+     * function `(call, next)`, which sees streams too (`call.stream`; `next()` then resolves to
+     * an outcome with `stream`), or a `{ wrapCall, wrapStream }` pair.
+     */
+    use(middleware: Middleware | MiddlewarePair) {
+      userMiddlewares.push(toMiddleware(middleware))
       return this
     },
 

@@ -1,3 +1,4 @@
+import { observeStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
 import { named } from '../../chain/types'
 import type { CompletionHistory } from '../../cost/completion-history'
@@ -93,7 +94,9 @@ export async function settleBudget(d: BudgetDeps, call: Call, reservation: Reser
 /**
  * Reserves the expected cost before the call and settles the real one after. When the queue
  * step hands the call to a worker (`call.state.handedOff`), the worker settles it — also when
- * the waiter has given up — so the reservation is neither settled nor released here.
+ * the waiter has given up — so the reservation is neither settled nor released here. A stream
+ * settles from the usage of its last chunk; one that failed before its first chunk gives its
+ * reservation back, one that broke or was left after it keeps it (its tokens were spent).
  */
 export function budgetMiddleware(d: BudgetDeps) {
   return named('budget', async (call, next) => {
@@ -106,8 +109,13 @@ export function budgetMiddleware(d: BudgetDeps) {
       if (!call.state.handedOff) await releaseOrCount(d, reservation)
       throw error
     }
-    if (!call.state.handedOff) await settleOrCount(d, call, reservation, outcome)
-    return outcome
+    if (call.state.handedOff) return outcome
+    if (!outcome.stream) {
+      await settleOrCount(d, call, reservation, outcome)
+      return outcome
+    }
+    const settle = (ended: Outcome) => settleOrCount(d, call, reservation, ended)
+    return observeStream({ ...outcome, stream: outcome.stream }, { onEnd: settle })
   })
 }
 

@@ -1,29 +1,9 @@
 import type { CacheService } from '../../cache/cache-service'
+import { observeStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
 import { named } from '../../chain/types'
-
-/**
- * What identifies an answer: the chat request (CacheService drops its transport fields) or the
- * wrapped call's input, under the call's cache type — the same key `cache.invalidate({ type,
- * input })` computes.
- */
-export function cacheInput(call: Call): unknown {
-  return call.request ?? call.input
-}
-
-function cacheOptions(call: Call) {
-  return {
-    userId: call.userId,
-    ...(call.cache.scope ? { scope: call.cache.scope } : {}),
-    ...(call.cache.ttlMs !== undefined ? { ttlMs: call.cache.ttlMs } : {}),
-  }
-}
-
-/** The call's cache key, hashed once and kept in `call.state` for the cache and coalesce steps. */
-async function keyOf(cache: CacheService, call: Call): Promise<string> {
-  call.state.cacheKey ??= await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
-  return call.state.cacheKey as string
-}
+import { asStream, keyOf, ttlOf } from './cache-key'
+import { coalesceStream, type StreamFlight } from './coalesce-stream'
 
 /**
  * Starts the call's cache lookup without waiting for it, so the rate-limit check and the lookup
@@ -38,7 +18,8 @@ export function startCacheLookup(cache: CacheService, call: Call): void {
 
 /**
  * Serves a stored answer when there is one — before the budget is consulted: a cached answer
- * costs nothing — and stores fresh answers with the type's TTL.
+ * costs nothing — and stores fresh answers with the type's TTL. A stream is stored as the
+ * completion it spells out once it has ended, and a hit on a stream replays as one.
  */
 export function cacheMiddleware(cache: CacheService) {
   return named('cache', async (call, next) => {
@@ -48,13 +29,18 @@ export function cacheMiddleware(cache: CacheService) {
     const key = call.state.cacheKey as string
     if (hit !== undefined) {
       call.meta.cached = true
-      return hit
+      return asStream(call, hit)
     }
     const outcome = await next()
     // The coalesce step stores the answer itself (followers elsewhere read it before it returns).
-    if (!call.state.cacheStored)
-      await cache.setByKey(key, outcome, call.cache.ttlMs ?? cache.ttlFor(call.cache.type))
-    return outcome
+    if (call.state.cacheStored) return outcome
+    if (!outcome.stream) {
+      await cache.setByKey(key, outcome, ttlOf(cache, call))
+      return outcome
+    }
+    const store = (ended: Outcome) =>
+      ended.value ? cache.setByKey(key, ended, ttlOf(cache, call)) : undefined
+    return observeStream({ ...outcome, stream: outcome.stream }, { onEnd: store }, { assemble: true })
   })
 }
 
@@ -63,13 +49,20 @@ export function cacheMiddleware(cache: CacheService) {
  * instance on the store; the leader stores the answer, followers read it.
  */
 export function coalesceMiddleware(cache: CacheService) {
+  const streams = new Map<string, StreamFlight>()
   return named('coalesce', async (call, next) => {
     if (!call.cache.enabled) return next()
+    if (call.stream) return coalesceStream(cache, streams, call, next)
     const { value, shared } = await cache.coalesce(await keyOf(cache, call), next, {
-      ttlMs: call.cache.ttlMs ?? cache.ttlFor(call.cache.type),
+      ttlMs: ttlOf(cache, call),
       ...(call.signal ? { signal: call.signal } : {}),
     })
     call.state.cacheStored = true
+    // Joined an identical stream whose answer could not be kept as a completion: its own call.
+    if (shared && value.value === undefined) {
+      call.state.cacheStored = false
+      return next()
+    }
     if (shared) {
       // Followers made no attempts of their own, but their answer came from the leader's provider.
       call.meta.coalesced = true

@@ -26,11 +26,12 @@ interface ChatJobResult {
 /**
  * Puts chat calls through the durable queue: enqueue with the call's priority, wait for the
  * result. A worker in this or another process runs the rest of the chain and settles the call's
- * budget. Wrapped calls (`sluice.call`) carry a function that cannot travel, so they skip it.
+ * budget. Wrapped calls (`sluice.call`) carry a function that cannot travel, and a stream's
+ * chunks do not go through the queue, so both skip it.
  */
 export function queueMiddleware(queue: QueueClient, waitMs: number) {
   return named('queue', async (call, next) => {
-    if (!call.request) return next()
+    if (!call.request || call.stream) return next()
     const job: ChatJob = {
       request: call.request,
       endpoint: call.endpoint,

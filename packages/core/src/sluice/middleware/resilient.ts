@@ -1,3 +1,4 @@
+import { openStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion } from '../../providers/types'
@@ -15,12 +16,33 @@ function wrappedOutcome(value: unknown): Outcome {
   }
 }
 
+/**
+ * A stream opened with its first chunk in hand: retries and fallback happen before it, so a
+ * stream that fails to start is a rejection here, where every step before can still undo.
+ */
+async function streamStep(agent: ResilientAgent, call: Call, options: object): Promise<Outcome> {
+  const chunks = agent.stream(call.request!, options, (m) => {
+    call.meta.provider = m.provider
+    call.meta.attempts += m.attempts
+    call.meta.retries += m.retries
+    call.meta.fallbacks += m.fallbacks
+  })
+  const stream = await openStream(chunks)
+  return {
+    value: undefined,
+    stream,
+    model: call.request!.model,
+    ...(call.meta.provider ? { provider: call.meta.provider } : {}),
+  }
+}
+
 /** The last step: retries, breakers and fallback around the provider (or the wrapped call). */
 export async function resilientStep(agent: ResilientAgent, call: Call): Promise<Outcome> {
   const options = {
     ...(call.signal ? { signal: call.signal } : {}),
     ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
   }
+  if (call.stream) return streamStep(agent, call, options)
   const result = call.request
     ? await agent.chat(call.request, options)
     : await agent.run([{ name: call.endpoint, run: (signal) => call.run!(call.input, signal!) }], options) // wrapped targets always get the timeout signal

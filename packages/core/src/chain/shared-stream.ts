@@ -1,0 +1,71 @@
+import type { ChatChunk, ChatCompletion } from '../providers/types'
+import { assembleChunks } from './stream-chunks'
+
+export interface SharedStream {
+  /** A new reader: every chunk from the first, then the live ones as they come. */
+  read(): AsyncGenerator<ChatChunk>
+  /** The whole answer once the stream ended (undefined when it was not plain text, or was left). */
+  done: Promise<ChatCompletion | undefined>
+}
+
+/**
+ * Reads one upstream stream and hands its chunks to any number of readers — identical streams in
+ * flight share one upstream stream. It reads on while one reader does; when the last one leaves
+ * before the end, the upstream stream is closed (no tokens are paid for nobody) and `done` has no
+ * answer, so nothing half-read is kept; `onLeft` runs then, so no new reader joins it.
+ */
+export function shareStream(source: AsyncIterable<ChatChunk>, onLeft?: () => void): SharedStream {
+  const upstream = source[Symbol.asyncIterator]()
+  const chunks: ChatChunk[] = []
+  let ended = false
+  let left = false
+  let readers = 0
+  let failure: { error: unknown } | undefined
+  let waiting: (() => void)[] = []
+  const wake = () => {
+    const w = waiting
+    waiting = []
+    for (const resolve of w) resolve()
+  }
+  const done = (async () => {
+    try {
+      for (let next = await upstream.next(); !next.done; next = await upstream.next()) {
+        if (left) return undefined // nobody reads on: nothing half-read is kept
+        chunks.push(next.value)
+        wake()
+      }
+      return assembleChunks(chunks)
+    } catch (error) {
+      failure = { error }
+      throw error
+    } finally {
+      ended = true
+      wake()
+    }
+  })()
+  done.catch(() => {}) // each reader sees the failure itself
+  return {
+    done,
+    read() {
+      readers++ // counted from now, so a reader that has not started yet keeps the stream going
+      return (async function* () {
+        try {
+          for (let i = 0; ; ) {
+            while (i < chunks.length) yield chunks[i++]!
+            if (ended) {
+              if (failure) throw failure.error
+              return
+            }
+            await new Promise<void>((resolve) => waiting.push(resolve))
+          }
+        } finally {
+          if (--readers === 0 && !ended) {
+            left = true
+            onLeft?.()
+            void Promise.resolve(upstream.return?.()).catch(() => {})
+          }
+        }
+      })()
+    },
+  }
+}

@@ -1,0 +1,34 @@
+import type { CacheService } from '../../cache/cache-service'
+import { replayCompletion } from '../../chain/stream-chunks'
+import type { Call, Outcome } from '../../chain/types'
+import type { ChatCompletion } from '../../providers/types'
+
+/**
+ * What identifies an answer: the chat request (CacheService drops its transport fields) or the
+ * wrapped call's input, under the call's cache type — the same key `cache.invalidate({ type,
+ * input })` computes.
+ */
+export function cacheInput(call: Call): unknown {
+  return call.request ?? call.input
+}
+
+function cacheOptions(call: Call) {
+  return {
+    userId: call.userId,
+    ...(call.cache.scope ? { scope: call.cache.scope } : {}),
+    ...(call.cache.ttlMs !== undefined ? { ttlMs: call.cache.ttlMs } : {}),
+  }
+}
+
+/** A stored answer handed to a stream call: replayed as a stream. */
+export function asStream(call: Call, outcome: Outcome): Outcome {
+  return call.stream ? { ...outcome, stream: replayCompletion(outcome.value as ChatCompletion) } : outcome
+}
+
+export const ttlOf = (cache: CacheService, call: Call) => call.cache.ttlMs ?? cache.ttlFor(call.cache.type)
+
+/** The call's cache key, hashed once and kept in `call.state` for the cache and coalesce steps. */
+export async function keyOf(cache: CacheService, call: Call): Promise<string> {
+  call.state.cacheKey ??= await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
+  return call.state.cacheKey as string
+}

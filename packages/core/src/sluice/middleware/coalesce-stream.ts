@@ -1,0 +1,88 @@
+import type { CacheService } from '../../cache/cache-service'
+import { type SharedStream, shareStream } from '../../chain/shared-stream'
+import type { Call, Next, Outcome } from '../../chain/types'
+import { asStream, keyOf, ttlOf } from './cache-key'
+
+/** A stream this process leads upstream, with the outcome its leader got. */
+interface Live {
+  shared: SharedStream
+  outcome: Outcome
+}
+
+/**
+ * One identical stream in flight: `led` once its leader here has its first chunk; `flight` once
+ * it is over — or at once answered, when another instance led it or an identical plain chat
+ * was already in flight.
+ */
+export interface StreamFlight {
+  led: Promise<Live>
+  flight: Promise<{ value: Outcome; shared: boolean }>
+}
+
+/**
+ * Identical streams in flight share one upstream stream. Readers in this process join it live,
+ * from its first chunk; other instances on the store wait for the leader to store the finished
+ * answer and replay it. A stream joining an identical plain chat in flight replays its answer.
+ */
+export async function coalesceStream(
+  cache: CacheService,
+  flights: Map<string, StreamFlight>,
+  call: Call,
+  next: Next,
+): Promise<Outcome> {
+  const key = await keyOf(cache, call)
+  call.state.cacheStored = true // the leader stores the answer
+  const joined = flights.get(key)
+  if (joined) return join(call, joined, true, next)
+  const gone = () => {
+    if (flights.get(key) === f) flights.delete(key)
+  }
+  const f = lead(cache, key, call, next, gone)
+  flights.set(key, f)
+  f.flight.then(gone, gone)
+  return join(call, f, false, next)
+}
+
+function lead(cache: CacheService, key: string, call: Call, next: Next, gone: () => void): StreamFlight {
+  let leading!: (l: Live) => void
+  const led = new Promise<Live>((resolve) => {
+    leading = resolve
+  })
+  const flight = cache.coalesce(
+    key,
+    async (): Promise<Outcome> => {
+      const outcome = await next()
+      if (!outcome.stream) return outcome // a middleware answered without streaming
+      const live: Live = { shared: shareStream(outcome.stream, gone), outcome }
+      leading(live)
+      const completion = await live.shared.done
+      const { stream: _, ...rest } = outcome
+      return { ...rest, value: completion, ...(completion?.usage ? { usage: completion.usage } : {}) }
+    },
+    {
+      ttlMs: ttlOf(cache, call),
+      keep: (o) => o.value !== undefined, // a stream that was not plain text is not kept
+      ...(call.signal ? { signal: call.signal } : {}),
+    },
+  )
+  flight.catch(() => {}) // a failure mid-stream reaches every reader through its stream
+  return { led, flight }
+}
+
+async function join(call: Call, f: StreamFlight, follower: boolean, next: Next): Promise<Outcome> {
+  const over = f.flight.then((r) => ({ r }))
+  over.catch(() => {}) // once led, a later failure reaches the reader through its stream
+  const first = await Promise.race([f.led.then((l) => ({ l })), over])
+  const outcome = 'l' in first ? first.l.outcome : first.r.value
+  // Shared with a stream that left nothing to replay (left by its readers, or not plain text).
+  if ('r' in first && first.r.shared && outcome.value === undefined && !outcome.stream) {
+    call.state.cacheStored = false
+    return next()
+  }
+  if (follower || ('r' in first && first.r.shared)) {
+    call.meta.coalesced = true
+    call.meta.provider = outcome.provider ?? null
+  }
+  if ('l' in first) return { ...outcome, stream: first.l.shared.read() }
+  return asStream(call, outcome)
+}

@@ -1,0 +1,150 @@
+import { type Simulator, startSimulator } from '@sluice/simulator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { observeStream } from '../chain/observe-stream'
+import type { SluiceMeta } from '../chain/types'
+import { deepseek } from '../providers/deepseek'
+import type { ChatChunk } from '../providers/types'
+import { createSluice } from './create-sluice'
+
+let ds: Simulator
+beforeAll(async () => {
+  ds = await startSimulator({ profile: 'deepseek', latencyMs: { min: 2, max: 5 } })
+})
+afterAll(() => ds.close())
+
+const build = () =>
+  createSluice({
+    providers: [deepseek({ baseURL: ds.url })],
+    tiers: { free: { limits: { tutor: { limit: 2, window: '1m' } }, budget: { daily: 1 } } },
+    retry: { retries: 0 },
+  })
+const ask = (content: string) => ({ model: 'deepseek-chat', messages: [{ role: 'user' as const, content }] })
+
+/** Reads a stream to its end: its text, its chunks and the meta it returns. */
+async function read(stream: AsyncGenerator<ChatChunk, SluiceMeta>) {
+  let text = ''
+  let chunks = 0
+  for (let next = await stream.next(); ; next = await stream.next()) {
+    if (next.done) return { text, chunks, meta: next.value }
+    chunks++
+    text += next.value.choices[0]?.delta.content ?? ''
+  }
+}
+
+describe('streams through the one chain', () => {
+  it('a use() middleware sees streams: a function via call.stream, a pair via wrapStream', async () => {
+    const sluice = build()
+    const seen: string[] = []
+    let tapped = 0
+    sluice.use(async (call, next) => {
+      seen.push(call.stream ? 'fn:stream' : 'fn:call')
+      const out = await next()
+      return out.stream ? observeStream({ ...out, stream: out.stream }, { onChunk: () => tapped++ }) : out
+    })
+    sluice.use({
+      name: 'pair',
+      wrapCall: (_call, next) => {
+        seen.push('pair:call')
+        return next()
+      },
+      wrapStream: (_call, next) => {
+        seen.push('pair:stream')
+        return next()
+      },
+    })
+    const streamed = await read(sluice.stream(ask('tap this'), { userId: 'u', cache: false }))
+    await sluice.chat(ask('a plain one'), { userId: 'u', cache: false })
+    expect(seen).toEqual(['fn:stream', 'pair:stream', 'fn:call', 'pair:call'])
+    expect(tapped).toBe(streamed.chunks)
+    expect(streamed.text).toContain('tap this')
+    expect(sluice.middlewares()).toContain('pair')
+    expect(() => sluice.use({} as never)).toThrow(expect.objectContaining({ code: 'invalid_config' }))
+    await sluice.close()
+  })
+
+  it('a repeated stream is a cache hit replayed as a stream with the same text; a chat of it hits too', async () => {
+    const sluice = build()
+    const before = ds.stats.requests
+    const first = await read(sluice.stream(ask('explain the subjunctive'), { userId: 'a' }))
+    const again = await read(sluice.stream(ask('explain the subjunctive'), { userId: 'b' }))
+    expect(ds.stats.requests - before).toBe(1)
+    expect(first.meta.cached).toBe(false)
+    expect(again.meta).toMatchObject({ cached: true, costUsd: 0 })
+    expect(again.text).toBe(first.text)
+    expect(again.text).toContain('explain the subjunctive')
+    const chat = await sluice.chat(ask('explain the subjunctive'), { userId: 'c' })
+    expect(chat.sluice.cached).toBe(true)
+    expect(chat.choices[0]?.message.content).toBe(first.text)
+    // And the other way round: an answer fetched by chat replays as a stream.
+    const plain = await sluice.chat(ask('conjugate ser'), { userId: 'd' })
+    const replayed = await read(sluice.stream(ask('conjugate ser'), { userId: 'e' }))
+    expect(replayed.meta.cached).toBe(true)
+    expect(replayed.text).toBe(plain.choices[0]?.message.content)
+    expect(ds.stats.requests - before).toBe(2)
+    await sluice.close()
+  })
+
+  it('rate limit, budget and metrics count each stream exactly once', async () => {
+    const sluice = build()
+    const ctx = { userId: 'lim', tier: 'free', endpoint: 'tutor', cache: false }
+    const a = await read(sluice.stream(ask('one'), ctx))
+    const b = await read(sluice.stream(ask('two'), ctx))
+    await expect(read(sluice.stream(ask('three'), ctx))).rejects.toMatchObject({ code: 'rate_limited' })
+    expect(a.meta.costUsd).toBeGreaterThan(0)
+    expect(await sluice.cost.spend('lim')).toBeCloseTo(a.meta.costUsd + b.meta.costUsd, 12)
+    const report = await sluice.cost.report()
+    expect(report.requests).toBe(2)
+    const stats = await sluice.stats()
+    expect(stats.requestsTotal).toBe(3)
+    expect(stats.errorsByCode).toEqual({ rate_limited: 1 })
+    await sluice.close()
+  })
+
+  it('identical streams in flight share one upstream stream; each reader gets all of it, charged once', async () => {
+    const sluice = build()
+    const before = ds.stats.requests
+    const reads = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => read(sluice.stream(ask('the same stream'), { userId: `s${i}` }))),
+    )
+    expect(ds.stats.requests - before).toBe(1)
+    expect(new Set(reads.map((r) => r.text)).size).toBe(1)
+    expect(reads[0]!.text).toContain('the same stream')
+    expect(reads.filter((r) => r.meta.coalesced)).toHaveLength(5)
+    expect(reads.every((r) => r.meta.provider === 'deepseek')).toBe(true)
+    expect(reads.filter((r) => r.meta.costUsd > 0)).toHaveLength(1)
+    await sluice.close()
+  })
+
+  it('a stream that fails before its first chunk gives its reservation back and counts one error', async () => {
+    const sluice = build()
+    ds.setOutage(true)
+    try {
+      await expect(read(sluice.stream(ask('down'), { userId: 'f', tier: 'free' }))).rejects.toMatchObject({
+        code: 'provider_error',
+      })
+    } finally {
+      ds.setOutage(undefined)
+    }
+    expect(await sluice.cost.spend('f')).toBe(0)
+    const stats = await sluice.stats()
+    expect(stats.requestsTotal).toBe(1)
+    expect(stats.errorsByCode).toEqual({ provider_error: 1 })
+    await sluice.close()
+  })
+
+  it('a stream left after its first chunk is counted once, not cached, and keeps what it reserved', async () => {
+    const sluice = build()
+    const stream = sluice.stream(ask('leave early please'), { userId: 'g', tier: 'free' })
+    const first = await stream.next()
+    expect(first.done).toBe(false)
+    await stream.return(undefined as never)
+    expect(await sluice.cost.spend('g')).toBeGreaterThan(0)
+    const stats = await sluice.stats()
+    expect(stats.requestsTotal).toBe(1)
+    expect(stats.errorsByCode).toEqual({ cancelled: 1 })
+    const before = ds.stats.requests
+    await read(sluice.stream(ask('leave early please'), { userId: 'h' }))
+    expect(ds.stats.requests - before).toBe(1)
+    await sluice.close()
+  })
+})
