@@ -26,7 +26,7 @@ export async function fleetScenario({ createSluice, deepseek, groq }, store, [mo
 }
 
 const tally = (results) => {
-  const out = { ok: 0, fresh: 0, cached: 0, coalesced: 0, costs: [], providers: {}, errors: {} }
+  const out = { ok: 0, fresh: 0, cached: 0, coalesced: 0, costs: [], providers: {}, errors: {}, texts: [] }
   for (const r of results) {
     if (r.status === 'rejected') {
       const code = r.reason?.code ?? 'internal'
@@ -39,6 +39,7 @@ const tally = (results) => {
     else if (m.coalesced) out.coalesced++
     else out.fresh++
     out.costs.push(m.costUsd)
+    if (r.value.text !== undefined && !out.texts.includes(r.value.text)) out.texts.push(r.value.text)
     out.providers[m.provider ?? 'none'] = (out.providers[m.provider ?? 'none'] ?? 0) + 1
   }
   return out
@@ -58,6 +59,18 @@ async function run(sluice, mode) {
         await many(20, (i) =>
           sluice.chat(ask('Asked by the whole fleet at once'), { ...ctx, userId: `b${i}` }),
         ),
+      )
+    case 'stream-burst': // the same stream from every instance at once, each read to its end
+      await barrier()
+      return tally(
+        await many(20, async (i) => {
+          const stream = sluice.stream(ask('Streamed to the whole fleet at once'), { ...ctx, userId: `st${i}` })
+          let text = ''
+          for (let n = await stream.next(); ; n = await stream.next()) {
+            if (n.done) return { sluice: n.value, text }
+            text += n.value.choices[0]?.delta.content ?? ''
+          }
+        }),
       )
     case 'budget': // one user, a small daily budget, 100 concurrent calls from each instance
       await barrier()

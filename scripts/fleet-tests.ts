@@ -12,6 +12,8 @@ interface Tally {
   costs: number[]
   providers: Record<string, number>
   errors: Record<string, number>
+  /** The distinct texts streamed (stream modes). */
+  texts: string[]
 }
 
 interface FleetApi {
@@ -79,6 +81,19 @@ export function fleetTests(t: FleetApi, o: FleetOptions): void {
         t.expect(ds.stats.requests - before).toBe(2)
       },
       60_000,
+    )
+
+    t.it(
+      '40 identical streams across both instances make one upstream stream; every reader gets the same text',
+      async () => {
+        const before = ds.stats.requests
+        const burst = await run(o.namespace('stream'), 'stream-burst')
+        t.expect(sum(burst, 'ok')).toBe(40)
+        t.expect(sum(burst, 'fresh')).toBe(1)
+        t.expect(ds.stats.requests - before).toBe(1)
+        t.expect(new Set(burst.flatMap((b) => b.texts)).size).toBe(1)
+      },
+      30_000,
     )
 
     t.it(
