@@ -15,5 +15,13 @@ export const instant: Provider = {
   models: ['deepseek-chat'],
   defaultModel: 'deepseek-chat',
   chat: async () => completion,
-  async *stream() {},
+  async *stream() {
+    const base = { id: 'x', object: 'chat.completion.chunk' as const, created: 0, model: 'deepseek-chat' }
+    yield {
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant' as const, content: 'ok' }, finish_reason: null }],
+    }
+    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }
+    yield { ...base, choices: [], usage: completion.usage! }
+  },
 }

@@ -64,7 +64,10 @@ async function run(sluice, mode) {
       await barrier()
       return tally(
         await many(20, async (i) => {
-          const stream = sluice.stream(ask('Streamed to the whole fleet at once'), { ...ctx, userId: `st${i}` })
+          const stream = sluice.stream(ask('Streamed to the whole fleet at once'), {
+            ...ctx,
+            userId: `st${i}`,
+          })
           let text = ''
           for (let n = await stream.next(); ; n = await stream.next()) {
             if (n.done) return { sluice: n.value, text }
