@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { answerFor, countTokens, type SimMessage, textOf } from './answer'
 import { readBody, send, sleep } from './http'
+import { listAnswerFor } from './list-answer'
 import { goDuration, MinuteLimits } from './minute-limits'
 import { PROFILES, type Profile } from './profiles'
 import { seededRandom } from './random'
@@ -51,6 +52,8 @@ export interface Simulator {
   /** Forces an outage on or off, whatever the windows say. */
   setOutage(on: boolean | undefined): void
   setErrorRate(rate: number): void
+  /** List prompts (a JSON array of requests) get one answer too few: a batch that does not split. */
+  setMalformedLists(on: boolean): void
   close(): Promise<void>
 }
 
@@ -64,6 +67,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const seenPrefixes = new Set<string>()
   let forcedOutage: boolean | undefined
   let errorRate = options.errorRate ?? 0
+  let malformedLists = false
   const stats: SimulatorStats = {
     requests: 0,
     ok: 0,
@@ -178,7 +182,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         headers,
       )
     }
-    const { content, finishReason } = answerFor(body.model, body.messages, maxTokens)
+    const { content, finishReason } =
+      listAnswerFor(body.model, body.messages, maxTokens, malformedLists) ??
+      answerFor(body.model, body.messages, maxTokens)
     const completionTokens = countTokens(content)
     const usage: Record<string, number> = {
       prompt_tokens: promptTokens,
@@ -237,6 +243,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setErrorRate(rate) {
       errorRate = rate
+    },
+    setMalformedLists(on) {
+      malformedLists = on
     },
     close: () =>
       new Promise<void>((resolve) => {

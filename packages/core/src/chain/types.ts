@@ -5,6 +5,9 @@ export interface SluiceMeta {
   cached: boolean
   /** Shared the upstream call of an identical request already in flight. */
   coalesced: boolean
+  /** Answered inside a batch (`batch` options of its endpoint), with `batchSize` calls in all. */
+  batched: boolean
+  batchSize: number
   provider: string | null
   attempts: number
   retries: number

@@ -18,6 +18,7 @@ import { defaultStore } from '../store/default-store'
 import type { FullStore, PortName } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { attachLogger } from './logging'
+import { batchStep } from './middleware/batch'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
 import { metricsMiddleware } from './middleware/metrics'
@@ -38,6 +39,8 @@ export function blankMeta(): SluiceMeta {
   return {
     cached: false,
     coalesced: false,
+    batched: false,
+    batchSize: 0,
     provider: null,
     attempts: 0,
     retries: 0,
@@ -114,7 +117,9 @@ export function createSluice(options: SluiceOptions) {
 
   const userMiddlewares: Middleware[] = []
   // compose() reads the array at dispatch time, so middlewares added later by use() take part.
-  const back = compose(userMiddlewares, (c) => resilientStep(agent, c))
+  // Batching sits last, so every caller's limits, budget, cache entry and middlewares apply to it alone.
+  const batching = batchStep(o.batch, agent, (c) => resilientStep(agent, c))
+  const back = compose(userMiddlewares, (c) => batching.run(c))
   const front: Middleware[] = [
     metricsMiddleware(monitor),
     rateLimitMiddleware(limiter, maxTokens, cache),
@@ -250,6 +255,9 @@ export function createSluice(options: SluiceOptions) {
       fallbacks: agent.fallbacks,
       breakerTransitions: agent.breakerTransitions,
       unsettled: cost.unsettled,
+      batches: batching.counters.batches,
+      batchedCalls: batching.counters.batchedCalls,
+      batchFallbacks: batching.counters.fallbacks,
     }),
 
     limiter,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { batchOptionsSchema } from '../batch/batch-schema'
 import { cacheOptionsSchema } from '../cache/cache-schema'
 import { dictSchema } from '../config/dict-schema'
 import { timerSchema } from '../config/duration-schema'
@@ -63,6 +64,8 @@ export const sluiceOptionsSchema = z
       .default({ onStoreError: 'open' }),
     /** Extra or changed model prices, USD per million tokens. */
     prices: dictSchema(priceSchema).prefault({}),
+    /** Per endpoint: group similar calls and answer each group with one upstream call. */
+    batch: dictSchema(batchOptionsSchema).prefault({}),
     /** Route chat calls through the durable queue (omit to call providers directly). */
     queue: queueOptionsSchema.extend({ worker: z.boolean().default(true) }).optional(),
     prefix: z.string().min(1).default('sluice'),
@@ -93,6 +96,7 @@ export type SluiceOptions = z.input<typeof sluiceOptionsSchema>
 
 interface Named {
   limits: Record<string, unknown>
+  batch: Record<string, unknown>
   tiers: Record<string, { limits: Record<string, unknown> }>
   cache: { ttl: Record<string, unknown>; types: Record<string, string>; userScoped: string[] }
 }
@@ -103,7 +107,12 @@ interface Named {
  * the seed's `translation` next to an endpoint `translate` is an error, not a silent default.
  */
 function checkCacheNames(o: Named, ctx: z.RefinementCtx): void {
-  const known = new Set<string>(['default', ...Object.keys(o.limits), ...Object.keys(o.cache.types)])
+  const known = new Set<string>([
+    'default',
+    ...Object.keys(o.limits),
+    ...Object.keys(o.batch),
+    ...Object.keys(o.cache.types),
+  ])
   for (const tier of Object.values(o.tiers)) for (const e of Object.keys(tier.limits)) known.add(e)
   for (const type of Object.values(o.cache.types)) known.add(type)
   const hint = (name: string) =>

@@ -6,7 +6,7 @@ import { parseUsage } from '../../providers/usage'
 import type { ResilientAgent } from '../../resilience/resilient-agent'
 
 /** A wrapped call's result, with its usage when it reports one (OpenAI or AI SDK shapes). */
-function wrappedOutcome(value: unknown): Outcome {
+export function wrappedOutcome(value: unknown): Outcome {
   const v = (typeof value === 'object' && value !== null ? value : {}) as { usage?: unknown; model?: unknown }
   const usage = parseUsage(v.usage)
   return {

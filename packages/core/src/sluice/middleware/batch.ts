@@ -1,0 +1,145 @@
+import type { BatchOptions } from '../../batch/batch-schema'
+import { Batcher } from '../../batch/batcher'
+import { packChat, shareUsage, unpackChat } from '../../batch/chat-packer'
+import type { Call, Outcome } from '../../chain/types'
+import type { Dict } from '../../config/dict-schema'
+import { SluiceError } from '../../errors/sluice-error'
+import type { ChatCompletion, Usage } from '../../providers/types'
+import type { ResilientAgent, RunResult } from '../../resilience/resilient-agent'
+import { wrappedOutcome } from './resilient'
+
+type Settled = PromiseSettledResult<Outcome>
+const fulfilled = (value: Outcome): Settled => ({ status: 'fulfilled', value })
+
+export interface BatchCounters {
+  /** Upstream calls that answered a group of two or more. */
+  batches: number
+  /** Calls answered inside such a group. */
+  batchedCalls: number
+  /** Groups whose answer did not split cleanly: their items ran as single calls. */
+  fallbacks: number
+}
+
+function mark(call: Call, result: Omit<RunResult<unknown>, 'value'>, size: number): void {
+  call.meta.provider = result.provider
+  call.meta.attempts += result.attempts
+  call.meta.retries += result.retries
+  call.meta.fallbacks += result.fallbacks
+  call.meta.batched = true
+  call.meta.batchSize = size
+}
+
+function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a || !b) return a ?? b
+  return {
+    prompt_tokens: a.prompt_tokens + b.prompt_tokens,
+    completion_tokens: a.completion_tokens + b.completion_tokens,
+    total_tokens: a.total_tokens + b.total_tokens,
+  }
+}
+
+/**
+ * The step before the upstream call: calls of an endpoint with `batch` options are grouped by
+ * their key and answered together, each caller getting its own answer and its share of the cost
+ * (its limits, budget and cache entry were handled per caller before). A group that cannot be
+ * split cleanly falls back to single calls, each charged its share of the failed batch too.
+ */
+export function batchStep(
+  batches: Dict<BatchOptions>,
+  agent: ResilientAgent,
+  single: (c: Call) => Promise<Outcome>,
+) {
+  const counters: BatchCounters = { batches: 0, batchedCalls: 0, fallbacks: 0 }
+  const batchers = new Map<string, Batcher<Call, Outcome>>()
+
+  async function singles(calls: Call[], wasted?: (Usage | undefined)[]): Promise<Settled[]> {
+    counters.fallbacks++
+    const results = await Promise.allSettled(calls.map(single))
+    if (!wasted) return results
+    return results.map((r, i) =>
+      r.status === 'fulfilled'
+        ? fulfilled({ ...r.value, ...withUsage(addUsage(r.value.usage, wasted[i])) })
+        : r,
+    )
+  }
+
+  async function chats(calls: Call[]): Promise<Settled[]> {
+    const result = await agent.chat(packChat(calls.map((c) => c.request!)))
+    const completion = result.value as ChatCompletion
+    const answers = unpackChat(completion, calls.length)
+    const shares = shareUsage(completion.usage, answers ?? calls.map(() => ''))
+    if (!answers) return singles(calls, shares)
+    return calls.map((call, i) => {
+      mark(call, result, calls.length)
+      const usage = shares[i]
+      const value: ChatCompletion = {
+        id: `${completion.id}-${i}`,
+        object: 'chat.completion',
+        created: completion.created,
+        model: completion.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: answers[i]! }, finish_reason: 'stop' }],
+        ...withUsage(usage),
+      }
+      return fulfilled({ value, model: completion.model, provider: result.provider, ...withUsage(usage) })
+    })
+  }
+
+  async function wrapped(b: BatchOptions, calls: Call[]): Promise<Settled[]> {
+    const run = b.run!
+    const result = await agent.run([
+      {
+        name: calls[0]!.endpoint,
+        run: (signal) =>
+          run(
+            calls.map((c) => c.input),
+            signal!,
+          ),
+      },
+    ])
+    const outputs = result.value
+    if (!Array.isArray(outputs) || outputs.length !== calls.length) return singles(calls)
+    return calls.map((call, i) => {
+      mark(call, result, calls.length)
+      return fulfilled({ ...wrappedOutcome(outputs[i]), provider: result.provider })
+    })
+  }
+
+  function batcherFor(endpoint: string, b: BatchOptions): Batcher<Call, Outcome> {
+    let batcher = batchers.get(endpoint)
+    if (!batcher) {
+      batcher = new Batcher(b, async (calls) => {
+        if (calls.length === 1) return Promise.allSettled([single(calls[0]!)])
+        counters.batches++
+        counters.batchedCalls += calls.length
+        return calls[0]!.request ? chats(calls) : wrapped(b, calls)
+      })
+      batchers.set(endpoint, batcher)
+    }
+    return batcher
+  }
+
+  return {
+    counters,
+    run(call: Call): Promise<Outcome> {
+      const b = batches[call.endpoint]
+      if (!b || call.stream || (!call.request && !b.run)) return single(call)
+      const key = b.groupBy(call.request ?? call.input, {
+        userId: call.userId,
+        endpoint: call.endpoint,
+        tier: call.tier,
+      })
+      if (key === undefined) return single(call)
+      if (typeof key !== 'string')
+        throw new SluiceError(
+          'invalid_config',
+          `batch.${call.endpoint}.groupBy: must return a string or undefined`,
+          {
+            path: `batch.${call.endpoint}.groupBy`,
+          },
+        )
+      return batcherFor(call.endpoint, b).add(key, call)
+    },
+  }
+}
+
+const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
