@@ -1,4 +1,5 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet` or `… queue` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue` or `… batching` runs one.
+import { batching } from './batching'
 import { fleet } from './fleet'
 import { memory } from './memory'
 import { overhead } from './overhead'
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   memory,
   fleet,
   queue,
+  batching,
 }
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))
