@@ -155,6 +155,29 @@ describe('batching similar requests', () => {
     await sluice.close()
   })
 
+  it('through the queue, a worker batches the jobs it claims together, whoever enqueued them', async () => {
+    const sluice = build({ queue: { concurrency: 30, batchSize: 30, pollInterval: 20 } })
+    const before = ds.stats.requests
+    const asks = Array.from({ length: 30 }, (_, i) => ({ lang: LANGS[i % 3]!, text: `queued ${i}` }))
+    const results = await Promise.all(
+      asks.map((a, i) =>
+        sluice.chat(translation(a.lang, a.text), {
+          userId: `q${i % 4}`,
+          tier: 'premium',
+          endpoint: 'translate',
+          cache: false,
+        }),
+      ),
+    )
+    expect(results.every((r, i) => r.choices[0]!.message.content!.includes(`[re: ${asks[i]!.text}]`))).toBe(
+      true,
+    )
+    // How the 30 jobs fall into claims depends on timing; batched, they cannot take 30 calls.
+    expect(ds.stats.requests - before).toBeLessThan(30)
+    expect(sluice.counters().batches).toBeGreaterThan(0)
+    await sluice.close()
+  })
+
   it('refuses bad batch options by path', () => {
     expect(() => build({ batch: { translate: { groupBy: 'lang' } } })).toThrow(
       expect.objectContaining({ code: 'invalid_config', path: 'options.batch.translate.groupBy' }),
