@@ -105,6 +105,33 @@ describe('batching similar requests', () => {
     await sluice.close()
   })
 
+  it('a packed request the provider refuses (too large) falls back to single calls', async () => {
+    // Each request alone fits under the provider's body limit; the eight packed together do not.
+    const small = await startSimulator({
+      profile: 'deepseek',
+      latencyMs: { min: 1, max: 2 },
+      maxBodyChars: 300_000,
+    })
+    try {
+      const sluice = build({ providers: [deepseek({ baseURL: small.url })], cache: { enabled: false } })
+      const asks = Array.from({ length: 8 }, (_, i) => `long text number ${i}: ${'y'.repeat(50_000)}`)
+      const results = await Promise.all(
+        asks.map((t, i) =>
+          sluice.chat(translation('French', t), { userId: `big${i}`, endpoint: 'translate' }),
+        ),
+      )
+      expect(
+        results.every((r, i) => r.choices[0]!.message.content!.includes(`[re: ${asks[i]!.slice(0, 60)}`)),
+      ).toBe(true)
+      expect(small.stats.badRequests).toBe(1)
+      expect(small.stats.ok).toBe(8)
+      expect(sluice.counters().batchFallbacks).toBe(1)
+      await sluice.close()
+    } finally {
+      await small.close()
+    }
+  })
+
   it('rate limits and budgets apply per caller before batching', async () => {
     const sluice = build()
     const before = ds.stats.requests

@@ -42,7 +42,8 @@ function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined
  * The step before the upstream call: calls of an endpoint with `batch` options are grouped by
  * their key and answered together, each caller getting its own answer and its share of the cost
  * (its limits, budget and cache entry were handled per caller before). A group that cannot be
- * split cleanly falls back to single calls, each charged its share of the failed batch too.
+ * split cleanly falls back to single calls, each charged its share of the failed batch too; so
+ * does a group whose packed request the provider refuses as a request error.
  */
 export function batchStep(
   batches: Dict<BatchOptions>,
@@ -64,7 +65,15 @@ export function batchStep(
   }
 
   async function chats(calls: Call[]): Promise<Settled[]> {
-    const result = await agent.chat(packChat(calls.map((c) => c.request!)))
+    let result: RunResult<ChatCompletion>
+    try {
+      result = await agent.chat(packChat(calls.map((c) => c.request!)))
+    } catch (error) {
+      // The packed request itself was refused (too large, too many tokens): each item alone may pass.
+      if (SluiceError.is(error) && (error.details as { requestCaused?: boolean })?.requestCaused)
+        return singles(calls)
+      throw error
+    }
     const completion = result.value as ChatCompletion
     const answers = unpackChat(completion, calls.length)
     const shares = shareUsage(completion.usage, answers ?? calls.map(() => ''))
