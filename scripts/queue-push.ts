@@ -93,6 +93,52 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
     )
 
     t.it(
+      "translations queued by two app instances are answered in one batch by another process's worker",
+      async () => {
+        const ns = o.namespace('batch')
+        const worker = await startWorker(o, [ns, 'batch', sim.url])
+        const store = await o.store(ns)
+        const app = () =>
+          createSluice({
+            store,
+            providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+            queue: { worker: false, ...LAZY },
+          })
+        const [a, b] = [app(), app()]
+        try {
+          const before = sim.stats.requests
+          const asks = Array.from({ length: 20 }, (_, i) => `queued sentence ${i}`)
+          const results = await Promise.all(
+            asks.map((text, i) =>
+              (i % 2 ? a : b).chat(
+                {
+                  model: 'deepseek-chat',
+                  messages: [
+                    { role: 'system', content: 'Translate into French.' },
+                    { role: 'user', content: text },
+                  ],
+                },
+                { userId: `t${i % 4}`, endpoint: 'translate', cache: false },
+              ),
+            ),
+          )
+          t.expect(sim.stats.requests - before).toBe(1)
+          t.expect(
+            results.every((r, i) => (r.choices[0]!.message.content ?? '').includes(`[re: ${asks[i]}]`)),
+          ).toBe(true)
+          t.expect(results.map((r) => [r.sluice.batched, r.sluice.batchSize])).toEqual(
+            asks.map(() => [true, 20]),
+          )
+        } finally {
+          await a.close()
+          await b.close()
+          await stop(worker)
+        }
+      },
+      30_000,
+    )
+
+    t.it(
       "sluice.chat through the queue runs on another process's worker; the answer comes by push, the cost is settled there",
       async () => {
         const ns = o.namespace('chat')

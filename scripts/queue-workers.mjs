@@ -7,18 +7,26 @@
 //   push              runs 'push' jobs (doubles the number) and polls only every 10 minutes:
 //                     it must be woken by the store's push
 //   chat <sim URL>    an app instance (createSluice) whose worker runs queued chat calls
+//   batch <sim URL>   the same, with translations batched per target language (window 1 s)
 import { openSync, writeSync } from 'node:fs'
 
 const LAZY = { pollInterval: '10m' }
 const untilTerm = () => new Promise((resolve) => process.once('SIGTERM', resolve))
 
 export async function queueWorker({ QueueClient, createSluice, deepseek }, store, [mode, arg]) {
-  if (mode === 'chat') {
+  if (mode === 'chat' || mode === 'batch') {
     const sluice = createSluice({
       store,
       providers: [deepseek({ baseURL: arg, apiKey: 'sim' })],
       tiers: { free: { budget: { daily: 1 } } },
-      queue: { worker: true, ...LAZY },
+      queue: { worker: true, ...LAZY, ...(mode === 'batch' ? { concurrency: 50, batchSize: 50 } : {}) },
+      ...(mode === 'batch'
+        ? {
+            batch: {
+              translate: { groupBy: (req) => String(req.messages[0]?.content), maxSize: 50, windowMs: 1000 },
+            },
+          }
+        : {}),
     })
     console.log('ready')
     await untilTerm()

@@ -20,7 +20,10 @@ interface ChatJob {
 
 interface ChatJobResult {
   outcome: Outcome
-  meta: Pick<SluiceMeta, 'provider' | 'attempts' | 'retries' | 'fallbacks' | 'queuedMs' | 'costUsd'>
+  meta: Pick<
+    SluiceMeta,
+    'provider' | 'attempts' | 'retries' | 'fallbacks' | 'queuedMs' | 'costUsd' | 'batched' | 'batchSize'
+  >
 }
 
 /**
@@ -101,7 +104,10 @@ export function chatJobHandler(
       throw error
     }
     if (job.reservation) await settleOrCount(budget, call, job.reservation, outcome)
-    const { provider, attempts, retries, fallbacks, queuedMs, costUsd } = call.meta
-    return { outcome, meta: { provider, attempts, retries, fallbacks, queuedMs, costUsd } }
+    const { provider, attempts, retries, fallbacks, queuedMs, costUsd, batched, batchSize } = call.meta
+    return {
+      outcome,
+      meta: { provider, attempts, retries, fallbacks, queuedMs, costUsd, batched, batchSize },
+    }
   }
 }
