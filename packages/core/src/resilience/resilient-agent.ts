@@ -251,19 +251,33 @@ export class ResilientAgent {
     const attempt = target.ownTimeout
       ? () => target.run(options.signal, timeoutMs)
       : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
+    const once = async (): Promise<T> => {
+      // Refused without firing: a short-circuited call is not an attempt and must not count.
+      const gate = await this.gate(target.name)
+      if (gate === 'open' || (gate === 'closed' && this.breakers.refuses(target.name))) throw circuitOpen()
+      stats.attempts++
+      if (gate === 'probe') return this.probe(target.name, attempt)
+      try {
+        return (await breaker.fire(attempt)) as T
+      } catch (error) {
+        if ((error as { code?: string })?.code === 'EOPENBREAKER') throw circuitOpen()
+        throw error
+      }
+    }
+    // Most calls succeed at once: p-retry is set up only after a first failure, which it then
+    // sees as its own first attempt (same counting, same backoff from there on).
+    let failed: { error: unknown } | undefined
+    try {
+      return await once()
+    } catch (error) {
+      failed = { error }
+    }
     return pRetry(
-      async () => {
-        // Refused without firing: a short-circuited call is not an attempt and must not count.
-        const gate = await this.gate(target.name)
-        if (gate === 'open' || (gate === 'closed' && this.breakers.refuses(target.name))) throw circuitOpen()
-        stats.attempts++
-        if (gate === 'probe') return this.probe(target.name, attempt)
-        try {
-          return (await breaker.fire(attempt)) as T
-        } catch (error) {
-          if ((error as { code?: string })?.code === 'EOPENBREAKER') throw circuitOpen()
-          throw error
-        }
+      () => {
+        if (!failed) return once()
+        const { error } = failed
+        failed = undefined
+        return Promise.reject(error)
       },
       {
         retries: retry.retries,
