@@ -11,6 +11,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
 import { DATABASE_URL, ensureServices, REDIS_URL } from '../scripts/services.mjs'
+import { throughput } from './stats'
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 20_000)
 const CONCURRENCY = 16
@@ -46,19 +47,8 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN
 }
 
-async function parallel(total: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0
-  const start = performance.now()
-  await Promise.all(
-    Array.from({ length: PRODUCERS }, async () => {
-      while (next < total) await fn(next++)
-    }),
-  )
-  return (total / (performance.now() - start)) * 1000
-}
-
 async function drain(c: Contender, jobs: number): Promise<{ enqueuePerSec: number; jobsPerSec: number }> {
-  const enqueuePerSec = await parallel(jobs, (i) => c.add(i, 0))
+  const enqueuePerSec = await throughput((i) => c.add(i, 0), jobs, PRODUCERS)
   let done = 0
   let resolve!: () => void
   const all = new Promise<void>((r) => {

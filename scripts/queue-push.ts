@@ -73,6 +73,14 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
   t.afterAll(async () => {
     await sim.close()
   })
+  /** An app instance on the store whose chats go through the queue, run by another process's worker. */
+  const queuedApp = (store: Store) =>
+    createSluice({
+      store,
+      providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+      tiers: { free: { budget: { daily: 1 } } },
+      queue: { worker: false, ...LAZY },
+    })
 
   t.describe(`${o.name}: queue across processes, by push`, () => {
     t.it(
@@ -98,13 +106,7 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
         const ns = o.namespace('batch')
         const worker = await startWorker(o, [ns, 'batch', sim.url])
         const store = await o.store(ns)
-        const app = () =>
-          createSluice({
-            store,
-            providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
-            queue: { worker: false, ...LAZY },
-          })
-        const [a, b] = [app(), app()]
+        const [a, b] = [queuedApp(store), queuedApp(store)]
         try {
           const before = sim.stats.requests
           const asks = Array.from({ length: 20 }, (_, i) => `queued sentence ${i}`)
@@ -144,12 +146,7 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
         const ns = o.namespace('chat')
         const worker = await startWorker(o, [ns, 'chat', sim.url])
         const store = await o.store(ns)
-        const sluice = createSluice({
-          store,
-          providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
-          tiers: { free: { budget: { daily: 1 } } },
-          queue: { worker: false, ...LAZY },
-        })
+        const sluice = queuedApp(store)
         const cost = new CostTracker({ store, tiers: { free: { budget: { daily: 1 } } } })
         try {
           const before = sim.stats.requests
@@ -162,12 +159,7 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
           t.expect(Math.abs((await cost.spend('asker')) - res.sluice.costUsd) < 1e-12).toBe(true)
 
           // A caller that gives up while its job runs: the worker still charges what the call cost.
-          const impatient = createSluice({
-            store,
-            providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
-            tiers: { free: { budget: { daily: 1 } } },
-            queue: { worker: false, ...LAZY },
-          })
+          const impatient = queuedApp(store)
           const watcher = new QueueClient({ store, ...LAZY })
           const giveUp = new AbortController()
           const gaveUp = impatient

@@ -1,3 +1,9 @@
+interface Waiting<I, O> {
+  item: I
+  resolve: (value: O) => void
+  reject: (error: unknown) => void
+}
+
 /**
  * Collects items per group key and hands each group to `flush` once it holds `maxSize` items or
  * `windowMs` after its first; each item's promise settles with its own result.
@@ -5,7 +11,7 @@
 export class Batcher<I, O> {
   private readonly open = new Map<
     string,
-    { items: I[]; done: Deferred<O>[]; timer: ReturnType<typeof setTimeout> }
+    { waiting: Waiting<I, O>[]; timer: ReturnType<typeof setTimeout> }
   >()
 
   constructor(
@@ -18,14 +24,15 @@ export class Batcher<I, O> {
     if (!g) {
       const timer = setTimeout(() => this.send(group), this.o.windowMs)
       ;(timer as { unref?: () => void }).unref?.()
-      g = { items: [], done: [], timer }
+      g = { waiting: [], timer }
       this.open.set(group, g)
     }
-    const d = deferred<O>()
-    g.items.push(item)
-    g.done.push(d)
-    if (g.items.length >= this.o.maxSize) this.send(group)
-    return d.promise
+    const { waiting } = g
+    const result = new Promise<O>((resolve, reject) => {
+      waiting.push({ item, resolve, reject })
+    })
+    if (waiting.length >= this.o.maxSize) this.send(group)
+    return result
   }
 
   private send(group: string): void {
@@ -33,33 +40,17 @@ export class Batcher<I, O> {
     if (!g) return
     this.open.delete(group)
     clearTimeout(g.timer)
-    this.flush(g.items).then(
+    this.flush(g.waiting.map((w) => w.item)).then(
       (results) => {
-        for (const [i, d] of g.done.entries()) {
+        for (const [i, w] of g.waiting.entries()) {
           const r = results[i]
-          if (r?.status === 'fulfilled') d.resolve(r.value)
-          else d.reject(r ? r.reason : new Error('batch: no result for this item'))
+          if (r?.status === 'fulfilled') w.resolve(r.value)
+          else w.reject(r ? r.reason : new Error('batch: no result for this item'))
         }
       },
       (error) => {
-        for (const d of g.done) d.reject(error)
+        for (const w of g.waiting) w.reject(error)
       },
     )
   }
-}
-
-interface Deferred<T> {
-  promise: Promise<T>
-  resolve: (v: T) => void
-  reject: (e: unknown) => void
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void
-  let reject!: (e: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
 }

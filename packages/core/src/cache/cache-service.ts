@@ -51,7 +51,11 @@ export class CacheService {
   private readonly o: z.output<typeof schema>
   private readonly port: CachePort
   private readonly metrics: MetricsPort
-  private readonly inFlight = new Map<string, Promise<{ value: unknown; shared: boolean }>>()
+  /** Flights led here, with the leader's `keep`: an answer it did not keep is not shared either. */
+  private readonly inFlight = new Map<
+    string,
+    { flight: Promise<{ value: unknown; shared: boolean }>; keep?: (value: never) => boolean }
+  >()
 
   constructor(options: CacheServiceOptions = {}) {
     this.o = parseOptions(schema, options, 'cache')
@@ -166,8 +170,13 @@ export class CacheService {
     fn: () => Promise<T>,
     options: { ttlMs: number; signal?: AbortSignal; keep?: (value: T) => boolean },
   ): Promise<{ value: T; shared: boolean }> {
-    const running = this.inFlight.get(key) as Promise<{ value: T; shared: boolean }> | undefined
-    if (running) return { value: (await running).value, shared: true }
+    const running = this.inFlight.get(key)
+    if (running) {
+      const { value } = await running.flight
+      // Not kept (a stream left by its readers, say): nothing to share, this call leads its own.
+      if (running.keep?.(value as never) === false) return this.coalesce(key, fn, options)
+      return { value: value as T, shared: true }
+    }
     const lead = async () => {
       const value = await fn()
       // Before the lock goes: followers read it (an answer not kept: they run their own).
@@ -193,7 +202,7 @@ export class CacheService {
           )
         : lead().then((value) => ({ value, shared: false })) // nothing is stored to share: this process only
     const promise = flight.finally(() => this.inFlight.delete(key))
-    this.inFlight.set(key, promise)
+    this.inFlight.set(key, { flight: promise, ...(options.keep ? { keep: options.keep } : {}) })
     return promise
   }
 

@@ -63,6 +63,8 @@ export type Middleware = ((call: Call, next: Next) => Promise<Outcome>) & { midd
 /** A streamed outcome: what `next()` resolves to in `wrapStream`. */
 export type StreamOutcome = Outcome & { stream: AsyncIterable<ChatChunk> }
 
+export const isStreamOutcome = (outcome: Outcome): outcome is StreamOutcome => outcome.stream !== undefined
+
 /**
  * A middleware as a pair: `wrapCall` around chats and wrapped calls, `wrapStream` around
  * streams. A missing half passes its calls through.

@@ -1,6 +1,6 @@
 import { observeStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
-import { named } from '../../chain/types'
+import { isStreamOutcome, named } from '../../chain/types'
 import type { CompletionHistory } from '../../cost/completion-history'
 import type { CostTracker, Reservation } from '../../cost/cost-tracker'
 import { estimateCostOf, textTokens } from '../../cost/estimate'
@@ -110,12 +110,11 @@ export function budgetMiddleware(d: BudgetDeps) {
       throw error
     }
     if (call.state.handedOff) return outcome
-    if (!outcome.stream) {
+    if (!isStreamOutcome(outcome)) {
       await settleOrCount(d, call, reservation, outcome)
       return outcome
     }
-    const settle = (ended: Outcome) => settleOrCount(d, call, reservation, ended)
-    return observeStream({ ...outcome, stream: outcome.stream }, { onEnd: settle })
+    return observeStream(outcome, { onEnd: (ended) => settleOrCount(d, call, reservation, ended) })
   })
 }
 

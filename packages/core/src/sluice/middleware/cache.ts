@@ -1,7 +1,7 @@
 import type { CacheService } from '../../cache/cache-service'
 import { observeStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
-import { named } from '../../chain/types'
+import { isStreamOutcome, named } from '../../chain/types'
 import { asStream, keyOf, ttlOf } from './cache-key'
 import { coalesceStream, type StreamFlight } from './coalesce-stream'
 
@@ -34,13 +34,13 @@ export function cacheMiddleware(cache: CacheService) {
     const outcome = await next()
     // The coalesce step stores the answer itself (followers elsewhere read it before it returns).
     if (call.state.cacheStored) return outcome
-    if (!outcome.stream) {
+    if (!isStreamOutcome(outcome)) {
       await cache.setByKey(key, outcome, ttlOf(cache, call))
       return outcome
     }
     const store = (ended: Outcome) =>
       ended.value ? cache.setByKey(key, ended, ttlOf(cache, call)) : undefined
-    return observeStream({ ...outcome, stream: outcome.stream }, { onEnd: store }, { assemble: true })
+    return observeStream(outcome, { onEnd: store }, { assemble: true })
   })
 }
 
@@ -58,11 +58,6 @@ export function coalesceMiddleware(cache: CacheService) {
       ...(call.signal ? { signal: call.signal } : {}),
     })
     call.state.cacheStored = true
-    // Joined an identical stream whose answer could not be kept as a completion: its own call.
-    if (shared && value.value === undefined) {
-      call.state.cacheStored = false
-      return next()
-    }
     if (shared) {
       // Followers made no attempts of their own, but their answer came from the leader's provider.
       call.meta.coalesced = true

@@ -33,14 +33,14 @@ export async function coalesceStream(
   const key = await keyOf(cache, call)
   call.state.cacheStored = true // the leader stores the answer
   const joined = flights.get(key)
-  if (joined) return join(call, joined, true, next)
+  if (joined) return join(call, joined, true)
   const gone = () => {
     if (flights.get(key) === f) flights.delete(key)
   }
   const f = lead(cache, key, call, next, gone)
   flights.set(key, f)
   f.flight.then(gone, gone)
-  return join(call, f, false, next)
+  return join(call, f, false)
 }
 
 function lead(cache: CacheService, key: string, call: Call, next: Next, gone: () => void): StreamFlight {
@@ -69,16 +69,11 @@ function lead(cache: CacheService, key: string, call: Call, next: Next, gone: ()
   return { led, flight }
 }
 
-async function join(call: Call, f: StreamFlight, follower: boolean, next: Next): Promise<Outcome> {
+async function join(call: Call, f: StreamFlight, follower: boolean): Promise<Outcome> {
   const over = f.flight.then((r) => ({ r }))
   over.catch(() => {}) // once led, a later failure reaches the reader through its stream
   const first = await Promise.race([f.led.then((l) => ({ l })), over])
   const outcome = 'l' in first ? first.l.outcome : first.r.value
-  // Shared with a stream that left nothing to replay (left by its readers, or not plain text).
-  if ('r' in first && first.r.shared && outcome.value === undefined && !outcome.stream) {
-    call.state.cacheStored = false
-    return next()
-  }
   if (follower || ('r' in first && first.r.shared)) {
     call.meta.coalesced = true
     call.meta.provider = outcome.provider ?? null

@@ -1,5 +1,5 @@
 import { observeStream } from '../../chain/observe-stream'
-import { named } from '../../chain/types'
+import { isStreamOutcome, named } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
 
@@ -20,20 +20,17 @@ export function metricsMiddleware(monitor: Monitor) {
       monitor.end(performance.now() - started, codeOf(error))
       throw error
     }
-    if (!outcome.stream) {
+    if (!isStreamOutcome(outcome)) {
       call.meta.latencyMs = performance.now() - started
       monitor.end(call.meta.latencyMs)
       return outcome
     }
-    return observeStream(
-      { ...outcome, stream: outcome.stream },
-      {
-        onEnd: () => {
-          call.meta.latencyMs = performance.now() - started
-          monitor.end(call.meta.latencyMs)
-        },
-        onError: (error) => monitor.end(performance.now() - started, codeOf(error)),
+    return observeStream(outcome, {
+      onEnd: () => {
+        call.meta.latencyMs = performance.now() - started
+        monitor.end(call.meta.latencyMs)
       },
-    )
+      onError: (error) => monitor.end(performance.now() - started, codeOf(error)),
+    })
   })
 }
