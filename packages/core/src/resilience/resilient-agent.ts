@@ -14,6 +14,7 @@ import { type BreakerEvents, Breakers } from './breakers'
 import { breakerSchema, retrySchema } from './resilience-schema'
 import { canFallBack, isRetryable } from './retryable'
 import { type Gate, SharedCircuit } from './shared-circuit'
+import { streamWithFallback } from './stream-with-fallback'
 import { withTimeout } from './with-timeout'
 
 const schema = z
@@ -182,49 +183,12 @@ export class ResilientAgent {
    * Streams from the first target that produces a first chunk. A failure before the first chunk
    * falls back; one after it ends the stream with a clear error, never a silent truncation.
    */
-  async *stream(
+  stream(
     request: ChatRequest,
     options: RunOptions = {},
     meta?: (r: Omit<RunResult<null>, 'value'>) => void,
   ): AsyncGenerator<ChatChunk> {
-    type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk> }
-    const opened = await this.run<Opened>(
-      this.providersFor(request.model).map((p) => ({
-        name: p.name,
-        // The attempt's signal times out the wait for the first chunk; the caller's signal must
-        // still reach the stream after that, so both are joined.
-        run: async (attempt) => {
-          const signals = [attempt, options.signal].filter((x): x is AbortSignal => x !== undefined)
-          const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
-          const rest = p.stream(request, { ...(signal ? { signal } : {}) })[Symbol.asyncIterator]()
-          return { first: await rest.next(), rest }
-        },
-      })),
-      options,
-    )
-    meta?.({
-      provider: opened.provider,
-      attempts: opened.attempts,
-      retries: opened.retries,
-      fallbacks: opened.fallbacks,
-    })
-    const { first, rest } = opened.value
-    if (first.done) return
-    yield first.value
-    try {
-      for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value
-    } catch (error) {
-      if (SluiceError.is(error) && error.code === 'cancelled') throw error
-      throw new SluiceError(
-        'provider_error',
-        `${opened.provider}: stream failed after it started; the answer is incomplete`,
-        {
-          provider: opened.provider,
-          cause: error,
-          details: { partial: true },
-        },
-      )
-    }
+    return streamWithFallback(this, request, options, meta)
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import type { Dict } from '../../config/dict-schema'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion, Usage } from '../../providers/types'
 import type { ResilientAgent, RunResult } from '../../resilience/resilient-agent'
+import { isRequestCaused } from '../../resilience/retryable'
 import { wrappedOutcome } from './resilient'
 
 type Settled = PromiseSettledResult<Outcome>
@@ -70,8 +71,7 @@ export function batchStep(
       result = await agent.chat(packChat(calls.map((c) => c.request!)))
     } catch (error) {
       // The packed request itself was refused (too large, too many tokens): each item alone may pass.
-      if (SluiceError.is(error) && (error.details as { requestCaused?: boolean })?.requestCaused)
-        return singles(calls)
+      if (isRequestCaused(error)) return singles(calls)
       throw error
     }
     const completion = result.value as ChatCompletion

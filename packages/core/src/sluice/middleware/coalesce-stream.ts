@@ -61,12 +61,11 @@ function lead(cache: CacheService, key: string, call: Call, next: Next, gone: ()
     },
     {
       ttlMs: ttlOf(cache, call),
-      keep: (o) => o.value !== undefined, // a stream that was not plain text is not kept
+      keep: (o) => o.value !== undefined, // a stream left by its readers, or not plain text: not kept
       ...(call.signal ? { signal: call.signal } : {}),
     },
   )
-  flight.catch(() => {}) // a failure mid-stream reaches every reader through its stream
-  return { led, flight }
+  return { led, flight } // its failures reach the readers through their streams (see join)
 }
 
 async function join(call: Call, f: StreamFlight, follower: boolean): Promise<Outcome> {
