@@ -74,13 +74,21 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
     await sim.close()
   })
   /** An app instance on the store whose chats go through the queue, run by another process's worker. */
-  const queuedApp = (store: Store) =>
+  const queuedApp = (store: Store, batch?: Parameters<typeof createSluice>[0]['batch']) =>
     createSluice({
       store,
       providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
       tiers: { free: { budget: { daily: 1 } } },
       queue: { worker: false, ...LAZY },
+      ...(batch ? { batch } : {}),
     })
+  const translation = (language: string, text: string) => ({
+    model: 'deepseek-chat',
+    messages: [
+      { role: 'system' as const, content: `Translate into ${language}.` },
+      { role: 'user' as const, content: text },
+    ],
+  })
 
   t.describe(`${o.name}: queue across processes, by push`, () => {
     t.it(
@@ -135,6 +143,58 @@ export function queuePushTests(t: PushApi, o: PushOptions): void {
           await a.close()
           await b.close()
           await stop(worker)
+        }
+      },
+      30_000,
+    )
+
+    t.it(
+      'a worker claims one whole group at a time: 30 queued translations to 3 languages, batches of 10 → 3 calls',
+      async () => {
+        const ns = o.namespace('groups')
+        const store = await o.store(ns)
+        // The apps know the batch groups, so each job carries its own; the worker is not there yet.
+        const groups = {
+          translate: {
+            groupBy: (req: unknown) => JSON.stringify((req as { messages: unknown[] }).messages[0]),
+          },
+        }
+        const [a, b] = [queuedApp(store, groups), queuedApp(store, groups)]
+        const languages = ['French', 'German', 'Spanish']
+        const asks = Array.from({ length: 30 }, (_, i) => ({
+          language: languages[i % 3]!,
+          text: `grouped sentence ${i}`,
+        }))
+        const before = sim.stats.requests
+        const pending = asks.map(({ language, text }, i) =>
+          (i % 2 ? a : b).chat(translation(language, text), {
+            userId: `g${i % 5}`,
+            endpoint: 'translate',
+            cache: false,
+          }),
+        )
+        for (const p of pending) p.catch(() => {}) // awaited below
+        const counter = new QueueClient({ store, ...LAZY })
+        let worker: ChildProcess | undefined
+        try {
+          for (let i = 0; i < 100 && (await counter.counts()).pending < 30; i++) await sleep(50)
+          t.expect((await counter.counts()).pending).toBe(30)
+          // One batch at a time, at most 10 per claim: plain claims in line order would bring
+          // mixed languages and make about 9 calls; claims by group make 3.
+          worker = await startWorker(o, [ns, 'groups', sim.url])
+          const results = await Promise.all(pending)
+          t.expect(sim.stats.requests - before).toBe(3)
+          t.expect(
+            results.every((r, i) => (r.choices[0]!.message.content ?? '').includes(`[re: ${asks[i]!.text}]`)),
+          ).toBe(true)
+          t.expect(results.map((r) => [r.sluice.batched, r.sluice.batchSize])).toEqual(
+            asks.map(() => [true, 10]),
+          )
+        } finally {
+          await counter.close()
+          await a.close()
+          await b.close()
+          if (worker) await stop(worker)
         }
       },
       30_000,

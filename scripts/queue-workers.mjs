@@ -8,25 +8,33 @@
 //                     it must be woken by the store's push
 //   chat <sim URL>    an app instance (createSluice) whose worker runs queued chat calls
 //   batch <sim URL>   the same, with translations batched per target language (window 1 s)
+//   groups <sim URL>  the same, one batch at a time of at most 10 (window 20 ms): its claims must
+//                     bring it whole groups
 import { openSync, writeSync } from 'node:fs'
 
 const LAZY = { pollInterval: '10m' }
 const untilTerm = () => new Promise((resolve) => process.once('SIGTERM', resolve))
 
 export async function queueWorker({ QueueClient, createSluice, deepseek }, store, [mode, arg]) {
-  if (mode === 'chat' || mode === 'batch') {
+  if (mode === 'chat' || mode === 'batch' || mode === 'groups') {
+    const byLanguage = (req) => String(req.messages[0]?.content)
+    const batching = {
+      chat: {},
+      batch: {
+        queue: { concurrency: 50, batchSize: 50 },
+        batch: { translate: { groupBy: byLanguage, maxSize: 50, windowMs: 1000 } },
+      },
+      groups: {
+        queue: { concurrency: 1 },
+        batch: { translate: { groupBy: byLanguage, maxSize: 10, windowMs: 20 } },
+      },
+    }[mode]
     const sluice = createSluice({
       store,
       providers: [deepseek({ baseURL: arg, apiKey: 'sim' })],
       tiers: { free: { budget: { daily: 1 } } },
-      queue: { worker: true, ...LAZY, ...(mode === 'batch' ? { concurrency: 50, batchSize: 50 } : {}) },
-      ...(mode === 'batch'
-        ? {
-            batch: {
-              translate: { groupBy: (req) => String(req.messages[0]?.content), maxSize: 50, windowMs: 1000 },
-            },
-          }
-        : {}),
+      queue: { worker: true, ...LAZY, ...batching.queue },
+      ...(batching.batch ? { batch: batching.batch } : {}),
     })
     console.log('ready')
     await untilTerm()

@@ -33,7 +33,7 @@ const columns = (s: string) => `id, agent_type AS type, user_id AS "userId", req
   ${s}.ms(created_at) AS "createdAt", ${s}.ms(run_at) AS "runAt", ${s}.ms(expires_at) AS "expiresAt",
   score, ${s}.ms(started_at) AS "startedAt", ${s}.ms(completed_at) AS "finishedAt",
   ${s}.ms(lease_until) AS "leaseUntil", lease_token AS "leaseToken", result::text AS result,
-  error_message AS error`
+  error_message AS error, group_key AS "group"`
 
 function toJob(row: Row): JobRecord & { leaseToken?: string } {
   const job: Record<string, unknown> = {}
@@ -96,7 +96,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       let rows: { mine: number | null }[]
       try {
         rows = await query<{ mine: number | null }>(
-          `SELECT ${s}.queue_add($1, $2, $3, $4::json, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS mine`,
+          `SELECT ${s}.queue_add($1, $2, $3, $4::json, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS mine`,
           [
             job.id,
             job.userId,
@@ -112,6 +112,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
             limits.maxPendingPerUser ?? null,
             limits.turnMs,
             o.channel,
+            job.group ?? null,
           ],
         )
       } catch (error) {
@@ -128,19 +129,16 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       }
     },
     get,
-    async claim({ type, max, leaseMs }) {
+    async claim({ type, max, leaseMs, byGroup }) {
       const now = Date.now()
       if (now - (swept.get(type) ?? 0) >= SWEEP_EVERY_MS) {
         swept.set(type, now)
         await query(`SELECT ${s}.queue_sweep($1, $2, $3)`, [type, o.retentionMs, o.channel])
       }
-      const rows = await query<Row>(`SELECT ${columns(s)} FROM ${s}.queue_claim($1, $2, $3, $4, $5)`, [
-        type,
-        max,
-        leaseMs,
-        o.channel,
-        o.durableCommits,
-      ])
+      const rows = await query<Row>(
+        `SELECT ${columns(s)} FROM ${s}.${byGroup ? 'queue_claim_group' : 'queue_claim'}($1, $2, $3, $4, $5)`,
+        [type, max, leaseMs, o.channel, o.durableCommits],
+      )
       const jobs = rows.map((r) => toJob(r) as ClaimedJob)
       return jobs.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     },

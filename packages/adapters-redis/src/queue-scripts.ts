@@ -16,6 +16,8 @@ local base, chan, retention, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumbe
 local users, counts, done = base .. 'users', base .. 'counts', base .. 'done'
 local function line(kind, type) return base .. kind .. ':' .. type end
 local function jobKey(id) return base .. 'job:' .. id end
+-- The ready jobs of one group (by score, as the line): only jobs that have a group are in one.
+local function groupLine(type, group) return base .. 'group:' .. #type .. ':' .. type .. ':' .. group end
 local later, tallies, finished = {}, {}, {}
 -- A sorted-set write held until the end: per key and member the last one wins.
 local function zlater(key, member, score)
@@ -53,10 +55,10 @@ end
 -- a lease has '' for leaseUntil and leaseToken.
 local function load(id, ...)
   local key = jobKey(id)
-  local v = redis.call('HMGET', key, 'status', 'type', 'userId', 'runAt', 'expiresAt', 'score', 'leaseToken', 'leaseUntil', ...)
+  local v = redis.call('HMGET', key, 'status', 'type', 'userId', 'runAt', 'expiresAt', 'score', 'leaseToken', 'leaseUntil', 'group', ...)
   if not v[1] then return nil end
   return { id = id, key = key, status = v[1], type = v[2], userId = v[3], runAt = tonumber(v[4]),
-    expiresAt = tonumber(v[5]), score = v[6], leaseToken = v[7], leaseUntil = tonumber(v[8]) }, v
+    expiresAt = tonumber(v[5]), score = v[6], leaseToken = v[7], leaseUntil = tonumber(v[8]), group = v[9] or '' }, v
 end
 local function count(type, status, by) tally(counts, type .. '\\n' .. status, by) end
 -- To another status, with more fields set on the way.
@@ -68,7 +70,9 @@ local function move(job, to, ...)
 end
 -- Back in line (its status already pending): ready when due, delayed when not; on the expiry watch.
 local function queue(job)
-  if job.runAt <= now then redis.call('ZADD', line('ready', job.type), job.score, job.id)
+  if job.runAt <= now then
+    redis.call('ZADD', line('ready', job.type), job.score, job.id)
+    if job.group ~= '' then redis.call('ZADD', groupLine(job.type, job.group), job.score, job.id) end
   else redis.call('ZADD', line('delayed', job.type), job.runAt, job.id) end
   zlater(line('expiry', job.type), job.id, job.expiresAt)
 end
@@ -78,6 +82,7 @@ local function finish(job, status, field, text)
   if job.status == 'active' then zlater(line('active', type), id, false)
   else
     redis.call('ZREM', line('ready', type), id)
+    if job.group ~= '' then redis.call('ZREM', groupLine(type, job.group), id) end
     redis.call('ZREM', line('delayed', type), id)
     zlater(line('expiry', type), id, false)
   end
@@ -110,8 +115,11 @@ local function promote(type)
   local ready, delayed = line('ready', type), line('delayed', type)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)) do
     redis.call('ZREM', delayed, id)
-    local v = redis.call('HMGET', jobKey(id), 'status', 'score')
-    if v[1] == 'pending' then redis.call('ZADD', ready, v[2], id) end
+    local v = redis.call('HMGET', jobKey(id), 'status', 'score', 'group')
+    if v[1] == 'pending' then
+      redis.call('ZADD', ready, v[2], id)
+      if v[3] and v[3] ~= '' then redis.call('ZADD', groupLine(type, v[3]), v[2], id) end
+    end
   end
 end
 local function expired(job)
@@ -132,7 +140,7 @@ const EXPIRED = `'error', 'expired before it ran'`
 
 /**
  * Add: ARGV 5 cap (-1 for none), 6 turnMs, then the job: 7 id, 8 type, 9 userId, 10 the JSON
- * of the fields no script reads, 11 runAt, 12 expiresAt, 13 score, 14 attempts. Refuses with
+ * of the fields no script reads, 11 runAt, 12 expiresAt, 13 score, 14 attempts, 15 group ('' for none). Refuses with
  * {0, unfinished} at the user's cap and {-1} for an id already taken; otherwise puts the job in
  * line a turn behind the user's unfinished ones, counts it and publishes a wake-up.
  */
@@ -144,27 +152,28 @@ local mine = tonumber(redis.call('HGET', users, userId) or '0')
 local cap = tonumber(ARGV[5])
 if cap >= 0 and mine >= cap then return {0, mine} end
 trim()
-local job = { id = id, key = key, type = type, userId = userId, status = 'pending',
+local job = { id = id, key = key, type = type, userId = userId, status = 'pending', group = ARGV[15],
   runAt = tonumber(ARGV[11]), expiresAt = tonumber(ARGV[12]), score = tonumber(ARGV[13]) + mine * tonumber(ARGV[6]) }
 redis.call('HSET', key, 'j', ARGV[10], 'type', type, 'userId', userId, 'status', 'pending',
   'attempts', ARGV[14], 'runAt', ARGV[11], 'expiresAt', ARGV[12], 'score', job.score, 'leaseUntil', '', 'leaseToken', '')
+if job.group ~= '' then redis.call('HSET', key, 'group', job.group) end
 queue(job)
 redis.call('HINCRBY', users, userId, 1)
 count(type, 'pending', 1)
 redis.call('PUBLISH', chan .. 'wake:' .. type, '1')
 return {1, mine}`,
-  '82c06c64910a3f03df147fcd8f83bb61fe6bb028',
+  '5a314781990bed71e58d5a88c43ba855707bdd6a',
 )
 
 /**
- * Claim: ARGV 5 type, 6 max, 7 leaseMs, then `max` lease tokens. First the housekeeping, each
+ * Claim: ARGV 5 type, 6 max, 7 leaseMs, 8 '1' for one group per claim, then `max` lease tokens. First the housekeeping, each
  * step by its own index and bounded: due delayed jobs promoted, lapsed leases put back in line,
  * expired jobs finished, old finished jobs removed. Then up to `max` jobs from the front, each
  * as one text: '=' JSON, attempts, runAt, expiresAt, score, startedAt, leaseUntil, leaseToken
  * and the last error, one per line.
  */
 export const claimScript = queueScript(
-  `local type, max, lease = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+  `local type, max, lease, byGroup = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local ready, active, expiry = line('ready', type), line('active', type), line('expiry', type)
 promote(type)
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
@@ -182,25 +191,52 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0,
 end
 trim()
 local out, looked = {}, 0
+-- Takes a popped job if it is claimable now; an expired one is finished on the way.
+local function take(id)
+  looked = looked + 1
+  local job, v = load(id, 'attempts', 'j', 'error')
+  if job and expired(job) then finish(job, 'expired', ${EXPIRED}); return nil end
+  if not (job and job.status == 'pending' and job.runAt <= now) then return nil end
+  local leaseEnd, token, attempts = now + lease, ARGV[9 + #out], tonumber(v[10]) + 1
+  move(job, 'active', 'attempts', attempts, 'startedAt', now, 'leaseUntil', leaseEnd, 'leaseToken', token)
+  zlater(expiry, job.id, false)
+  zlater(active, job.id, leaseEnd)
+  -- One line per job (its JSON has no raw newline), the last error (any text) at the end.
+  out[#out + 1] = table.concat({ '=' .. v[11], attempts, v[4], v[5], job.score, now, leaseEnd, token, v[12] or '' }, '\\n')
+  return job
+end
+if byGroup then
+  -- The first claimable job in line, then the rest of its group (a job without one comes alone).
+  local head
+  while not head and looked < 1000 do
+    local top = redis.call('ZPOPMIN', ready, 1)
+    if #top == 0 then break end
+    head = take(top[1])
+  end
+  if head and head.group ~= '' then
+    local group = groupLine(type, head.group)
+    redis.call('ZREM', group, head.id)
+    while #out < max and looked < max + 1000 do
+      local top = redis.call('ZPOPMIN', group, max - #out)
+      if #top == 0 then break end
+      for i = 1, #top, 2 do
+        zlater(ready, top[i], false)
+        take(top[i])
+      end
+    end
+  end
+  return out
+end
 while #out < max and looked < max + 1000 do
   local top = redis.call('ZPOPMIN', ready, max - #out)
   if #top == 0 then break end
   for i = 1, #top, 2 do
-    looked = looked + 1
-    local job, v = load(top[i], 'attempts', 'j', 'error')
-    if job and expired(job) then finish(job, 'expired', ${EXPIRED})
-    elseif job and job.status == 'pending' and job.runAt <= now then
-      local leaseEnd, token, attempts = now + lease, ARGV[8 + #out], tonumber(v[9]) + 1
-      move(job, 'active', 'attempts', attempts, 'startedAt', now, 'leaseUntil', leaseEnd, 'leaseToken', token)
-      zlater(expiry, job.id, false)
-      zlater(active, job.id, leaseEnd)
-      -- One line per job (its JSON has no raw newline), the last error (any text) at the end.
-      out[#out + 1] = table.concat({ '=' .. v[10], attempts, v[4], v[5], job.score, now, leaseEnd, token, v[11] or '' }, '\\n')
-    end
+    local job = take(top[i])
+    if job and job.group ~= '' then zlater(groupLine(type, job.group), job.id, false) end
   end
 end
 return out`,
-  '2a9c253185466bf7b6c5a48d50f9f7b87c6a1ca7',
+  'cfe69a5c43e71d5ff4685a68d6ea7d77953d7a16',
 )
 
 const OWNED = `local job = load(ARGV[5])
@@ -213,7 +249,7 @@ local leaseEnd = now + tonumber(ARGV[7])
 redis.call('HSET', job.key, 'leaseUntil', leaseEnd)
 redis.call('ZADD', line('active', job.type), leaseEnd, job.id)
 return 1`,
-  'bc4fef5fce6658c8a2f779d03b8528a200a5f49b',
+  'bf8238861b59760f1a15ac53fe3b4c0f9501818d',
 )
 
 /**
@@ -239,7 +275,7 @@ for i = 5, #ARGV, 5 do
   out[#out + 1] = settle(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 end
 return out`,
-  'a3352b07b712200d86ac956471055d52267e7fb0',
+  'ef99acfcdb381013644df05487a980943009abe1',
 )
 
 /** Cancel: ARGV 5 id. Only a pending job. */
@@ -248,7 +284,7 @@ export const cancelScript = queueScript(
 if not job or job.status ~= 'pending' then return 0 end
 finish(job, 'cancelled')
 return 1`,
-  'd37dd0b58d1d07ca4f64b7961a08f9f52113c39f',
+  '3b70d721b6cc4b5717054408146d3085aae52027',
 )
 
 /**
@@ -258,10 +294,10 @@ return 1`,
 export const getJobScript = queueScript(
   `local job, v = load(ARGV[5], 'finishedAt')
 if not job then return {} end
-if v[9] and tonumber(v[9]) <= now - retention then return {} end
+if v[10] and tonumber(v[10]) <= now - retention then return {} end
 if expired(job) then finish(job, 'expired', ${EXPIRED}) end
 return view(redis.call('HGETALL', job.key))`,
-  '5e4d4c7304d29131b1ec64cfb74732bef29919dd',
+  '9b276daddc888929f242431d35b8b4c67deced85',
 )
 
 /** Position: ARGV 5 id. Due jobs by rank in line; delayed ones after them, by when they come due. */
@@ -274,7 +310,7 @@ if r then return r + 1 end
 local d = redis.call('ZRANK', line('delayed', job.type), job.id)
 if d then return redis.call('ZCARD', line('ready', job.type)) + d + 1 end
 return 0`,
-  '95823a363b6207dee1c040eb1f54d0c53eca076f',
+  'ab6fc88749b467bd81d0edc685dad8eee41e4645',
 )
 
 /** Counts: ARGV 5 type, or '' for every type. Flat {status, n, …}. */
@@ -290,5 +326,5 @@ end
 local reply = {}
 for k, v in pairs(out) do reply[#reply + 1] = k; reply[#reply + 1] = v end
 return reply`,
-  '3b40cb1cd06a5bb37cbd511076a53f9548399fe5',
+  'b80381f1444f5b0247c13858c6e679e9be9ac51a',
 )

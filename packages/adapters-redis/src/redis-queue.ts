@@ -38,6 +38,7 @@ const kept = (job: JobRecord) =>
     maxRetries: job.maxRetries,
     backoffMs: job.backoffMs,
     createdAt: job.createdAt,
+    ...(job.group !== undefined ? { group: job.group } : {}),
   })
 const NUMBERS = ['attempts', 'runAt', 'expiresAt', 'score', 'startedAt', 'finishedAt', 'leaseUntil'] as const
 const TEXTS = ['type', 'userId', 'status', 'leaseToken', 'result', 'error'] as const
@@ -128,15 +129,23 @@ export function redisQueue(
         job.expiresAt,
         job.score,
         job.attempts,
+        job.group ?? '',
       )) as unknown[]
       const outcome = Number(reply[0])
       if (outcome === -1) throw duplicateJob(job.id)
       if (outcome === 0) throw queueFull(Number(reply[1]), limits.maxPendingPerUser ?? 0)
     },
     get,
-    async claim({ type, max, leaseMs }) {
+    async claim({ type, max, leaseMs, byGroup }) {
       const tokens = Array.from({ length: max }, () => crypto.randomUUID())
-      const reply = (await run(claimScript, type, max, Math.ceil(leaseMs), ...tokens)) as string[]
+      const reply = (await run(
+        claimScript,
+        type,
+        max,
+        Math.ceil(leaseMs),
+        byGroup ? '1' : '0',
+        ...tokens,
+      )) as string[]
       return reply.map(parseClaimed)
     },
     async extendLease(id, token, leaseMs) {

@@ -38,15 +38,17 @@ export { type OpenAICompatibleOptions, openAICompatible } from './providers/open
 export { retryAfterFromHeaders } from './providers/retry-after'
 export * from './providers/types'
 export { parseUsage } from './providers/usage'
+export type { ProcessBatchOptions, ProcessOptions } from './queue/process-schema'
 export {
   type EnqueueInput,
   type JobView,
   type Owner,
+  type Processing,
   QueueClient,
   type QueueClientOptions,
 } from './queue/queue-client'
 export type { QueueOptions } from './queue/queue-schema'
-export type { JobContext, JobHandler, StopResult } from './queue/worker'
+export type { BatchHandler, JobContext, JobHandler, StopResult } from './queue/worker'
 export {
   type LimitRequest,
   type LimitResult,

@@ -2,6 +2,7 @@ import * as m001 from './001-rate-limits'
 import * as m002 from './002-rate-limit-many'
 import * as m003 from './003-fleet-ports'
 import * as m004 from './004-queue'
+import * as m005 from './005-queue-groups'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -9,4 +10,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 2, name: 'rate-limit-many', up: m002.up },
   { id: 3, name: 'fleet-ports', up: m003.up },
   { id: 4, name: 'queue', up: m004.up },
+  { id: 5, name: 'queue-groups', up: m005.up },
 ]

@@ -66,12 +66,13 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     const job = open.get(e.id)
     return job && job.v === e.v ? job : undefined
   }
+  const isReady = (e: Entry) => current(e)?.status === 'pending'
 
   // Puts a pending job in line: ready if due, delayed if not; and on the expiry watch.
   function queue(job: Open, t: number): void {
     job.v++
     const l = linesOf(job.type)
-    if (job.runAt <= t) l.ready.push(entry(job, job.score))
+    if (job.runAt <= t) l.ready(entry(job, job.score), job.group)
     else l.delayed.push(entry(job, job.runAt))
     l.expiry.push(entry(job, job.expiresAt))
   }
@@ -85,6 +86,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
 
   function finish(job: Open, status: JobStatus, patch: Partial<JobRecord>): void {
     open.delete(job.id)
+    if (job.group !== undefined) linesOf(job.type).dropStale(job.group, isReady)
     countsOf(job.type)[job.status as 'pending' | 'active']--
     const left = (perUser.get(job.userId) ?? 1) - 1
     if (left > 0) perUser.set(job.userId, left)
@@ -99,7 +101,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   function sweep(l: QueueLines, t: number): void {
     QueueLines.due(l.delayed, t, SWEEP, (e) => {
       const job = current(e)
-      if (job?.status === 'pending') l.ready.push(entry(job, job.score))
+      if (job?.status === 'pending') l.ready(entry(job, job.score), job.group)
     })
     QueueLines.due(l.active, t, SWEEP, (e) => {
       const job = current(e)
@@ -163,20 +165,24 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
       const { v: _v, leaseToken: _t, ...rest } = job as Open
       return { ...rest }
     },
-    async claim({ type, max, leaseMs }) {
+    async claim({ type, max, leaseMs, byGroup }) {
       const l = linesOf(type)
       const t = now()
       sweep(l, t)
       const claimed: ClaimedJob[] = []
-      while (claimed.length < max && l.ready.size > 0) {
-        const job = current(l.ready.pop()!)
-        if (job?.status !== 'pending' || job.runAt > t) continue
-        if (job.expiresAt <= t) {
-          finish(job, 'expired', { error: 'expired before it ran' })
-          continue
+      // The next claimable job from `line` (stale entries and expired jobs dropped on the way).
+      const next = (pop: () => Entry | undefined): Open | undefined => {
+        for (let e = pop(); e; e = pop()) {
+          const job = current(e)
+          if (job?.status !== 'pending' || job.runAt > t) continue
+          if (job.expiresAt <= t) finish(job, 'expired', { error: 'expired before it ran' })
+          else return job
         }
+        return undefined
+      }
+      const take = (job: Open) => {
         move(job, 'pending', 'active')
-        job.v++
+        job.v++ // its entries in the main line and its group's line are stale from now on
         job.attempts += 1
         job.startedAt = t
         job.leaseUntil = t + leaseMs
@@ -184,6 +190,21 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
         l.active.push(entry(job, job.leaseUntil))
         const { v: _v, ...copy } = job
         claimed.push({ ...copy, leaseToken: job.leaseToken })
+        if (job.group !== undefined) l.dropStale(job.group, isReady)
+      }
+      const fromLine = () => l.readyLine.pop()
+      while (claimed.length < max) {
+        const job = next(fromLine)
+        if (!job) break
+        take(job)
+        if (!byGroup) continue
+        const group = job.group
+        if (group === undefined) break
+        for (let more = next(() => l.nextOf(group)); more; ) {
+          take(more)
+          more = claimed.length < max ? next(() => l.nextOf(group)) : undefined
+        }
+        break
       }
       return claimed
     },

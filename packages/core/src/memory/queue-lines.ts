@@ -18,10 +18,44 @@ const byScore = (a: Entry, b: Entry) => claimsBefore({ score: a.at, id: a.id }, 
  * lazy deletion: a job that moved on leaves a stale entry behind, skipped when it surfaces.
  */
 export class QueueLines {
-  readonly ready = new Heap<Entry>(byScore)
+  readonly readyLine = new Heap<Entry>(byScore)
   readonly delayed = new Heap<Entry>(byAt)
   readonly active = new Heap<Entry>(byAt)
   readonly expiry = new Heap<Entry>(byAt)
+  /** The ready jobs that have a group, per group (by score too); an emptied group is dropped. */
+  readonly groups = new Map<string, Heap<Entry>>()
+
+  /** Puts a due job in line, and in its group's line when it has one. */
+  ready(e: Entry, group: string | undefined): void {
+    this.readyLine.push(e)
+    if (group === undefined) return
+    let g = this.groups.get(group)
+    if (!g) {
+      g = new Heap<Entry>(byScore)
+      this.groups.set(group, g)
+    }
+    g.push(e)
+  }
+
+  /** The next entry of a group's line (stale ones included: the caller skips them). */
+  nextOf(group: string): Entry | undefined {
+    const g = this.groups.get(group)
+    const e = g?.pop()
+    if (g && g.size === 0) this.groups.delete(group)
+    return e
+  }
+
+  /**
+   * Drops the stale entries at the front of a group's line, after one of its jobs left the line
+   * another way (claimed from the main line, cancelled, expired): a group nobody claims by does
+   * not keep them.
+   */
+  dropStale(group: string, live: (e: Entry) => boolean): void {
+    const g = this.groups.get(group)
+    if (!g) return
+    while (g.size > 0 && !live(g.peek()!)) g.pop()
+    if (g.size === 0) this.groups.delete(group)
+  }
 
   /** Pops entries of `heap` due by `now` (at ≤ now) while `accept` takes them; at most `max`. */
   static due(heap: Heap<Entry>, now: number, max: number, take: (e: Entry) => void): void {

@@ -12,8 +12,13 @@ import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { abortError } from '../util/sleep'
 import { cheapRunAt } from './cheap-hours'
+import { type ProcessBatchOptions, type ProcessOptions, processSchema } from './process-schema'
 import { queueOptionsSchema } from './queue-schema'
-import { type JobHandler, type StopResult, Worker } from './worker'
+import { type BatchHandler, type JobHandler, type StopResult, Worker } from './worker'
+
+export interface Processing {
+  stop: (graceMs?: number) => Promise<StopResult>
+}
 
 const schema = queueOptionsSchema.extend({
   store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
@@ -37,6 +42,8 @@ const jobSchema = z
     runAt: z.union([z.number().int().nonnegative(), z.date().transform((d) => d.getTime())]).optional(),
     /** Wait for the provider's cheaper hours (`queue.cheapHours`) unless the job would expire first. */
     cheapHours: z.boolean().optional(),
+    /** Jobs with the same group may be claimed together by a batch worker (`process(…, { batch: { byGroup: true } })`). */
+    group: z.string().min(1).max(256).optional(),
   })
   .strict()
 
@@ -130,6 +137,7 @@ export class QueueClient {
       runAt,
       expiresAt,
       score: claimScore(runAt, p, this.o.aging),
+      ...(job.group !== undefined ? { group: job.group } : {}),
     }
     await this.port.add(record, {
       maxPendingPerUser: this.o.maxPendingPerUser,
@@ -226,13 +234,44 @@ export class QueueClient {
     type: string,
     handler: JobHandler<D, R>,
     options: { concurrency?: number; batchSize?: number } = {},
-  ): { stop: (graceMs?: number) => Promise<StopResult> } {
+  ): Processing {
+    return this.start(type, handler as JobHandler<unknown, unknown>, options)
+  }
+
+  /**
+   * Runs jobs of `type` in batches until `stop()`: the handler takes the jobs of one claim
+   * together (up to `maxSize`; with `byGroup`, one group's jobs, see `enqueue({ group })`) and
+   * answers one result per job. `concurrency` counts batches.
+   */
+  processBatch<D = unknown, R = unknown>(
+    type: string,
+    handler: BatchHandler<D, R>,
+    options: ProcessBatchOptions & { concurrency?: number },
+  ): Processing {
+    const { concurrency, ...batch } = options ?? {}
+    return this.start(type, handler as BatchHandler<unknown, unknown>, {
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      batch,
+    })
+  }
+
+  private start(
+    type: string,
+    handler: JobHandler<unknown, unknown> | BatchHandler<unknown, unknown>,
+    input: ProcessOptions,
+  ): Processing {
     checkId(type, 'type')
+    const options = parseWith(processSchema, input, 'invalid_config', 'process')
+    if (typeof handler !== 'function') {
+      throw new SluiceError('invalid_config', 'process: handler must be a function', { path: 'handler' })
+    }
     const concurrency = options.concurrency ?? this.o.concurrency
-    this.concurrency = Math.max(this.concurrency, concurrency)
-    const worker = new Worker(this.port, type, handler as JobHandler<unknown, unknown>, {
+    const batch = options.batch
+    this.concurrency = Math.max(this.concurrency, batch ? concurrency * batch.maxSize : concurrency)
+    const worker = new Worker(this.port, type, handler, {
       concurrency,
-      batchSize: options.batchSize ?? this.o.batchSize,
+      batchSize: batch?.maxSize ?? options.batchSize ?? this.o.batchSize,
+      ...(batch ? { batch: { byGroup: batch.byGroup } } : {}),
       pollMs: this.o.pollInterval,
       leaseMs: this.o.lease,
       backoffMs: this.o.backoff,

@@ -14,9 +14,18 @@ export interface JobContext<D> {
 
 export type JobHandler<D, R> = (job: JobContext<D>) => Promise<R>
 
+/**
+ * Runs a claimed batch: one result per job, in order. An `Error` in a job's place fails that job
+ * alone (retried as its options say); a throw fails them all.
+ */
+export type BatchHandler<D, R> = (jobs: JobContext<D>[]) => Promise<(R | Error)[]>
+
 export interface WorkerSettings {
+  /** Jobs run at once; batches run at once when the handler takes batches. */
   concurrency: number
   batchSize: number
+  /** The handler takes batches of up to `batchSize` jobs, one group per claim when `byGroup`. */
+  batch?: { byGroup: boolean }
   pollMs: number
   leaseMs: number
   backoffMs: number
@@ -63,7 +72,7 @@ export class Worker {
   constructor(
     private readonly port: QueuePort,
     private readonly type: string,
-    private readonly handler: JobHandler<unknown, unknown>,
+    private readonly handler: JobHandler<unknown, unknown> | BatchHandler<unknown, unknown>,
     private readonly s: WorkerSettings,
   ) {
     this.running.concurrency = s.concurrency
@@ -111,25 +120,35 @@ export class Worker {
       this.woken = false
       // Short jobs: up to one batch more than the slots is claimed and waits for a slot (its lease
       // kept from the claim on), so slots do not sit idle while a claim travels. Long jobs (LLM
-      // calls): none, so no worker holds jobs another idle one could run.
-      const ahead = this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
+      // calls): none, so no worker holds jobs another idle one could run. A batch handler's slot
+      // takes one claim's jobs.
+      const batch = this.s.batch
+      const ahead = !batch && this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
       const free = this.s.concurrency + ahead - this.running.pending - this.running.size
-      const max = Math.min(free, this.s.batchSize)
+      const max = batch ? (free > 0 ? this.s.batchSize : 0) : Math.min(free, this.s.batchSize)
       let claimed: ClaimedJob[] = []
       const claimedAt = this.s.now()
       if (max > 0) {
         try {
-          claimed = await this.port.claim({ type: this.type, max, leaseMs: this.s.leaseMs })
+          claimed = await this.port.claim({
+            type: this.type,
+            max,
+            leaseMs: this.s.leaseMs,
+            ...(batch?.byGroup ? { byGroup: true } : {}),
+          })
           failures = 0
         } catch {
           // The store is down: never crash; back off and resume when it returns.
           failures = Math.min(MAX_BACKOFF_STEPS, failures + 1)
         }
       }
-      for (const job of claimed) {
-        const state = this.hold(job, claimedAt)
-        void this.running.add(() => this.execute(job, state)).catch(() => {})
+      const units = batch && claimed.length > 0 ? [claimed] : claimed.map((job) => [job])
+      for (const unit of units) {
+        const states = unit.map((job) => this.hold(job, claimedAt))
+        void this.running.add(() => this.execute(unit, states)).catch(() => {})
       }
+      // A batch claim may come back short with more in line (one group, or a job alone): look again while slots are free.
+      if (batch && claimed.length > 0 && free > 1) continue
       if (claimed.length > 0 && claimed.length === max) continue
       if (this.stopped || (this.woken && failures === 0)) continue
       const poll = new AbortController()
@@ -186,50 +205,83 @@ export class Worker {
     return state
   }
 
-  private async execute(job: ClaimedJob, state: Running): Promise<void> {
+  /** Runs a unit (one job, or a batch), then settles each of its jobs by its own lease. */
+  private async execute(unit: ClaimedJob[], states: Running[]): Promise<void> {
     const started = this.s.now()
-    const { abort } = state
+    // Lost while it waited for a slot, or the worker gave up on it: it runs elsewhere.
+    const live = unit
+      .map((job, i) => ({ job, state: states[i]! }))
+      .filter(({ state }) => !state.abandoned && !state.abort.signal.aborted)
     try {
-      // Lost while it waited for a slot, or the worker gave up on it: it runs elsewhere.
-      if (state.abandoned || abort.signal.aborted) return
-      let result: unknown
-      try {
-        result = await this.handler({
-          id: job.id,
-          type: job.type,
-          data: JSON.parse(job.data),
-          userId: job.userId,
-          attempt: job.attempts,
-          signal: abort.signal,
-        })
-      } catch (error) {
-        // Abandoned, or its lease is (or may be) another worker's: the job runs again there.
-        if (state.abandoned || abort.signal.aborted) return
-        const message = error instanceof Error ? error.message : String(error)
-        const retry = job.attempts <= job.maxRetries
-        const delay = job.backoffMs * 2 ** (job.attempts - 1)
-        const requeued = await this.port.fail(
-          job.id,
-          job.leaseToken,
-          message,
-          retry ? this.s.now() + delay : undefined,
-        )
-        // Nobody is told when a retry comes due: this worker looks again then, not a poll later.
-        if (retry && requeued && !this.stopped) {
-          const due = setTimeout(() => this.nudge(), delay + 1)
-          ;(due as { unref?: () => void }).unref?.()
-        }
-        return
-      }
-      if (!state.abandoned) await this.port.complete(job.id, job.leaseToken, JSON.stringify(result ?? null))
-    } catch {
-      // The store failed to record the outcome: the lease lapses and the job runs again.
+      if (live.length === 0) return
+      const outcomes = await this.outcomes(live)
+      await Promise.all(live.map(({ job, state }, i) => this.settle(job, state, outcomes[i]!)))
     } finally {
-      state.release()
-      if (!state.abandoned) this.jobs.delete(job.id)
-      const took = this.s.now() - started
-      this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
+      for (const [i, state] of states.entries()) {
+        state.release()
+        if (!state.abandoned) this.jobs.delete(unit[i]!.id)
+      }
+      const took = (this.s.now() - started) / unit.length
+      if (!this.s.batch) this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
       this.s.onDuration(took)
     }
   }
+
+  /** The handler's result per job: a value, or the error that failed it. */
+  private async outcomes(live: { job: ClaimedJob; state: Running }[]): Promise<Outcome[]> {
+    try {
+      const contexts = live.map(({ job, state }) => ({
+        id: job.id,
+        type: job.type,
+        data: JSON.parse(job.data) as unknown,
+        userId: job.userId,
+        attempt: job.attempts,
+        signal: state.abort.signal,
+      }))
+      if (!this.s.batch) {
+        return [{ ok: true, value: await (this.handler as JobHandler<unknown, unknown>)(contexts[0]!) }]
+      }
+      const results = await (this.handler as BatchHandler<unknown, unknown>)(contexts)
+      if (!Array.isArray(results) || results.length !== live.length) {
+        const got = Array.isArray(results) ? `${results.length} results` : 'no array'
+        throw new Error(`batch handler returned ${got} for ${live.length} jobs`)
+      }
+      return results.map((value) =>
+        value instanceof Error ? { ok: false, error: value } : { ok: true, value },
+      )
+    } catch (error) {
+      return live.map(() => ({ ok: false, error }))
+    }
+  }
+
+  private async settle(job: ClaimedJob, state: Running, outcome: Outcome): Promise<void> {
+    try {
+      // Abandoned, or its lease is (or may be) another worker's: the job runs again there.
+      if (state.abandoned) return
+      if (outcome.ok) {
+        await this.port.complete(job.id, job.leaseToken, JSON.stringify(outcome.value ?? null))
+        return
+      }
+      if (state.abort.signal.aborted) return
+      const { error } = outcome
+      const message = error instanceof Error ? error.message : String(error)
+      const retry = job.attempts <= job.maxRetries
+      const delay = job.backoffMs * 2 ** (job.attempts - 1)
+      const requeued = await this.port.fail(
+        job.id,
+        job.leaseToken,
+        message,
+        retry ? this.s.now() + delay : undefined,
+      )
+      // Nobody is told when a retry comes due: this worker looks again then, not a poll later.
+      if (retry && requeued && !this.stopped) {
+        const due = setTimeout(() => this.nudge(), delay + 1)
+        ;(due as { unref?: () => void }).unref?.()
+      }
+    } catch {
+      // The store failed to record the outcome: the lease lapses and the job runs again.
+    }
+  }
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }

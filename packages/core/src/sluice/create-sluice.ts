@@ -22,7 +22,7 @@ import { batchStep } from './middleware/batch'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
 import { metricsMiddleware } from './middleware/metrics'
-import { CHAT_JOB, chatJobHandler, queueMiddleware } from './middleware/queue'
+import { CHAT_JOB, chatBatchHandler, chatJobHandler, queueMiddleware } from './middleware/queue'
 import { rateLimitMiddleware } from './middleware/rate-limit'
 import { resilientStep } from './middleware/resilient'
 import { type CallContext, callContextSchema, chatRequestSchema } from './request-schema'
@@ -126,11 +126,17 @@ export function createSluice(options: SluiceOptions) {
     cacheMiddleware(cache),
     budgetMiddleware(budget),
     coalesceMiddleware(cache),
-    ...(queue ? [queueMiddleware(queue, o.queue!.timeout)] : []),
+    ...(queue ? [queueMiddleware(queue, o.queue!.timeout, batching.groupOf)] : []),
   ]
   const run = compose(front, back)
-  const worker =
-    queue && startWorker ? queue.process(CHAT_JOB, chatJobHandler(back, blankMeta, budget)) : undefined
+  const worker = queue && startWorker ? startChatWorker(queue) : undefined
+  // With batched endpoints, a worker claims one group's queued chats at a time (from any instance).
+  function startChatWorker(q: QueueClient) {
+    const handler = chatJobHandler(back, blankMeta, budget)
+    const sizes = Object.values(o.batch).map((b) => b.maxSize)
+    if (sizes.length === 0) return q.process(CHAT_JOB, handler)
+    return q.processBatch(CHAT_JOB, chatBatchHandler(handler), { maxSize: Math.max(...sizes), byGroup: true })
+  }
 
   function makeCall(kind: Call['kind'], ctxInput: CallContext, extra: Partial<Call>): Call {
     const ctx = parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')

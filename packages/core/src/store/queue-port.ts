@@ -23,6 +23,11 @@ export interface JobRecord {
    * does not depend on the store (`runAt + priority × agingMs`); `add` adds the user's turn.
    */
   score: number
+  /**
+   * Jobs of one type with the same group (e.g. one endpoint and target language) may be claimed
+   * together (`ClaimOptions.byGroup`), so a worker can answer them with one call.
+   */
+  group?: string
   startedAt?: number
   finishedAt?: number
   leaseUntil?: number
@@ -48,6 +53,11 @@ export interface ClaimOptions {
   type: string
   max: number
   leaseMs: number
+  /**
+   * One group per claim: the first job in line and, when it has a group, up to `max - 1` more of
+   * that group, in claim order, wherever they stand in line. A job without a group comes alone.
+   */
+  byGroup?: boolean
 }
 
 export type JobCounts = Record<JobStatus, number>

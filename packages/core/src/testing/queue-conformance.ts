@@ -3,6 +3,7 @@ import type { JobRecord, QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
 import type { ConformanceApi } from './conformance-api'
 import { sleep } from './conformance-api'
+import { queueBatchConformance } from './queue-batch-conformance'
 
 let n = 0
 function job(patch: Partial<JobRecord> = {}): JobRecord {
@@ -254,4 +255,5 @@ export function queueConformance(
       },
     )
   })
+  queueBatchConformance(t, name, port, () => store())
 }

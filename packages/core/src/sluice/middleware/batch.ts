@@ -127,26 +127,33 @@ export function batchStep(
     return batcher
   }
 
+  /** The call's batch group (`endpoint` + its key), or undefined when it is not batched. */
+  function groupOf(call: Call): string | undefined {
+    const b = batches[call.endpoint]
+    if (!b || call.stream || (!call.request && !b.run)) return undefined
+    const key = b.groupBy(call.request ?? call.input, {
+      userId: call.userId,
+      endpoint: call.endpoint,
+      tier: call.tier,
+    })
+    if (key === undefined || typeof key === 'string')
+      return key === undefined ? key : `${call.endpoint}\n${key}`
+    throw new SluiceError(
+      'invalid_config',
+      `batch.${call.endpoint}.groupBy: must return a string or undefined`,
+      {
+        path: `batch.${call.endpoint}.groupBy`,
+      },
+    )
+  }
+
   return {
     counters,
+    groupOf,
     run(call: Call): Promise<Outcome> {
-      const b = batches[call.endpoint]
-      if (!b || call.stream || (!call.request && !b.run)) return single(call)
-      const key = b.groupBy(call.request ?? call.input, {
-        userId: call.userId,
-        endpoint: call.endpoint,
-        tier: call.tier,
-      })
-      if (key === undefined) return single(call)
-      if (typeof key !== 'string')
-        throw new SluiceError(
-          'invalid_config',
-          `batch.${call.endpoint}.groupBy: must return a string or undefined`,
-          {
-            path: `batch.${call.endpoint}.groupBy`,
-          },
-        )
-      return batcherFor(call.endpoint, b).add(key, call)
+      const group = groupOf(call)
+      if (group === undefined) return single(call)
+      return batcherFor(call.endpoint, batches[call.endpoint]!).add(group, call)
     },
   }
 }

@@ -32,9 +32,14 @@ interface ChatJobResult {
  * budget. Wrapped calls (`sluice.call`) carry a function that cannot travel, and a stream's
  * chunks do not go through the queue, so both skip it.
  */
-export function queueMiddleware(queue: QueueClient, waitMs: number) {
+export function queueMiddleware(
+  queue: QueueClient,
+  waitMs: number,
+  groupOf: (call: Call) => string | undefined,
+) {
   return named('queue', async (call, next) => {
     if (!call.request || call.stream) return next()
+    const group = groupOf(call)
     const job: ChatJob = {
       request: call.request,
       endpoint: call.endpoint,
@@ -50,6 +55,8 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
       data: job,
       priority: call.priority,
       maxRetries: 0,
+      // A batch group travels with the job: a worker claims the group's jobs together.
+      ...(group !== undefined ? { group } : {}),
     })
     call.state.handedOff = true
     let result: ChatJobResult
@@ -69,6 +76,20 @@ export function queueMiddleware(queue: QueueClient, waitMs: number) {
     Object.assign(call.meta, result.meta)
     return result.outcome
   })
+}
+
+/**
+ * The worker side for batched endpoints: the jobs of one group, claimed together, each through
+ * the back of the chain at once (where the batch step answers them with one call); a job that
+ * fails fails alone.
+ */
+export function chatBatchHandler(single: ReturnType<typeof chatJobHandler>) {
+  return (jobs: { data: unknown; signal: AbortSignal }[]) =>
+    Promise.all(
+      jobs.map((job) =>
+        single(job).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      ),
+    )
 }
 
 /** The worker side: rebuilds the call, runs the back of the chain, settles the budget. */
