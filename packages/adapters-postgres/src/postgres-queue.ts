@@ -50,6 +50,24 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
   const t = `${s}.agent_queue`
   const kept = `NOT (status IN ('completed', 'failed', 'expired', 'cancelled') AND completed_at < now() - $2::float8 ${MS})`
   const swept = new Map<string, number>() // type → when this process last swept it
+  // Wake-ups go after an add commits (a worker that looked before hears it, one that looks after
+  // sees the job): one NOTIFY per type at a time from this process, and one more for the adds
+  // that committed while it travelled.
+  const waking = new Map<string, 'sent' | 'again'>()
+  function wake(type: string): void {
+    if (waking.has(type)) {
+      waking.set(type, 'again')
+      return
+    }
+    waking.set(type, 'sent')
+    query(`SELECT pg_notify($1, $2)`, [o.channel, `queue:wake:${type}\n1`])
+      .catch(() => {}) // workers poll as a backstop
+      .finally(() => {
+        const again = waking.get(type) === 'again'
+        waking.delete(type)
+        if (again) wake(type)
+      })
+  }
   const settles = batchedSettles(async (batch) => {
     const [row] = await query<{ oks: boolean[] }>(
       `SELECT ${s}.queue_settle_many($1, $2, $3, $4, $5, $6, $7) AS oks`,
@@ -127,6 +145,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         )
         throw queueFull(row?.n ?? limits.maxPendingPerUser ?? 0, limits.maxPendingPerUser ?? 0)
       }
+      wake(job.type)
     },
     get,
     async claim({ type, max, leaseMs, byGroup }) {

@@ -6,10 +6,13 @@ const WATCH_LOCK = 0x51575431
  * in line and up to `p_max - 1` more pending jobs of its group, by a partial index of their own.
  * `queue_add` takes the group. `queue_settle_many` completes and fails a whole batch with one
  * statement per step (jobs, users, watchers) instead of a loop of single settles; retries still
- * go one by one. `s` is the quoted schema.
+ * go one by one. Wake-ups leave the database functions: the adapter sends one after an add has
+ * committed (a worker that looked before the commit hears it; one that looks after sees the job),
+ * so adds and claims no longer meet on a lock and `queue_waiting` goes. `s` is the quoted schema.
  */
 export const up = (s: string) => `
 ALTER TABLE ${s}.agent_queue ADD COLUMN IF NOT EXISTS group_key text;
+DROP TABLE IF EXISTS ${s}.queue_waiting;
 CREATE INDEX IF NOT EXISTS agent_queue_group_idx ON ${s}.agent_queue (agent_type, group_key, score, id)
   WHERE status = 'pending' AND group_key IS NOT NULL;
 
@@ -22,7 +25,6 @@ RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
   mine int;
 BEGIN
-  PERFORM pg_advisory_xact_lock_shared(hashtext(p_channel || chr(10) || p_type));
   INSERT INTO ${s}.queue_users AS u (user_id, unfinished) VALUES (p_user, 1)
   ON CONFLICT (user_id) DO UPDATE SET unfinished = u.unfinished + 1
     WHERE p_cap IS NULL OR u.unfinished < p_cap
@@ -32,9 +34,30 @@ BEGIN
                                 created_at, run_at, score, expires_at, group_key)
   VALUES (p_id, p_user, p_type, p_data, p_priority, p_max_retries, p_backoff_ms, ${s}.at_ms(p_created_ms),
           ${s}.at_ms(p_run_ms), p_score + mine * p_turn_ms, ${s}.at_ms(p_expires_ms), p_group);
-  UPDATE ${s}.queue_waiting SET hungry = false WHERE agent_type = p_type AND hungry;
-  IF FOUND THEN PERFORM pg_notify(p_channel, 'queue:wake:' || p_type || chr(10) || '1'); END IF;
   RETURN mine;
+END
+$fn$;
+
+-- Claim: lapsed leases back in line first (bounded), then up to p_max from the front of the line.
+CREATE OR REPLACE FUNCTION ${s}.queue_claim(p_type text, p_max int, p_lease_ms float8, p_channel text, p_durable boolean)
+RETURNS SETOF ${s}.agent_queue LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- A claim lost in a server crash only puts the job back in line (as a lapsed lease would):
+  -- unless asked to, it does not wait for its commit to reach the disk.
+  IF NOT p_durable THEN PERFORM set_config('synchronous_commit', 'off', true); END IF;
+  UPDATE ${s}.agent_queue q SET status = 'pending', lease_until = NULL, lease_token = NULL
+   WHERE q.id IN (SELECT id FROM ${s}.agent_queue
+                   WHERE agent_type = p_type AND status = 'active' AND lease_until <= now()
+                   LIMIT 1000 FOR UPDATE SKIP LOCKED);
+  RETURN QUERY
+  UPDATE ${s}.agent_queue q
+     SET status = 'active', attempts = q.attempts + 1, started_at = now(),
+         lease_until = now() + p_lease_ms * interval '1 millisecond', lease_token = gen_random_uuid()::text
+    FROM (SELECT id FROM ${s}.agent_queue
+           WHERE agent_type = p_type AND status = 'pending' AND run_at <= now() AND expires_at > now()
+           ORDER BY score, id LIMIT p_max FOR UPDATE SKIP LOCKED) next
+   WHERE q.id = next.id
+  RETURNING q.*;
 END
 $fn$;
 
