@@ -2,5 +2,10 @@ import { defineConfig } from 'tsup'
 import { sluiceBuild } from '../../tsup.base'
 
 export default defineConfig(
-  sluiceBuild({ index: 'src/index.ts', adapter: 'src/adapter/index.ts', testing: 'src/testing/index.ts' }),
+  sluiceBuild({
+    index: 'src/index.ts',
+    adapter: 'src/adapter/index.ts',
+    http: 'src/http/index.ts',
+    testing: 'src/testing/index.ts',
+  }),
 )

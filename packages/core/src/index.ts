@@ -26,12 +26,14 @@ export {
   type Reservation,
   type ThresholdEvent,
 } from './cost/cost-tracker'
+export { priceUsage } from './cost/price-usage'
 export { DEFAULT_PRICES, type ModelPrice, type PriceTable } from './cost/prices'
 export { ERROR_CODES, type SluiceErrorCode } from './errors/codes'
 export { SluiceError, type SluiceErrorOptions } from './errors/sluice-error'
 export { type HttpError, type ToHttpOptions, toHttp } from './errors/to-http'
 export { type MemoryStoreOptions, memoryStore } from './memory/memory-store'
 export { Monitor, type Stats } from './monitor/monitor'
+export type { SavedBy, Savings } from './monitor/savings'
 export { deepseek, type NamedProviderOptions } from './providers/deepseek'
 export { groq } from './providers/groq'
 export { type OpenAICompatibleOptions, openAICompatible } from './providers/openai-compatible'

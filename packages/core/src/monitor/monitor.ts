@@ -7,6 +7,7 @@ import { keyOf } from '../util/keys'
 import { MetricsBuffer } from './metrics-buffer'
 import { SampleRing } from './percentiles'
 import { toPrometheus } from './prometheus'
+import { SAVED_BY, type SavedBy, type Savings, toSavings } from './savings'
 
 const MINUTE = 60_000
 const ACTIVE_WINDOW = 5 * MINUTE
@@ -24,6 +25,11 @@ export interface Stats {
   queueDepth: number
   breakers: Record<string, string>
   spendTodayUsd: number
+  /**
+   * Upstream calls that cache hits, coalescing and batching avoided since the counters started
+   * (30 days), and what they would have cost, fleet-wide on a shared store.
+   */
+  saved: Savings
   /** Metric increments this instance could not write to the store (it was down). */
   metricsDropped: number
 }
@@ -78,6 +84,12 @@ export class Monitor {
     this.buffer.count(this.key('err_total', errorCode), 1, TOTAL_TTL)
   }
 
+  /** Counts upstream calls something avoided and what they would have cost (buffered). */
+  saved(by: SavedBy, calls: number, usd: number): void {
+    if (calls > 0) this.buffer.count(this.key('saved_calls', by), calls, TOTAL_TTL)
+    if (usd > 0) this.buffer.count(this.key('saved_usd', by), usd, TOTAL_TTL)
+  }
+
   /** Writes what this instance has gathered; stats() does it first. */
   flush(): Promise<void> {
     return this.buffer.flush()
@@ -95,15 +107,18 @@ export class Monitor {
     const weight = 1 - (t % MINUTE) / MINUTE
     // Every code any instance may have counted, not only the ones this instance saw.
     const codes = [...new Set([...ERROR_CODES, 'internal', ...this.codes])]
-    const [reqNow = 0, reqPrev = 0, errNow = 0, errPrev = 0, total = 0, ...errTotals] =
-      await this.s.metrics.get([
-        this.perMinute('req', minute),
-        this.perMinute('req', minute - 1),
-        this.perMinute('err', minute),
-        this.perMinute('err', minute - 1),
-        this.total,
-        ...codes.map((c) => this.key('err_total', c)),
-      ])
+    const savedKeys = SAVED_BY.flatMap((by) => [this.key('saved_calls', by), this.key('saved_usd', by)])
+    const [reqNow = 0, reqPrev = 0, errNow = 0, errPrev = 0, total = 0, ...rest] = await this.s.metrics.get([
+      this.perMinute('req', minute),
+      this.perMinute('req', minute - 1),
+      this.perMinute('err', minute),
+      this.perMinute('err', minute - 1),
+      this.total,
+      ...savedKeys,
+      ...codes.map((c) => this.key('err_total', c)),
+    ])
+    const saved = toSavings(rest.slice(0, savedKeys.length))
+    const errTotals = rest.slice(savedKeys.length)
     const rpm = reqNow + reqPrev * weight
     const epm = errNow + errPrev * weight
     const [activeUsers, cache, counts, spend] = await Promise.all([
@@ -131,6 +146,7 @@ export class Monitor {
       queueDepth: counts?.pending ?? 0,
       breakers: this.s.breakers?.() ?? {},
       spendTodayUsd: spend?.totalUsd ?? 0,
+      saved,
       metricsDropped: this.buffer.dropped,
     }
   }

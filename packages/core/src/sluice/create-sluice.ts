@@ -10,7 +10,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { MetricsBuffer } from '../monitor/metrics-buffer'
 import { Monitor } from '../monitor/monitor'
 import { modelFor } from '../providers/models'
-import type { ChatChunk, ChatCompletion, ChatRequest } from '../providers/types'
+import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../providers/types'
 import { QueueClient } from '../queue/queue-client'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
@@ -21,7 +21,7 @@ import { attachLogger } from './logging'
 import { batchStep } from './middleware/batch'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
-import { metricsMiddleware } from './middleware/metrics'
+import { metricsMiddleware, type Pricing } from './middleware/metrics'
 import { CHAT_JOB, chatBatchHandler, chatJobHandler, queueMiddleware } from './middleware/queue'
 import { rateLimitMiddleware } from './middleware/rate-limit'
 import { resilientStep } from './middleware/resilient'
@@ -118,10 +118,17 @@ export function createSluice(options: SluiceOptions) {
   const userMiddlewares: Middleware[] = []
   // compose() reads the array at dispatch time, so middlewares added later by use() take part.
   // Batching sits last, so every caller's limits, budget, cache entry and middlewares apply to it alone.
-  const batching = batchStep(o.batch, agent, (c) => resilientStep(agent, c))
+  const price: Pricing = (model, usage) => (model && usage ? cost.costOf([model], usage) : undefined)
+  const batching = batchStep(
+    o.batch,
+    agent,
+    (c) => resilientStep(agent, c),
+    (calls, usd) => monitor.saved('batch', calls, usd),
+    price,
+  )
   const back = compose(userMiddlewares, (c) => batching.run(c))
   const front: Middleware[] = [
-    metricsMiddleware(monitor),
+    metricsMiddleware(monitor, price),
     rateLimitMiddleware(limiter, maxTokens, cache),
     cacheMiddleware(cache),
     budgetMiddleware(budget),
@@ -250,6 +257,8 @@ export function createSluice(options: SluiceOptions) {
 
     stats: () => monitor.stats(),
     prometheus: () => monitor.prometheus(),
+    /** USD for a call's usage at this instance's prices (undefined for an unpriced model). */
+    price: (model: string, usage: Usage) => cost.costOf([model], usage),
     /** Which ports live in the store and which stayed in this process. */
     storeReport(): Record<PortName, 'store' | 'in-process'> {
       return Object.fromEntries(

@@ -3,10 +3,12 @@ import { Batcher } from '../../batch/batcher'
 import { packChat, shareUsage, unpackChat } from '../../batch/chat-packer'
 import type { Call, Outcome } from '../../chain/types'
 import type { Dict } from '../../config/dict-schema'
+import { estimatePromptTokens } from '../../cost/estimate'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion, Usage } from '../../providers/types'
 import type { ResilientAgent, RunResult } from '../../resilience/resilient-agent'
 import { isRequestCaused } from '../../resilience/retryable'
+import type { Pricing } from './metrics'
 import { wrappedOutcome } from './resilient'
 
 type Settled = PromiseSettledResult<Outcome>
@@ -50,6 +52,8 @@ export function batchStep(
   batches: Dict<BatchOptions>,
   agent: ResilientAgent,
   single: (c: Call) => Promise<Outcome>,
+  saved: (calls: number, usd: number) => void = () => {},
+  price: Pricing = () => undefined,
 ) {
   const counters: BatchCounters = { batches: 0, batchedCalls: 0, fallbacks: 0 }
   const batchers = new Map<string, Batcher<Call, Outcome>>()
@@ -78,6 +82,13 @@ export function batchStep(
     const answers = unpackChat(completion, calls.length)
     const shares = shareUsage(completion.usage, answers ?? calls.map(() => ''))
     if (!answers) return singles(calls, shares)
+    // Each item alone would have sent its own prompt (priced uncached) for the same answer.
+    const alone = calls.map((c, i) =>
+      price(completion.model, usageOf(estimatePromptTokens(c.request!), shares[i]?.completion_tokens ?? 0)),
+    )
+    const spent = price(completion.model, completion.usage)
+    const wouldHave = alone.reduce<number>((sum, usd) => sum + (usd ?? 0), 0)
+    saved(calls.length - 1, spent === undefined ? 0 : Math.max(0, wouldHave - spent))
     return calls.map((call, i) => {
       mark(call, result, calls.length)
       const usage = shares[i]
@@ -107,6 +118,7 @@ export function batchStep(
     ])
     const outputs = result.value
     if (!Array.isArray(outputs) || outputs.length !== calls.length) return singles(calls)
+    saved(calls.length - 1, 0) // an endpoint's own list function reports no usage to price
     return calls.map((call, i) => {
       mark(call, result, calls.length)
       return fulfilled({ ...wrappedOutcome(outputs[i]), provider: result.provider })
@@ -159,3 +171,8 @@ export function batchStep(
 }
 
 const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
+const usageOf = (prompt: number, completion: number): Usage => ({
+  prompt_tokens: prompt,
+  completion_tokens: completion,
+  total_tokens: prompt + completion,
+})

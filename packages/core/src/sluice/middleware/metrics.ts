@@ -1,16 +1,26 @@
 import { observeStream } from '../../chain/observe-stream'
-import { isStreamOutcome, named } from '../../chain/types'
+import { isStreamOutcome, named, type Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
+import type { Usage } from '../../providers/types'
+
+/** USD for a model's usage (undefined when it has no price or there is no usage). */
+export type Pricing = (model: string | undefined, usage: Usage | undefined) => number | undefined
 
 const codeOf = (error: unknown) => (SluiceError.is(error) ? error.code : 'internal')
 
 /**
  * Counts the request and the active user; records latency and the error code of failures. A
  * stream is counted once, when it ends (its latency runs to the last chunk), fails or is left.
+ * An answer from the cache or from an identical call in flight counts as a call saved, priced
+ * as the answer's usage would have cost.
  */
-export function metricsMiddleware(monitor: Monitor) {
+export function metricsMiddleware(monitor: Monitor, price: Pricing) {
   return named('metrics', async (call, next) => {
+    const saved = (o: Outcome) => {
+      const by = call.meta.cached ? 'cache' : call.meta.coalesced ? 'coalesce' : undefined
+      if (by) monitor.saved(by, 1, price(o.model ?? call.request?.model, o.usage) ?? 0)
+    }
     const started = performance.now()
     monitor.begin(call.userId)
     let outcome: Awaited<ReturnType<typeof next>>
@@ -23,12 +33,14 @@ export function metricsMiddleware(monitor: Monitor) {
     if (!isStreamOutcome(outcome)) {
       call.meta.latencyMs = performance.now() - started
       monitor.end(call.meta.latencyMs)
+      saved(outcome)
       return outcome
     }
     return observeStream(outcome, {
-      onEnd: () => {
+      onEnd: (ended) => {
         call.meta.latencyMs = performance.now() - started
         monitor.end(call.meta.latencyMs)
+        saved(ended)
       },
       onError: (error) => monitor.end(performance.now() - started, codeOf(error)),
     })

@@ -1,0 +1,17 @@
+import type { Usage } from '../providers/types'
+import { costOf } from './estimate'
+import { DEFAULT_PRICES, type ModelPrice } from './prices'
+
+/**
+ * What a call cost in USD: its usage at the model's price (prompt tokens the provider served from
+ * its cache, as DeepSeek reports them, at the cached price). Undefined when the model has no
+ * price in `prices` (the built-in table by default; merge your own over it).
+ */
+export function priceUsage(
+  model: string,
+  usage: Usage,
+  prices: Readonly<Record<string, ModelPrice>> = DEFAULT_PRICES.models,
+): number | undefined {
+  const price = Object.hasOwn(prices, model) ? prices[model] : undefined
+  return price ? costOf(price, usage) : undefined
+}

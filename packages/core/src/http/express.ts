@@ -1,0 +1,53 @@
+import { type ToHttpOptions, toHttp } from '../errors/to-http'
+import type { CallContext } from '../sluice/request-schema'
+import { contextOf, type Identify } from './identity'
+
+/** What the helpers use of Express's request and response (no type import from Express). */
+export interface ExpressRequestLike {
+  sluice?: CallContext
+}
+export interface ExpressResponseLike {
+  headersSent?: boolean
+  status(code: number): this
+  set(headers: Record<string, string>): this
+  json(body: unknown): unknown
+}
+type NextLike = (error?: unknown) => void
+
+/**
+ * Express helpers. `context` puts the caller's call context on `req.sluice` (from `identify`,
+ * the app's auth); `errors` is the error handler that answers any error through `toHttp()`:
+ * its status, `Retry-After` and `X-RateLimit-*` headers and a JSON body.
+ *
+ * ```ts
+ * const http = sluiceExpress((req) => ({ userId: req.user.id, tier: req.user.plan }))
+ * app.use(http.context)
+ * app.post('/chat', async (req, res) => res.json(await sluice.chat(body(req), { ...req.sluice!, endpoint: 'chat' })))
+ * app.use(http.errors)
+ * ```
+ */
+export function sluiceExpress<R extends ExpressRequestLike>(
+  identify: Identify<R>,
+  options: ToHttpOptions = {},
+) {
+  return {
+    context(req: R, _res: unknown, next: NextLike): void {
+      contextOf(identify, req).then(
+        (ctx) => {
+          req.sluice = ctx
+          next()
+        },
+        (error: unknown) => next(error),
+      )
+    },
+    // Four parameters: that is how Express knows an error handler.
+    errors(error: unknown, _req: unknown, res: ExpressResponseLike, next: NextLike): void {
+      if (res.headersSent) {
+        next(error) // a response already started: Express closes it
+        return
+      }
+      const { status, headers, body } = toHttp(error, options)
+      res.status(status).set(headers).json(body)
+    },
+  }
+}
