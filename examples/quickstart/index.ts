@@ -112,6 +112,8 @@ const report = await sluice.cost.report()
 const counters = sluice.counters()
 const providerCalls = primary.stats.requests + fallback.stats.requests
 const tierSpend = (t: string) => usd(report.byTier[t] ?? 0)
+const { by } = stats.saved
+const savedCalls = `${by.cache.calls} / ${by.coalesce.calls} / ${by.batch.calls}`
 
 console.log(
   `\n${table('Summary', [
@@ -134,10 +136,23 @@ console.log(
     ['spend: free', tierSpend('free')],
     ['spend: premium', tierSpend('premium')],
     ['spend: superadmin', tierSpend('superadmin')],
+    ['saved: calls not made (cache / shared / batch)', savedCalls],
+    ['saved: what they would have cost', usd(stats.saved.usd)],
     ['latency p50 / p95', `${ms(stats.latencyMs.p50)} / ${ms(stats.latencyMs.p95)}`],
     ['wall time', ms(elapsed)],
   ])}`,
 )
+console.log(`
+What the figures mean:
+- over budget: each free user's budget is scaled down from the seed's $0.10/day to $0.0002/day,
+  so a few hundred simulated calls reach it; those calls were refused before any provider was
+  called. The spend lines add up every user of a tier.
+- provider calls count every HTTP request to a provider, the outage's 503s included: those failed
+  and were retried or sent to groq; they are not answers and cost nothing.
+- cache hits and shared in-flight calls never reached a provider; "saved" prices each at what its
+  answer cost, beside the spend lines (which count only what providers were paid for).
+- latency p50 / p95 are per answered request and include the cache hits (under a millisecond),
+  which is why p50 sits below the simulated providers' 20-80 ms.`)
 console.log(`breaker timeline: ${transitions.join(' -> ') || 'no transitions'}`)
 
 await sluice.close()
@@ -151,6 +166,7 @@ const problems = [
     'requests went missing',
   counters.fallbacks === 0 && 'the outage was not covered by the fallback',
   outcomes.cached === 0 && 'the cache never hit',
+  stats.saved.by.cache.calls !== outcomes.cached && 'the savings do not count every cache hit',
   outcomes.rateLimited === 0 && 'no rate limit was ever reached',
   outcomes.budget === 0 && 'no budget was ever reached',
   !transitions.includes('deepseek open') && 'the breaker never opened during the outage',
