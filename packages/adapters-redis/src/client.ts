@@ -61,6 +61,17 @@ interface UpstashLike {
   pipeline: unknown
 }
 
+type AnyMethod = (...args: never[]) => unknown
+
+/**
+ * The clients `redisStore` takes, told apart by shape so that no public type imports ioredis or
+ * @upstash/redis (a user installs one of them, not both): an ioredis `Redis` or `Cluster`, or an
+ * @upstash/redis `Redis`.
+ */
+export type RedisClient =
+  | { evalsha: AnyMethod; duplicate: AnyMethod; defineCommand: unknown }
+  | { evalsha: AnyMethod; pipeline: AnyMethod }
+
 const DOWN = new Set(['reconnecting', 'close', 'end'])
 const PAGE = 500
 

@@ -1,1 +1,2 @@
+export type { RedisClient } from './client'
 export { type RedisStoreOptions, redisStore } from './redis-store'

@@ -1,7 +1,5 @@
 import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
-import type { Redis as UpstashRedis } from '@upstash/redis'
-import type { Cluster, Redis } from 'ioredis'
-import { commandsFor } from './client'
+import { commandsFor, type RedisClient } from './client'
 import { redisKey } from './keys'
 import { redisBreaker } from './redis-breaker'
 import { redisCache } from './redis-cache'
@@ -15,7 +13,7 @@ export interface RedisStoreOptions {
    * An ioredis client or cluster (TCP), or an @upstash/redis client (REST, for serverless and
    * edge). The app owns it: Sluice does not close it unless `quitOnClose`.
    */
-  client: Redis | Cluster | UpstashRedis
+  client: RedisClient
   /** Namespace for every key, so several apps or test runs can share one Redis. */
   prefix?: string
   quitOnClose?: boolean
