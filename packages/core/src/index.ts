@@ -69,5 +69,6 @@ export type { CallContext } from './sluice/request-schema'
 export type { SluiceOptions } from './sluice/sluice-schema'
 // Stores: the bundle type. Ports, shared arithmetic and the store guard are on '@sluice/core/adapter'.
 export type { FullStore, PortName, Store } from './store/store'
+export type { OtelApiLike } from './telemetry/otel-like'
 export { canonicalJson } from './util/canonical-json'
 export { type Duration, parseDuration } from './util/duration'

@@ -62,6 +62,8 @@ export interface RunResult<T> {
 export interface RunOptions {
   signal?: AbortSignal
   timeoutMs?: number
+  /** Told when an attempt fires (not when a breaker refuses it); the returned function, how it ended. */
+  onAttempt?: (target: string) => (error?: unknown) => void
 }
 
 /**
@@ -220,11 +222,16 @@ export class ResilientAgent {
       const gate = await this.gate(target.name)
       if (gate === 'open' || (gate === 'closed' && this.breakers.refuses(target.name))) throw circuitOpen()
       stats.attempts++
-      if (gate === 'probe') return this.probe(target.name, attempt)
+      const ended = options.onAttempt?.(target.name)
       try {
-        return (await breaker.fire(attempt)) as T
+        const value =
+          gate === 'probe' ? await this.probe(target.name, attempt) : ((await breaker.fire(attempt)) as T)
+        ended?.()
+        return value
       } catch (error) {
-        if ((error as { code?: string })?.code === 'EOPENBREAKER') throw circuitOpen()
+        const refused = (error as { code?: string })?.code === 'EOPENBREAKER'
+        ended?.(refused ? circuitOpen() : error)
+        if (refused) throw circuitOpen()
         throw error
       }
     }

@@ -17,6 +17,7 @@ import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
 import { defaultStore } from '../store/default-store'
 import type { FullStore, PortName } from '../store/store'
 import { guardStore } from '../store/store-guard'
+import { telemetryMiddleware } from '../telemetry/telemetry-middleware'
 import { attachLogger } from './logging'
 import { batchStep } from './middleware/batch'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
@@ -128,6 +129,7 @@ export function createSluice(options: SluiceOptions) {
   )
   const back = compose(userMiddlewares, (c) => batching.run(c))
   const front: Middleware[] = [
+    ...(o.telemetry ? [telemetryMiddleware(o.telemetry.otel)] : []),
     metricsMiddleware(monitor, price),
     rateLimitMiddleware(limiter, maxTokens, cache),
     cacheMiddleware(cache),

@@ -10,6 +10,7 @@ import type { Provider } from '../providers/types'
 import { queueOptionsSchema } from '../queue/queue-schema'
 import { breakerSchema, retrySchema } from '../resilience/resilience-schema'
 import type { Store } from '../store/store'
+import type { OtelApiLike } from '../telemetry/otel-like'
 import type { Logger } from './logging'
 
 const providerSchema = z.custom<Provider>(
@@ -69,6 +70,22 @@ export const sluiceOptionsSchema = z
     /** Route chat calls through the durable queue (omit to call providers directly). */
     queue: queueOptionsSchema.extend({ worker: z.boolean().default(true) }).optional(),
     prefix: z.string().min(1).default('sluice'),
+    /**
+     * OpenTelemetry: pass the `@opentelemetry/api` module you installed (`import * as otel from
+     * '@opentelemetry/api'`) for a span per call and child spans per upstream attempt.
+     */
+    telemetry: z
+      .object({
+        otel: z.custom<OtelApiLike>(
+          (v) =>
+            typeof v === 'object' &&
+            v !== null &&
+            typeof (v as { trace?: { getTracer?: unknown } }).trace?.getTracer === 'function',
+          { message: "expected the '@opentelemetry/api' module" },
+        ),
+      })
+      .strict()
+      .optional(),
     /** A console-like logger; without one Sluice logs nothing (events are always available). */
     logger: z
       .custom<Logger>((l) => typeof l === 'object' && l !== null, {

@@ -3,7 +3,7 @@ import type { Call, Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion } from '../../providers/types'
 import { parseUsage } from '../../providers/usage'
-import type { ResilientAgent } from '../../resilience/resilient-agent'
+import type { ResilientAgent, RunOptions } from '../../resilience/resilient-agent'
 
 /** A wrapped call's result, with its usage when it reports one (OpenAI or AI SDK shapes). */
 export function wrappedOutcome(value: unknown): Outcome {
@@ -20,7 +20,7 @@ export function wrappedOutcome(value: unknown): Outcome {
  * A stream opened with its first chunk in hand: retries and fallback happen before it, so a
  * stream that fails to start is a rejection here, where every step before can still undo.
  */
-async function streamStep(agent: ResilientAgent, call: Call, options: object): Promise<Outcome> {
+async function streamStep(agent: ResilientAgent, call: Call, options: RunOptions): Promise<Outcome> {
   const chunks = agent.stream(call.request!, options, (m) => {
     call.meta.provider = m.provider
     call.meta.attempts += m.attempts
@@ -38,9 +38,11 @@ async function streamStep(agent: ResilientAgent, call: Call, options: object): P
 
 /** The last step: retries, breakers and fallback around the provider (or the wrapped call). */
 export async function resilientStep(agent: ResilientAgent, call: Call): Promise<Outcome> {
-  const options = {
+  const onAttempt = call.state.onAttempt as RunOptions['onAttempt']
+  const options: RunOptions = {
     ...(call.signal ? { signal: call.signal } : {}),
     ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
+    ...(onAttempt ? { onAttempt } : {}),
   }
   if (call.stream) return streamStep(agent, call, options)
   const result = call.request

@@ -1,0 +1,89 @@
+import type { Call, Outcome } from '../chain/types'
+import { SluiceError } from '../errors/sluice-error'
+import type { AttributeValue, OtelApiLike, SpanLike, TracerLike } from './otel-like'
+
+/** Attributes of the request, in the GenAI semantic conventions where they exist. */
+export function requestAttributes(call: Call): Record<string, AttributeValue> {
+  const a: Record<string, AttributeValue> = {
+    'gen_ai.operation.name': call.request ? 'chat' : call.endpoint,
+    'sluice.endpoint': call.endpoint,
+    'sluice.stream': call.stream === true,
+  }
+  const model = call.request?.model ?? call.pricing?.model
+  if (model) a['gen_ai.request.model'] = model
+  if (call.tier !== undefined) a['sluice.user.tier'] = call.tier
+  const r = call.request as { max_tokens?: unknown; temperature?: unknown } | undefined
+  if (typeof r?.max_tokens === 'number') a['gen_ai.request.max_tokens'] = r.max_tokens
+  if (typeof r?.temperature === 'number') a['gen_ai.request.temperature'] = r.temperature
+  return a
+}
+
+/** What the call came to: usage, provider, Sluice's own flags and cost, and its outcome. */
+export function endCallSpan(
+  span: SpanLike,
+  call: Call,
+  api: OtelApiLike,
+  ended: Outcome | { error: unknown },
+): void {
+  const m = call.meta
+  const set = (k: string, v: AttributeValue | null | undefined) => {
+    if (v !== undefined && v !== null) span.setAttribute(k, v)
+  }
+  set('gen_ai.provider.name', m.provider)
+  set('sluice.cached', m.cached)
+  set('sluice.coalesced', m.coalesced)
+  set('sluice.batched', m.batched)
+  set('sluice.batch.size', m.batchSize)
+  set('sluice.queued_ms', m.queuedMs)
+  set('sluice.cost_usd', m.costUsd)
+  set('sluice.attempts', m.attempts)
+  set('sluice.retries', m.retries)
+  set('sluice.fallbacks', m.fallbacks)
+  if ('error' in ended) {
+    const code = SluiceError.is(ended.error) ? ended.error.code : 'internal'
+    set('sluice.outcome', code)
+    set('error.type', code)
+    span.recordException(ended.error)
+    span.setStatus({ code: api.SpanStatusCode.ERROR, message: code })
+  } else {
+    set('sluice.outcome', 'ok')
+    set('gen_ai.response.model', ended.model)
+    set('gen_ai.usage.input_tokens', ended.usage?.prompt_tokens)
+    set('gen_ai.usage.output_tokens', ended.usage?.completion_tokens)
+  }
+  span.end()
+}
+
+/**
+ * A child span per upstream attempt (kind CLIENT), started when the attempt fires and ended with
+ * its outcome; `parent` is the call's span.
+ */
+export function attemptSpans(tracer: TracerLike, api: OtelApiLike, parent: SpanLike, call: Call) {
+  const ctx = api.trace.setSpan(api.context.active(), parent)
+  let n = 0
+  return (provider: string) => {
+    const model = call.request?.model
+    const span = tracer.startSpan(
+      model ? `chat ${model}` : `${call.endpoint} ${provider}`,
+      {
+        kind: api.SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': call.request ? 'chat' : call.endpoint,
+          'gen_ai.provider.name': provider,
+          'sluice.attempt': ++n,
+          ...(model ? { 'gen_ai.request.model': model } : {}),
+        },
+      },
+      ctx,
+    )
+    return (error?: unknown) => {
+      if (error !== undefined) {
+        const code = SluiceError.is(error) ? error.code : 'internal'
+        span.setAttribute('error.type', code)
+        span.recordException(error)
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: code })
+      }
+      span.end()
+    }
+  }
+}
