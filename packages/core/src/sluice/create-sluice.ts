@@ -30,6 +30,7 @@ import { type CallContext, callContextSchema, chatRequestSchema } from './reques
 import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
 import { streamThrough } from './stream'
+import { type WrappedTarget, wrappedTargets } from './wrapped-targets'
 
 export type SluiceEvents = AgentEvents & { 'budget:threshold': ThresholdEvent }
 export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
@@ -218,11 +219,11 @@ export function createSluice(options: SluiceOptions) {
       endpoint: string,
       input: I,
       ctx: Omit<CallContext, 'endpoint'>,
-      fn: (input: I, signal: AbortSignal) => Promise<R>,
+      fn: ((input: I, signal: AbortSignal) => Promise<R>) | WrappedTarget<I, R>[],
     ): Promise<R> {
-      if (typeof fn !== 'function')
-        throw new SluiceError('invalid_request', 'fn: expected a function', { path: 'fn' })
-      const call = makeCall('call', { ...ctx, endpoint }, { input, run: fn as Call['run'] })
+      const targets = wrappedTargets(fn)
+      const call = makeCall('call', { ...ctx, endpoint }, { input, run: targets[0]!.run as Call['run'] })
+      if (Array.isArray(fn)) call.targets = targets as Call['targets']
       return (await run(call)).value as R
     },
 

@@ -47,7 +47,13 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
   if (call.stream) return streamStep(agent, call, options)
   const result = call.request
     ? await agent.chat(call.request, options)
-    : await agent.run([{ name: call.endpoint, run: (signal) => call.run!(call.input, signal!) }], options) // wrapped targets always get the timeout signal
+    : await agent.run(
+        (call.targets ?? [{ name: call.endpoint, run: call.run! }]).map((t) => ({
+          name: t.name,
+          run: (signal?: AbortSignal) => t.run(call.input, signal!), // wrapped targets always get the timeout signal
+        })),
+        options,
+      )
   call.meta.provider = result.provider
   call.meta.attempts += result.attempts
   call.meta.retries += result.retries

@@ -1,0 +1,2 @@
+export type { ContextOf } from './call-context'
+export { type SluiceMiddlewareOptions, sluiceMiddleware } from './sluice-middleware'
