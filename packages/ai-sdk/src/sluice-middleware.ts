@@ -87,9 +87,14 @@ export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Mid
           ...models(model).map((m) => ({
             name: nameOf(m),
             run: async (_input: unknown, signal: AbortSignal) => {
-              const result = await m.doStream({ ...params, abortSignal: params.abortSignal ?? signal })
+              // The attempt's signal (its timeout) bounds the wait for the first part, not the stream.
+              const result = await untilAborted(m.doStream(params), signal)
               const reader = result.stream.getReader()
-              const first = await reader.read()
+              const first = await untilAborted(
+                reader.read(),
+                signal,
+                () => void reader.cancel().catch(() => {}),
+              )
               if (!first.done && first.value.type === 'error') throw first.value.error
               return { result, reader, first }
             },

@@ -65,9 +65,9 @@ export {
   type Target,
 } from './resilience/resilient-agent'
 export { type ChatResult, createSluice, type Sluice, type SluiceEvents } from './sluice/create-sluice'
-export type { WrappedTarget } from './sluice/wrapped-targets'
 export type { CallContext } from './sluice/request-schema'
 export type { SluiceOptions } from './sluice/sluice-schema'
+export type { WrappedTarget } from './sluice/wrapped-targets'
 // Stores: the bundle type. Ports, shared arithmetic and the store guard are on '@sluice/core/adapter'.
 export type { FullStore, PortName, Store } from './store/store'
 export type { OtelApiLike } from './telemetry/otel-like'
