@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const packages = fileURLToPath(new URL('../../', import.meta.url))
-const PUBLISHED = ['core', 'adapters-redis', 'adapters-postgres', 'simulator', 'ai-sdk']
+const PUBLISHED = ['core', 'adapters-redis', 'adapters-postgres', 'simulator', 'ai-sdk', 'dashboard']
 
 /** Every file path the manifest points at: main, module, types, bin and each export condition. */
 function entryPoints(manifest: Record<string, unknown>): string[] {

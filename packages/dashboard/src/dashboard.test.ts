@@ -1,0 +1,130 @@
+import { mkdirSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createSluice, deepseek, type Sluice } from '@sluice/core'
+import { type Simulator, startSimulator } from '@sluice/simulator'
+import express from 'express'
+import { Hono } from 'hono'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM } from '../../../scripts/browser.mjs'
+import { dashboard } from './dashboard'
+import { toNodeHandler } from './node-handler'
+
+let sim: Simulator
+let sluice: Sluice
+const ADMIN = 'Bearer let-me-see'
+const authorize = (req: Request) => req.headers.get('authorization') === ADMIN
+
+beforeAll(async () => {
+  sim = await startSimulator({ profile: 'deepseek', latencyMs: { min: 20, max: 40 } })
+  sluice = createSluice({
+    providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+    tiers: {
+      free: { limits: { chat: { limit: 3, window: '1m' } }, budget: { daily: 0.1 } },
+      premium: { budget: { daily: 5 } },
+    },
+  })
+  // A known load: ana (free) asks 5 different things, 2 over her limit; ben (premium) asks one
+  // thing 4 times, answered once and then from the cache.
+  const ask = (content: string) => ({
+    model: 'deepseek-chat',
+    messages: [{ role: 'user' as const, content }],
+  })
+  for (let i = 0; i < 5; i++)
+    await sluice.chat(ask(`ana asks ${i}`), { userId: 'ana', tier: 'free', endpoint: 'chat' }).catch(() => {})
+  for (let i = 0; i < 4; i++)
+    await sluice.chat(ask('ben asks'), { userId: 'ben', tier: 'premium', endpoint: 'chat' })
+})
+afterAll(async () => {
+  await sluice.close()
+  await sim.close()
+})
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe('the dashboard', () => {
+  it('is refused without the app authorisation, and cannot be made without an authorize check', async () => {
+    const server = createServer(toNodeHandler(dashboard({ sluice, authorize })))
+    const base = await listen(server)
+    try {
+      expect((await fetch(`${base}/sluice/`)).status).toBe(403)
+      expect(
+        (await fetch(`${base}/sluice/stats.json`, { headers: { authorization: 'Bearer guess' } })).status,
+      ).toBe(403)
+      expect((await fetch(`${base}/sluice/stats.json`, { headers: { authorization: ADMIN } })).status).toBe(
+        200,
+      )
+      expect((await fetch(`${base}/elsewhere`)).status).toBe(404) // not its path: passed on
+      expect(() => dashboard({ sluice } as never)).toThrow(/authorize/)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('mounts in Express and Hono', async () => {
+    const handle = dashboard({ sluice, authorize, basePath: '/ops/sluice' })
+    const app = express()
+    app.use(toNodeHandler(handle))
+    app.get('/', (_req, res) => void res.send('the app'))
+    const server = createServer(app)
+    const base = await listen(server)
+    try {
+      const stats = await fetch(`${base}/ops/sluice/stats.json`, { headers: { authorization: ADMIN } })
+      expect(((await stats.json()) as { requestsTotal: number }).requestsTotal).toBe(9)
+      expect(await (await fetch(`${base}/`)).text()).toBe('the app')
+    } finally {
+      server.close()
+    }
+    const hono = new Hono()
+    hono.all('/ops/sluice/*', async (c) => (await handle(c.req.raw)) ?? c.notFound())
+    const page = await hono.request('/ops/sluice/', { headers: { authorization: ADMIN } })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Sluice — live')
+    expect((await hono.request('/ops/sluice/uplot.js', { headers: { authorization: ADMIN } })).status).toBe(
+      200,
+    )
+  })
+
+  it('in Chromium: the page loads, draws its charts and shows the numbers of the known load', async () => {
+    const server = createServer(toNodeHandler(dashboard({ sluice, authorize, refreshMs: 300 })))
+    const base = await listen(server)
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+    try {
+      const context = await browser.newContext({
+        extraHTTPHeaders: { authorization: ADMIN },
+        viewport: { width: 1200, height: 820 },
+      })
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(e.message))
+      await page.goto(`${base}/sluice/`)
+      await page.waitForFunction(() => Number(document.body.dataset.updates ?? 0) >= 3)
+      const text = async (k: string) => (await page.locator(`[data-k="${k}"]`).first().textContent())?.trim()
+      const stats = await sluice.stats()
+      expect(await text('requestsTotal')).toBe('9')
+      expect(await text('rateLimited')).toBe('2')
+      expect(await text('budgetExceeded')).toBe('0')
+      expect(await text('activeUsers')).toBe('2')
+      expect(await text('cacheHitRate')).toBe(`${(stats.cache.hitRate * 100).toFixed(1)}%`)
+      expect(await text('saved')).toMatch(/^3 \/ \$0\.0000\d\d$/)
+      expect(await text('queue')).toBe('no queue')
+      expect(await page.locator('#tiers tr').count()).toBe(2)
+      expect(await page.locator('#breakers td.closed').count()).toBe(1)
+      expect(await page.locator('.uplot canvas').count()).toBe(2) // both charts drawn by uPlot
+      expect(errors).toEqual([])
+      const shot = process.env.SLUICE_SCREENSHOT ?? join(tmpdir(), `sluice-dashboard-${process.pid}.png`)
+      mkdirSync(dirname(shot), { recursive: true })
+      const png = await page.screenshot({ path: shot, fullPage: true })
+      expect(png.length).toBeGreaterThan(10_000)
+    } finally {
+      await browser.close()
+      server.close()
+    }
+  })
+})

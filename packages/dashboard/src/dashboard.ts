@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { type Sluice, SluiceError } from '@sluice/core'
+import { page } from './page'
+import { snapshot } from './snapshot'
+
+export interface DashboardOptions {
+  sluice: Sluice
+  /**
+   * Whether this request may see the dashboard (the app's own auth: a session, an admin role).
+   * Required: no dashboard is public by accident; `() => true` says so on purpose.
+   */
+  authorize: (request: Request) => boolean | Promise<boolean>
+  /** Where it is mounted, e.g. '/sluice' (default). */
+  basePath?: string
+  /** How often the page refreshes, in ms (default 2000). */
+  refreshMs?: number
+}
+
+const require = createRequire(import.meta.url)
+const ASSETS: Record<string, { file: string; type: string }> = {
+  'uplot.js': { file: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  'uplot.css': { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
+}
+
+/**
+ * The live dashboard as a fetch handler: `(request) => Response`, or undefined for a path outside
+ * `basePath`. Mount it with `toNodeHandler` (node:http, Express) or as a Hono route.
+ */
+export function dashboard(o: DashboardOptions): (request: Request) => Promise<Response | undefined> {
+  if (typeof o.authorize !== 'function') {
+    throw new SluiceError(
+      'invalid_config',
+      'dashboard: authorize(request) is required (no dashboard is public by accident)',
+      {
+        path: 'authorize',
+      },
+    )
+  }
+  const base = `/${(o.basePath ?? '/sluice').replace(/^\/+|\/+$/g, '')}`
+  const refreshMs = o.refreshMs ?? 2_000
+  const assets = new Map<string, Promise<string>>()
+  const asset = (name: string) => {
+    let text = assets.get(name)
+    if (!text) {
+      text = readFile(require.resolve(ASSETS[name]!.file), 'utf8')
+      text.catch(() => assets.delete(name))
+      assets.set(name, text)
+    }
+    return text
+  }
+  return async (request) => {
+    const { pathname } = new URL(request.url)
+    if (pathname !== base && !pathname.startsWith(`${base}/`)) return undefined
+    if (request.method !== 'GET') return new Response('method not allowed', { status: 405 })
+    if (!(await o.authorize(request))) return new Response('forbidden', { status: 403 })
+    const rest = pathname.slice(base.length + 1)
+    const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
+    if (pathname === base) return new Response(null, { status: 308, headers: { location: `${base}/` } })
+    if (rest === '')
+      return new Response(page(refreshMs), {
+        headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
+      })
+    if (rest === 'stats.json') return Response.json(await snapshot(o.sluice), { headers })
+    const a = ASSETS[rest]
+    if (a && Object.hasOwn(ASSETS, rest))
+      return new Response(await asset(rest), { headers: { 'content-type': a.type } })
+    return new Response('not found', { status: 404 })
+  }
+}

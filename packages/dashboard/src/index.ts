@@ -1,0 +1,3 @@
+export { type DashboardOptions, dashboard } from './dashboard'
+export { toNodeHandler } from './node-handler'
+export type { Snapshot } from './snapshot'

@@ -1,0 +1,52 @@
+import type { Sluice } from '@sluice/core'
+
+/** What the page shows, read from the (fleet-wide, on a shared store) stats at one moment. */
+export interface Snapshot {
+  at: number
+  activeUsers: number
+  requestsPerMinute: number
+  requestsTotal: number
+  latencyMs: { p50: number; p95: number }
+  cacheHitRate: number
+  refusals: { rateLimited: number; budgetExceeded: number }
+  queue: { pending: number; active: number } | null
+  breakers: Record<string, string>
+  spendTodayUsd: number
+  /** Per tier: spent today, and each user's daily budget (null: none). */
+  tiers: { tier: string; spentUsd: number; dailyBudgetUsd: number | null }[]
+  saved: { calls: number; usd: number }
+}
+
+export async function snapshot(sluice: Sluice): Promise<Snapshot> {
+  const [stats, report, counts] = await Promise.all([
+    sluice.stats(),
+    sluice.cost.report(),
+    sluice.queue?.counts() ?? Promise.resolve(undefined),
+  ])
+  const tiers = sluice.options.tiers as Record<string, { budget?: { daily?: number } }>
+  const names = [...new Set([...Object.keys(tiers), ...Object.keys(report.byTier)])]
+  return {
+    at: Date.now(),
+    activeUsers: stats.activeUsers,
+    requestsPerMinute: stats.requestsPerMinute,
+    requestsTotal: stats.requestsTotal,
+    latencyMs: { p50: stats.latencyMs.p50, p95: stats.latencyMs.p95 },
+    cacheHitRate: stats.cache.hitRate,
+    refusals: {
+      rateLimited: stats.errorsByCode.rate_limited ?? 0,
+      budgetExceeded: stats.errorsByCode.budget_exceeded ?? 0,
+    },
+    queue: counts ? { pending: counts.pending, active: counts.active } : null,
+    breakers: stats.breakers,
+    spendTodayUsd: stats.spendTodayUsd,
+    tiers: names.map((tier) => {
+      const daily = tiers[tier]?.budget?.daily
+      return {
+        tier,
+        spentUsd: report.byTier[tier] ?? 0,
+        dailyBudgetUsd: daily !== undefined && Number.isFinite(daily) ? daily : null,
+      }
+    }),
+    saved: { calls: stats.saved.calls, usd: stats.saved.usd },
+  }
+}
