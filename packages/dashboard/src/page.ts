@@ -30,6 +30,7 @@ export function page(refreshMs: number): string {
   <div class="tile"><span>over budget</span><b data-k="budgetExceeded">–</b></div>
   <div class="tile"><span>active users (5 min)</span><b data-k="activeUsers">–</b></div>
   <div class="tile"><span>queue pending / running</span><b data-k="queue">–</b></div>
+  <div class="tile"><span>queue wait p50 / p95</span><b data-k="queueWait">–</b></div>
   <div class="tile"><span>spend today</span><b data-k="spendToday">–</b></div>
   <div class="tile"><span>saved (calls / USD)</span><b data-k="saved">–</b></div>
 </div>
@@ -76,6 +77,7 @@ export function page(refreshMs: number): string {
       set('budgetExceeded', String(s.refusals.budgetExceeded))
       set('activeUsers', String(s.activeUsers))
       set('queue', s.queue ? s.queue.pending + ' / ' + s.queue.active : 'no queue')
+      set('queueWait', s.queue ? s.queue.waitP50Ms.toFixed(0) + ' / ' + s.queue.waitP95Ms.toFixed(0) + ' ms' : '–')
       set('spendToday', usd(s.spendTodayUsd))
       set('saved', s.saved.calls + ' / ' + usd(s.saved.usd))
       set('at', new Date(s.at).toLocaleTimeString())

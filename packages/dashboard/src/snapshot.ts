@@ -9,7 +9,7 @@ export interface Snapshot {
   latencyMs: { p50: number; p95: number }
   cacheHitRate: number
   refusals: { rateLimited: number; budgetExceeded: number }
-  queue: { pending: number; active: number } | null
+  queue: { pending: number; active: number; waitP50Ms: number; waitP95Ms: number } | null
   breakers: Record<string, string>
   spendTodayUsd: number
   /** Per tier: spent today, and each user's daily budget (null: none). */
@@ -36,7 +36,14 @@ export async function snapshot(sluice: Sluice): Promise<Snapshot> {
       rateLimited: stats.errorsByCode.rate_limited ?? 0,
       budgetExceeded: stats.errorsByCode.budget_exceeded ?? 0,
     },
-    queue: counts ? { pending: counts.pending, active: counts.active } : null,
+    queue: counts
+      ? {
+          pending: counts.pending,
+          active: counts.active,
+          waitP50Ms: stats.queueWaitMs.p50,
+          waitP95Ms: stats.queueWaitMs.p95,
+        }
+      : null,
     breakers: stats.breakers,
     spendTodayUsd: stats.spendTodayUsd,
     tiers: names.map((tier) => {

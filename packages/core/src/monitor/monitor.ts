@@ -23,6 +23,8 @@ export interface Stats {
   latencyMs: { p50: number; p95: number; p99: number }
   cache: CacheStats
   queueDepth: number
+  /** How long queued calls waited for a worker, in this instance (0 without queued calls). */
+  queueWaitMs: { p50: number; p95: number }
   breakers: Record<string, string>
   spendTodayUsd: number
   /**
@@ -52,6 +54,7 @@ export interface MonitorSources {
  */
 export class Monitor {
   private readonly latency = new SampleRing()
+  private readonly queueWait = new SampleRing(512)
   private readonly codes = new Set<string>()
   private readonly now: () => number
   readonly buffer: MetricsBuffer
@@ -82,6 +85,11 @@ export class Monitor {
     const minute = Math.floor(this.now() / MINUTE)
     this.buffer.count(this.perMinute('err', minute), 1, 2 * MINUTE + 1000)
     this.buffer.count(this.key('err_total', errorCode), 1, TOTAL_TTL)
+  }
+
+  /** Records how long a queued call waited for a worker. */
+  queued(waitMs: number): void {
+    this.queueWait.add(waitMs)
   }
 
   /** Counts upstream calls something avoided and what they would have cost (buffered). */
@@ -144,6 +152,7 @@ export class Monitor {
       },
       cache,
       queueDepth: counts?.pending ?? 0,
+      queueWaitMs: { p50: this.queueWait.percentile(50), p95: this.queueWait.percentile(95) },
       breakers: this.s.breakers?.() ?? {},
       spendTodayUsd: spend?.totalUsd ?? 0,
       saved,

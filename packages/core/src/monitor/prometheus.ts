@@ -39,6 +39,15 @@ export function toPrometheus(s: Stats): string {
     family('sluice_error_ratio', 'Errors over requests in the last minute', 'gauge', [['', s.errorRate]]),
     family('sluice_queue_pending_jobs', 'Pending queue jobs', 'gauge', [['', s.queueDepth]]),
     family(
+      'sluice_queue_wait_seconds',
+      'How long queued calls waited for a worker, in this instance',
+      'gauge',
+      [
+        ['{quantile="0.5"}', seconds(s.queueWaitMs.p50)],
+        ['{quantile="0.95"}', seconds(s.queueWaitMs.p95)],
+      ],
+    ),
+    family(
       'sluice_breaker_open',
       'Circuit state per provider (1 open, 0.5 half-open, 0 closed)',
       'gauge',

@@ -139,3 +139,25 @@ function parseExposition(text: string): Map<string, Family> {
   }
   return families
 }
+
+describe('queue wait', () => {
+  it("queued calls' wait for a worker shows in stats() and the exposition", async () => {
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: ds.url })],
+      queue: { concurrency: 1, pollInterval: '50ms' },
+    })
+    // One worker slot and 30 ms calls: the later of four calls wait behind the earlier ones.
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((i) => sluice.chat(ask(`queued ${i}`), { userId: 'q', cache: false })),
+    )
+    const waits = results.map((r) => r.sluice.queuedMs).sort((a, b) => a - b)
+    expect(waits.at(-1)!).toBeGreaterThan(50)
+    const stats = await sluice.stats()
+    expect(stats.queueWaitMs.p95).toBe(waits.at(-1))
+    expect(stats.queueWaitMs.p50).toBe(waits[1])
+    expect(await sluice.prometheus()).toContain(
+      `sluice_queue_wait_seconds{quantile="0.95"} ${waits.at(-1)! / 1000}`,
+    )
+    await sluice.close()
+  })
+})

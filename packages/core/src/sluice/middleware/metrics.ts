@@ -33,6 +33,7 @@ export function metricsMiddleware(monitor: Monitor, price: Pricing) {
     if (!isStreamOutcome(outcome)) {
       call.meta.latencyMs = performance.now() - started
       monitor.end(call.meta.latencyMs)
+      if (call.state.handedOff) monitor.queued(call.meta.queuedMs)
       saved(outcome)
       return outcome
     }
