@@ -28,39 +28,31 @@ export interface Kept {
   }
 }
 
+type Response = { id?: string; modelId?: string; timestamp?: Date | string }
+
+/** A response's id, model and time, the time as `time` makes it (ISO text to keep, a Date back). */
+function responseOf<T>(r: Response | undefined, time: (t: Date | string) => T) {
+  if (!r) return {}
+  return {
+    response: {
+      ...(r.id !== undefined ? { id: r.id } : {}),
+      ...(r.modelId !== undefined ? { modelId: r.modelId } : {}),
+      ...(r.timestamp ? { timestamp: time(r.timestamp) } : {}),
+    },
+  }
+}
+
 export function keep(modelId: string, r: LanguageModelV3GenerateResult): Kept {
   const { request: _request, response, ...rest } = r
   return {
     model: response?.modelId ?? modelId,
     usage: r.usage,
-    result: {
-      ...rest,
-      ...(response
-        ? {
-            response: {
-              ...(response.id !== undefined ? { id: response.id } : {}),
-              ...(response.modelId !== undefined ? { modelId: response.modelId } : {}),
-              ...(response.timestamp ? { timestamp: new Date(response.timestamp).toISOString() } : {}),
-            },
-          }
-        : {}),
-    },
+    result: { ...rest, ...responseOf(response, (t) => new Date(t).toISOString()) },
   }
 }
 
 /** The generate result back (a cached one too: its timestamp a Date again). */
 export function restore(kept: Kept): LanguageModelV3GenerateResult {
   const { response, ...rest } = kept.result
-  return {
-    ...rest,
-    ...(response
-      ? {
-          response: {
-            ...(response.id !== undefined ? { id: response.id } : {}),
-            ...(response.modelId !== undefined ? { modelId: response.modelId } : {}),
-            ...(response.timestamp ? { timestamp: new Date(response.timestamp) } : {}),
-          },
-        }
-      : {}),
-  }
+  return { ...rest, ...responseOf(response, (t) => new Date(t)) }
 }
