@@ -1,5 +1,10 @@
 import { defineProject } from 'vitest/config'
 
 export default defineProject({
-  test: { name: 'dashboard', include: ['src/**/*.test.ts'], testTimeout: 60_000 },
+  test: {
+    name: 'dashboard',
+    include: ['src/**/*.test.ts'],
+    globalSetup: ['../../scripts/services-setup.ts'],
+    testTimeout: 60_000,
+  },
 })
