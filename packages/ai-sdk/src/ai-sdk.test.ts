@@ -138,4 +138,60 @@ describe('@sluice/ai-sdk through the AI SDK', () => {
     expect(primary.stats.requests - before).toBe(3)
     await sluice.close()
   })
+
+  it('streamText: a streamed answer is cached and settled at its usage; a cached one replays as a stream', async () => {
+    const { sluice, model } = setup()
+    const before = primary.stats.requests
+    const read = async (prompt: string, user: string) => {
+      const s = streamText({ model, prompt, maxRetries: 0, providerOptions: who(user) })
+      let text = ''
+      for await (const part of s.textStream) text += part
+      return { text, usage: await s.usage }
+    }
+    const streamed = await read('Explain the subjunctive', 'eva')
+    expect(streamed.text.length).toBeGreaterThan(0)
+    const priced = sluice.price('deepseek-chat', {
+      prompt_tokens: streamed.usage.inputTokens!,
+      completion_tokens: streamed.usage.outputTokens!,
+      total_tokens: streamed.usage.totalTokens!,
+    })!
+    expect(Math.abs((await sluice.cost.spend('eva')) - priced)).toBeLessThan(1e-12)
+    // The same request again: as a stream and as a generate, both from the cache.
+    expect((await read('Explain the subjunctive', 'fay')).text).toBe(streamed.text)
+    const generated = await generateText({
+      model,
+      prompt: 'Explain the subjunctive',
+      maxRetries: 0,
+      providerOptions: who('gus'),
+    })
+    expect(generated.text).toBe(streamed.text)
+    expect(primary.stats.requests - before).toBe(1)
+    // And the other way round: a generated answer replays as a stream.
+    const g = await generateText({
+      model,
+      prompt: 'Explain the imperative',
+      maxRetries: 0,
+      providerOptions: who('hal'),
+    })
+    expect((await read('Explain the imperative', 'ivy')).text).toBe(g.text)
+    expect(primary.stats.requests - before).toBe(2)
+    await sluice.close()
+  })
+
+  it('identical streams in flight share one upstream stream', async () => {
+    const { sluice, model } = setup()
+    const before = primary.stats.requests
+    const texts = await Promise.all(
+      ['j1', 'j2', 'j3'].map(async (u) => {
+        const s = streamText({ model, prompt: 'A shared stream', maxRetries: 0, providerOptions: who(u) })
+        let text = ''
+        for await (const part of s.textStream) text += part
+        return text
+      }),
+    )
+    expect(new Set(texts).size).toBe(1)
+    expect(texts[0]!.length).toBeGreaterThan(0)
+    expect(primary.stats.requests - before).toBe(1)
+    await sluice.close()
+  })
 })

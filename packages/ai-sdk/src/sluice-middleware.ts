@@ -4,9 +4,24 @@ import type {
   LanguageModelV3Middleware,
   LanguageModelV3StreamPart,
 } from '@ai-sdk/provider'
-import type { Sluice } from '@sluice/core'
+import { type Sluice, SluiceError } from '@sluice/core'
 import { cacheInput, type Kept, keep, restore } from './cached-result'
 import { type ContextOf, callContext } from './call-context'
+import { assembler, replay } from './stream-parts'
+import { untilAborted } from './until-aborted'
+
+type Part = LanguageModelV3StreamPart
+/** A stream's call is bounded by the wait for its first part, not by a timeout on its whole length. */
+const LONGEST = 2_000_000_000
+
+/** A failure after the first part: no retry, no fallback (the caller has parts already). */
+const midStream = (cause: unknown) =>
+  SluiceError.is(cause, 'cancelled')
+    ? cause
+    : new SluiceError('provider_error', 'the stream failed after it started; the answer is incomplete', {
+        cause,
+        details: { partial: true, requestCaused: true },
+      })
 
 export interface SluiceMiddlewareOptions {
   sluice: Sluice
@@ -21,34 +36,13 @@ export interface SluiceMiddlewareOptions {
 const nameOf = (m: LanguageModelV3) => `${m.provider}:${m.modelId}`
 const joined = (a: AbortSignal, b: AbortSignal | undefined) => (b ? AbortSignal.any([a, b]) : a)
 
-/** `work`, or the signal's reason once it aborts (after `onAbort`). */
-function untilAborted<T>(work: PromiseLike<T>, signal: AbortSignal, onAbort?: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort?.()
-      reject(signal.reason)
-    }
-    if (signal.aborted) return abort()
-    signal.addEventListener('abort', abort, { once: true })
-    Promise.resolve(work).then(
-      (v) => {
-        signal.removeEventListener('abort', abort)
-        resolve(v)
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', abort)
-        reject(e)
-      },
-    )
-  })
-}
-
 /**
  * A language-model middleware (`wrapLanguageModel({ model, middleware })`) that puts Sluice in
  * front of any AI SDK model. `generateText`: the caller's rate limits, budget (reserved, then
  * settled at the answer's usage), the shared cache and coalescing of identical calls, retries,
- * breakers and fallback to `fallbacks`, metrics. `streamText`: limits, budget, breakers and
- * fallback until the first part, metrics; streams are not cached or shared. Give `generateText`
+ * breakers and fallback to `fallbacks`, metrics. `streamText` the same: a cached answer (from a
+ * stream or a generate) replays as a stream, a streamed answer is cached once its finish part has
+ * come, and retries and fallback stop once a part has reached the caller. Give the AI SDK
  * `maxRetries: 0`: Sluice retries.
  */
 export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Middleware {
@@ -78,43 +72,77 @@ export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Mid
     },
     async wrapStream({ params, model }) {
       const { endpoint, ctx } = contextFor(params, model)
-      // The call ends once the stream has its first part: a failure before it retries and falls back.
-      const opened = await o.sluice.call(
+      let controller!: ReadableStreamDefaultController<Part>
+      let live = false // parts of one of our own runs reached the caller
+      let opened!: () => void
+      // Settles once the caller can read: a refusal or a failure before any part rejects here,
+      // where the AI SDK reports it as it would a model's own.
+      const ready = new Promise<void>((resolve) => {
+        opened = resolve
+      })
+      let cancelled = false
+      let upstream: ReadableStreamDefaultReader<Part> | undefined
+      const stream = new ReadableStream<Part>({
+        start(c) {
+          controller = c
+        },
+        cancel(reason) {
+          cancelled = true
+          return upstream?.cancel(reason)
+        },
+      })
+      const firstPartMs = o.sluice.options.timeout
+      // The whole stream is one Sluice call: limits, budget (settled at the usage of its finish
+      // part), cache and coalescing (a hit, or an identical call's answer, replays as a stream),
+      // retries and fallback until the first part reaches the caller, metrics to its end.
+      const call = o.sluice.call<unknown, Kept>(
         endpoint,
         cacheInput(model.modelId, params),
-        { ...ctx, cache: false },
-        [
-          ...models(model).map((m) => ({
-            name: nameOf(m),
-            run: async (_input: unknown, signal: AbortSignal) => {
-              // The attempt's signal (its timeout) bounds the wait for the first part, not the stream.
-              const result = await untilAborted(m.doStream(params), signal)
-              const reader = result.stream.getReader()
-              const first = await untilAborted(
-                reader.read(),
-                signal,
-                () => void reader.cancel().catch(() => {}),
-              )
-              if (!first.done && first.value.type === 'error') throw first.value.error
-              return { result, reader, first }
-            },
-          })),
-        ],
+        { ...ctx, timeout: LONGEST },
+        models(model).map((m) => ({
+          name: nameOf(m),
+          run: async (_input, signal) => {
+            const first = AbortSignal.any([signal, AbortSignal.timeout(firstPartMs)])
+            const result = await untilAborted(m.doStream(params), first)
+            const reader = result.stream.getReader()
+            upstream = reader
+            const head = await untilAborted(reader.read(), first, () => void reader.cancel().catch(() => {}))
+            if (!head.done && head.value.type === 'error') throw head.value.error
+            // From here the caller has parts: a failure ends its stream, never a second answer.
+            live = true
+            opened()
+            const parts = assembler()
+            try {
+              for (let next = head; !next.done; next = await reader.read()) {
+                if (next.value.type === 'error') throw next.value.error
+                parts.add(next.value)
+                controller.enqueue(next.value)
+              }
+            } catch (error) {
+              throw midStream(error)
+            }
+            const assembled = parts.result()
+            if (cancelled || !assembled)
+              throw new SluiceError('cancelled', 'the stream was closed before its end')
+            return keep(m.modelId, assembled)
+          },
+        })),
       )
-      const { result, reader, first } = opened
-      const stream = new ReadableStream<LanguageModelV3StreamPart>({
-        start(controller) {
-          if (first.done) controller.close()
-          else controller.enqueue(first.value)
+      const settled = call.then(
+        (kept) => {
+          if (!live) for (const part of replay(restore(kept))) controller.enqueue(part)
+          if (!cancelled) controller.close()
         },
-        async pull(controller) {
-          const next = await reader.read()
-          if (next.done) controller.close()
-          else controller.enqueue(next.value)
+        (error: unknown) => {
+          if (!live) throw error
+          // After the first part, as a model reports it: an error part, then the end.
+          if (cancelled) return
+          controller.enqueue({ type: 'error', error })
+          controller.close()
         },
-        cancel: (reason) => reader.cancel(reason),
-      })
-      return { ...result, stream }
+      )
+      await Promise.race([ready, settled])
+      return { stream }
     },
   }
 }
