@@ -1,3 +1,10 @@
 import { defineProject } from 'vitest/config'
 
-export default defineProject({ test: { name: 'ai-sdk', include: ['src/**/*.test.ts'] } })
+export default defineProject({
+  test: {
+    name: 'ai-sdk',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['../../scripts/services-setup.ts'],
+    testTimeout: 60_000,
+  },
+})

@@ -1,9 +1,14 @@
 import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult } from '@ai-sdk/provider'
 
-/** What identifies an answer: the model and every setting that shapes it (no signals, no headers). */
-export function cacheInput(modelId: string, p: LanguageModelV3CallOptions): unknown {
+/**
+ * What identifies an answer: the model and every setting that shapes it (no signals, no headers,
+ * not Sluice's own provider options). Also what a queued call carries to the worker.
+ */
+export function cacheInput(modelId: string, p: LanguageModelV3CallOptions): CallInput {
+  const { sluice: _sluice, ...providerOptions } = p.providerOptions ?? {}
   return {
     model: modelId,
+    providerOptions,
     prompt: p.prompt,
     maxOutputTokens: p.maxOutputTokens,
     temperature: p.temperature,
@@ -17,6 +22,16 @@ export function cacheInput(modelId: string, p: LanguageModelV3CallOptions): unkn
     tools: p.tools,
     toolChoice: p.toolChoice,
   }
+}
+
+export type CallInput = Omit<LanguageModelV3CallOptions, 'abortSignal' | 'headers' | 'includeRawChunks'> & {
+  model: string
+}
+
+/** The call options back from what a queued call carried. */
+export function paramsOf(input: CallInput): LanguageModelV3CallOptions {
+  const { model: _model, ...params } = input
+  return params
 }
 
 /** A generate result as Sluice keeps it (JSON, with the model that answered for pricing). */

@@ -1,2 +1,2 @@
 export type { ContextOf } from './call-context'
-export { type SluiceMiddlewareOptions, sluiceMiddleware } from './sluice-middleware'
+export { aiSdkRunner, type SluiceMiddlewareOptions, sluiceMiddleware } from './sluice-middleware'

@@ -5,7 +5,7 @@ import type {
   LanguageModelV3StreamPart,
 } from '@ai-sdk/provider'
 import { type Sluice, SluiceError } from '@sluice/core'
-import { cacheInput, type Kept, keep, restore } from './cached-result'
+import { type CallInput, cacheInput, type Kept, keep, paramsOf, restore } from './cached-result'
 import { type ContextOf, callContext } from './call-context'
 import { assembler, replay } from './stream-parts'
 import { untilAborted } from './until-aborted'
@@ -31,6 +31,20 @@ export interface SluiceMiddlewareOptions {
   context?: ContextOf
   /** The endpoint (limits, cache TTL, metrics) when the context names none. */
   endpoint?: string
+  /**
+   * With `queue` on the Sluice: `generateText` calls go through the durable queue and run on a
+   * worker whose Sluice has this runner (`runners: { [name]: aiSdkRunner([model, …fallbacks]) }`).
+   */
+  runner?: string
+}
+
+/** A worker's runner for queued AI SDK calls: the models tried in order, as the middleware would. */
+export function aiSdkRunner(models: LanguageModelV3[]) {
+  return models.map((m) => ({
+    name: nameOf(m),
+    run: async (input: unknown, signal: AbortSignal) =>
+      keep(m.modelId, await m.doGenerate({ ...paramsOf(input as CallInput), abortSignal: signal })),
+  }))
 }
 
 const nameOf = (m: LanguageModelV3) => `${m.provider}:${m.modelId}`
@@ -58,7 +72,7 @@ export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Mid
       const kept = await o.sluice.call<unknown, Kept>(
         endpoint,
         cacheInput(model.modelId, params),
-        ctx,
+        o.runner !== undefined ? { ...ctx, runner: o.runner } : ctx,
         models(model).map((m) => ({
           name: nameOf(m),
           run: async (_input, signal) =>

@@ -31,6 +31,8 @@ export interface Call {
   /** For `call`: the input and the function that does the work. */
   input?: unknown
   run?: (input: unknown, signal: AbortSignal) => Promise<unknown>
+  /** For `call` through the queue: the runner a worker runs it with (`options.runners`). */
+  runner?: string
   /** For `call` with fallbacks: the functions to try in order, each with its own breaker. */
   targets?: { name: string; run: (input: unknown, signal: AbortSignal) => Promise<unknown> }[]
   /** For `call` under a budget: the model that prices it, or the USD to reserve for it. */

@@ -142,7 +142,7 @@ export function createSluice(options: SluiceOptions) {
   const worker = queue && startWorker ? startChatWorker(queue) : undefined
   // With batched endpoints, a worker claims one group's queued chats at a time (from any instance).
   function startChatWorker(q: QueueClient) {
-    const handler = chatJobHandler(back, blankMeta, budget)
+    const handler = chatJobHandler(back, blankMeta, budget, o.runners)
     const sizes = Object.values(o.batch).map((b) => b.maxSize)
     if (sizes.length === 0) return q.process(CHAT_JOB, handler)
     return q.processBatch(CHAT_JOB, chatBatchHandler(handler), { maxSize: Math.max(...sizes), byGroup: true })
@@ -153,6 +153,9 @@ export function createSluice(options: SluiceOptions) {
     const tier = ctx.tier ?? o.defaultTier
     if (tier !== undefined && Object.keys(o.tiers).length > 0 && !(tier in o.tiers)) {
       throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
+    }
+    if (kind === 'chat' && ctx.runner !== undefined) {
+      throw new SluiceError('invalid_request', 'ctx.runner: for sluice.call() only', { path: 'ctx.runner' })
     }
     if (kind === 'chat' && ctx.model !== undefined) {
       throw new SluiceError('invalid_request', 'ctx.model: for sluice.call() only; chat uses request.model', {
@@ -188,6 +191,7 @@ export function createSluice(options: SluiceOptions) {
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.timeout !== undefined ? { timeoutMs: ctx.timeout } : {}),
       ...(pricing ? { pricing } : {}),
+      ...(ctx.runner !== undefined ? { runner: ctx.runner } : {}),
       meta: blankMeta(),
       state: {},
       ...extra,

@@ -35,6 +35,11 @@ export const callContextSchema = z
     signal: z.instanceof(AbortSignal).optional(),
     /** `sluice.call()` only: the model the wrapped call uses, to price it against budgets. */
     model: z.string().min(1).optional(),
+    /**
+     * `sluice.call()` only, with `queue`: the name of a runner (`options.runners`) the workers
+     * have, so the call goes through the queue and runs on a worker (a function cannot travel).
+     */
+    runner: idSchema.optional(),
     /** USD to reserve for this call instead of Sluice's estimate (needed for unpriced wrapped calls). */
     estimateUsd: z.number().nonnegative().finite().optional(),
   })

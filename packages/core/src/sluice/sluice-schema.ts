@@ -67,6 +67,20 @@ export const sluiceOptionsSchema = z
     prices: dictSchema(priceSchema).prefault({}),
     /** Per endpoint: group similar calls and answer each group with one upstream call. */
     batch: dictSchema(batchOptionsSchema).prefault({}),
+    /**
+     * What a worker runs queued `sluice.call()`s with, by name (`ctx.runner`): a function
+     * `(input, signal) => result`, or a list of `{ name, run }` to fall back through.
+     */
+    runners: dictSchema(
+      z.custom<RunnerOption>(
+        (v) =>
+          typeof v === 'function' ||
+          (Array.isArray(v) &&
+            v.length > 0 &&
+            v.every((t) => typeof t?.run === 'function' && typeof t?.name === 'string' && t.name.length > 0)),
+        { message: 'expected a function (input, signal) => result, or a list of { name, run }' },
+      ),
+    ).prefault({}),
     /** Route chat calls through the durable queue (omit to call providers directly). */
     queue: queueOptionsSchema.extend({ worker: z.boolean().default(true) }).optional(),
     prefix: z.string().min(1).default('sluice'),
@@ -110,6 +124,9 @@ export const sluiceOptionsSchema = z
   })
 
 export type SluiceOptions = z.input<typeof sluiceOptionsSchema>
+
+type RunFn = (input: unknown, signal: AbortSignal) => Promise<unknown>
+export type RunnerOption = RunFn | { name: string; run: RunFn }[]
 
 interface Named {
   limits: Record<string, unknown>

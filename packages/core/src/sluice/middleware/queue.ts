@@ -1,14 +1,21 @@
 import type { Call, Outcome, SluiceMeta } from '../../chain/types'
 import { named } from '../../chain/types'
+import type { Dict } from '../../config/dict-schema'
 import type { Reservation } from '../../cost/cost-tracker'
+import { SluiceError } from '../../errors/sluice-error'
 import type { ChatRequest } from '../../providers/types'
 import type { QueueClient } from '../../queue/queue-client'
+import type { RunnerOption } from '../sluice-schema'
 import { type BudgetDeps, releaseOrCount, settleOrCount } from './budget'
 
 export const CHAT_JOB = 'sluice.chat'
 
 interface ChatJob {
-  request: ChatRequest
+  /** A chat's request; or, for a wrapped call, its input and the runner that runs it. */
+  request: ChatRequest | null
+  input?: unknown
+  runner?: string
+  pricing?: Call['pricing']
   endpoint: string
   userId: string
   tier: string | null
@@ -29,8 +36,9 @@ interface ChatJobResult {
 /**
  * Puts chat calls through the durable queue: enqueue with the call's priority, wait for the
  * result. A worker in this or another process runs the rest of the chain and settles the call's
- * budget. Wrapped calls (`sluice.call`) carry a function that cannot travel, and a stream's
- * chunks do not go through the queue, so both skip it.
+ * budget. A wrapped call (`sluice.call`) carries a function that cannot travel: it goes through
+ * the queue only when it names a runner the workers have (`ctx.runner`). A stream's chunks do not
+ * go through the queue.
  */
 export function queueMiddleware(
   queue: QueueClient,
@@ -38,10 +46,11 @@ export function queueMiddleware(
   groupOf: (call: Call) => string | undefined,
 ) {
   return named('queue', async (call, next) => {
-    if (!call.request || call.stream) return next()
+    if (call.stream || (!call.request && call.runner === undefined)) return next()
     const group = groupOf(call)
     const job: ChatJob = {
-      request: call.request,
+      request: call.request ?? null,
+      ...(call.request ? {} : { input: call.input ?? null, runner: call.runner, pricing: call.pricing }),
       endpoint: call.endpoint,
       userId: call.userId,
       tier: call.tier ?? null,
@@ -92,23 +101,42 @@ export function chatBatchHandler(single: ReturnType<typeof chatJobHandler>) {
     )
 }
 
+/** A queued wrapped call's input and the function(s) this worker runs it with. */
+function wrapped(job: ChatJob, runners: Dict<RunnerOption>): Partial<Call> {
+  const runner =
+    job.runner !== undefined && Object.hasOwn(runners, job.runner) ? runners[job.runner] : undefined
+  if (!runner) {
+    throw new SluiceError('invalid_config', `runners.${job.runner}: this worker has no such runner`, {
+      path: `runners.${job.runner}`,
+    })
+  }
+  const targets = typeof runner === 'function' ? undefined : runner
+  return {
+    input: job.input,
+    run: typeof runner === 'function' ? runner : runner[0]!.run,
+    ...(targets ? { targets } : {}),
+    ...(job.pricing ? { pricing: job.pricing } : {}),
+  }
+}
+
 /** The worker side: rebuilds the call, runs the back of the chain, settles the budget. */
 export function chatJobHandler(
   back: (call: Call) => Promise<Outcome>,
   blankMeta: () => SluiceMeta,
   budget: BudgetDeps,
+  runners: Dict<RunnerOption> = {},
 ) {
   return async ({ data, signal }: { data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
     const job = data as ChatJob
     // JSON has no Infinity: an unlimited period comes back as null.
     for (const l of job.reservation?.limits ?? []) l.limitUsd ??= Number.POSITIVE_INFINITY
     const call: Call = {
-      kind: 'chat',
+      kind: job.request ? 'chat' : 'call',
       endpoint: job.endpoint,
       userId: job.userId,
       tier: job.tier ?? undefined,
       priority: 5,
-      request: job.request,
+      ...(job.request ? { request: job.request } : wrapped(job, runners)),
       cache: { enabled: false, type: job.endpoint },
       signal,
       ...(job.timeoutMs !== null ? { timeoutMs: job.timeoutMs } : {}),
