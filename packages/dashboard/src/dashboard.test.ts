@@ -118,6 +118,33 @@ describe('the dashboard', () => {
       expect(await page.locator('#breakers td.closed').count()).toBe(1)
       expect(await page.locator('.uplot canvas').count()).toBe(2) // both charts drawn by uPlot
       expect(errors).toEqual([])
+      // Then under load: three seconds of calls from twenty users (some new, some cached, some over
+      // their limit) while the page keeps refreshing; its totals follow the store's.
+      const ask = (content: string) => ({
+        model: 'deepseek-chat',
+        messages: [{ role: 'user' as const, content }],
+      })
+      const load: Promise<unknown>[] = []
+      for (let i = 0; i < 120; i++) {
+        const user = `u${i % 20}`
+        load.push(
+          sluice
+            .chat(ask(`question ${i % 40}`), {
+              userId: user,
+              tier: i % 4 === 0 ? 'premium' : 'free',
+              endpoint: 'chat',
+            })
+            .catch(() => {}),
+        )
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      await Promise.all(load)
+      const after = (await sluice.stats()).requestsTotal
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-k="requestsTotal"]')?.textContent === String(n),
+        after,
+      )
+      expect(after).toBe(129)
       const shot = process.env.SLUICE_SCREENSHOT ?? join(tmpdir(), `sluice-dashboard-${process.pid}.png`)
       mkdirSync(dirname(shot), { recursive: true })
       const png = await page.screenshot({ path: shot, fullPage: true })
