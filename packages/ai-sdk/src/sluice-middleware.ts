@@ -32,10 +32,21 @@ export interface SluiceMiddlewareOptions {
   /** The endpoint (limits, cache TTL, metrics) when the context names none. */
   endpoint?: string
   /**
-   * With `queue` on the Sluice: `generateText` calls go through the durable queue and run on a
-   * worker whose Sluice has this runner (`runners: { [name]: aiSdkRunner([model, …fallbacks]) }`).
+   * With `queue` on the Sluice: calls go through the durable queue and run on a worker whose
+   * Sluice has this runner (`runners: { [name]: aiSdkRunner([model, …fallbacks]) }`). A queued
+   * `streamText` is answered whole by the worker and replays as a stream.
    */
   runner?: string
+}
+
+/** A stream of the given parts, then its end. */
+function partsStream(parts: Part[]): ReadableStream<Part> {
+  return new ReadableStream<Part>({
+    start(controller) {
+      for (const part of parts) controller.enqueue(part)
+      controller.close()
+    },
+  })
 }
 
 /** A worker's runner for queued AI SDK calls: the models tried in order, as the middleware would. */
@@ -86,6 +97,17 @@ export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Mid
     },
     async wrapStream({ params, model }) {
       const { endpoint, ctx } = contextFor(params, model)
+      if (o.runner !== undefined) {
+        // Through the queue a stream cannot be live: the worker answers it whole (it may run
+        // later, on another process) and the answer replays as a stream.
+        const kept = await o.sluice.call<unknown, Kept>(
+          endpoint,
+          cacheInput(model.modelId, params),
+          { ...ctx, runner: o.runner },
+          aiSdkRunner(models(model)),
+        )
+        return { stream: partsStream(replay(restore(kept))) }
+      }
       let controller!: ReadableStreamDefaultController<Part>
       let live = false // parts of one of our own runs reached the caller
       let opened!: () => void

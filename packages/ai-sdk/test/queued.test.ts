@@ -7,7 +7,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { createSluice, deepseek } from '@sluice/core'
 import { redisStore } from '@sluice/redis'
 import { startSimulator } from '@sluice/simulator'
-import { generateText, wrapLanguageModel } from 'ai'
+import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { REDIS_URL } from '../../../scripts/services.mjs'
@@ -26,7 +26,7 @@ afterAll(async () => {
 })
 
 describe('queued AI SDK calls', () => {
-  it("generateText runs on another process's worker and its cost is settled there", async () => {
+  it("generateText and streamText run on another process's worker and their cost is settled there", async () => {
     const primary = await startSimulator({ profile: 'deepseek', latencyMs: { min: 5, max: 5 } })
     const fallback = await startSimulator({ profile: 'groq', latencyMs: { min: 5, max: 5 }, rpm: 0, tpm: 0 })
     const worker = spawn(
@@ -75,6 +75,19 @@ describe('queued AI SDK calls', () => {
         total_tokens: res.usage.totalTokens!,
       })!
       expect(Math.abs((await app.cost.spend('q')) - priced)).toBeLessThan(1e-12)
+      // streamText through the queue: answered whole by the worker, replayed here as a stream.
+      const streamed = streamText({
+        model,
+        prompt: 'A queued stream',
+        maxRetries: 0,
+        providerOptions: { sluice: { userId: 'q', tier: 'free' } },
+      })
+      let text = ''
+      for await (const part of streamed.textStream) text += part
+      expect(text.length).toBeGreaterThan(0)
+      expect((await streamed.usage).outputTokens).toBeGreaterThan(0)
+      expect(primary.stats.requests - before).toBe(2)
+      expect((await app.queue!.counts()).completed).toBe(2)
     } finally {
       await app.close()
       worker.kill('SIGTERM')
