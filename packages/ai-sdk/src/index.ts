@@ -1,2 +1,3 @@
 export type { ContextOf } from './call-context'
-export { aiSdkRunner, type SluiceMiddlewareOptions, sluiceMiddleware } from './sluice-middleware'
+export { aiSdkRunner } from './runner'
+export { type SluiceMiddlewareOptions, sluiceMiddleware } from './sluice-middleware'

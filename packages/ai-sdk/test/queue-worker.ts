@@ -5,7 +5,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { createSluice, deepseek } from '@sluice/core'
 import { redisStore } from '@sluice/redis'
 import { Redis } from 'ioredis'
-import { aiSdkRunner } from '../src/sluice-middleware'
+import { aiSdkRunner } from '../src/runner'
 
 const [redisUrl, prefix, dsUrl, gqUrl] = process.argv.slice(2) as [string, string, string, string]
 const model = (name: string, url: string, id: string) =>

@@ -1,0 +1,106 @@
+import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
+import { type CallContext, type Sluice, SluiceError } from '@sluice/core'
+import { type Kept, keep, restore } from './cached-result'
+import { nameOf } from './runner'
+import { assembler, replay } from './stream-parts'
+import { untilAborted } from './until-aborted'
+
+type Part = LanguageModelV3StreamPart
+/** A stream's call is bounded by the wait for its first part, not by a timeout on its whole length. */
+const LONGEST = 2_000_000_000
+
+/** A failure after the first part: no retry, no fallback (the caller has parts already). */
+const midStream = (cause: unknown) =>
+  SluiceError.is(cause, 'cancelled')
+    ? cause
+    : new SluiceError('provider_error', 'the stream failed after it started; the answer is incomplete', {
+        cause,
+        details: { partial: true, requestCaused: true },
+      })
+
+/**
+ * A stream as one Sluice call: limits, budget (settled at the usage of its finish part), cache
+ * and coalescing (a hit, or an identical call's answer, replays as a stream), retries and fallback
+ * until the first part reaches the caller, metrics to its end. Resolves once the caller can read;
+ * a refusal or a failure before any part rejects.
+ */
+export async function liveStream(
+  sluice: Sluice,
+  endpoint: string,
+  ctx: Omit<CallContext, 'endpoint'>,
+  input: unknown,
+  models: LanguageModelV3[],
+  params: LanguageModelV3CallOptions,
+): Promise<{ stream: ReadableStream<Part> }> {
+  let controller!: ReadableStreamDefaultController<Part>
+  let live = false // parts of one of our own runs reached the caller
+  let opened!: () => void
+  // Settles once the caller can read: a refusal or a failure before any part rejects here,
+  // where the AI SDK reports it as it would a model's own.
+  const ready = new Promise<void>((resolve) => {
+    opened = resolve
+  })
+  let cancelled = false
+  let upstream: ReadableStreamDefaultReader<Part> | undefined
+  const stream = new ReadableStream<Part>({
+    start(c) {
+      controller = c
+    },
+    cancel(reason) {
+      cancelled = true
+      return upstream?.cancel(reason)
+    },
+  })
+  const firstPartMs = sluice.options.timeout
+  // The whole stream is one Sluice call: limits, budget (settled at the usage of its finish
+  // part), cache and coalescing (a hit, or an identical call's answer, replays as a stream),
+  // retries and fallback until the first part reaches the caller, metrics to its end.
+  const call = sluice.call<unknown, Kept>(
+    endpoint,
+    input,
+    { ...ctx, timeout: LONGEST },
+    models.map((m) => ({
+      name: nameOf(m),
+      run: async (_input, signal) => {
+        const first = AbortSignal.any([signal, AbortSignal.timeout(firstPartMs)])
+        const result = await untilAborted(m.doStream(params), first)
+        const reader = result.stream.getReader()
+        upstream = reader
+        const head = await untilAborted(reader.read(), first, () => void reader.cancel().catch(() => {}))
+        if (!head.done && head.value.type === 'error') throw head.value.error
+        // From here the caller has parts: a failure ends its stream, never a second answer.
+        live = true
+        opened()
+        const parts = assembler()
+        try {
+          for (let next = head; !next.done; next = await reader.read()) {
+            if (next.value.type === 'error') throw next.value.error
+            parts.add(next.value)
+            controller.enqueue(next.value)
+          }
+        } catch (error) {
+          throw midStream(error)
+        }
+        const assembled = parts.result()
+        if (cancelled || !assembled)
+          throw new SluiceError('cancelled', 'the stream was closed before its end')
+        return keep(m.modelId, assembled)
+      },
+    })),
+  )
+  const settled = call.then(
+    (kept) => {
+      if (!live) for (const part of replay(restore(kept))) controller.enqueue(part)
+      if (!cancelled) controller.close()
+    },
+    (error: unknown) => {
+      if (!live) throw error
+      // After the first part, as a model reports it: an error part, then the end.
+      if (cancelled) return
+      controller.enqueue({ type: 'error', error })
+      controller.close()
+    },
+  )
+  await Promise.race([ready, settled])
+  return { stream }
+}
