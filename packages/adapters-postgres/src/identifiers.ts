@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { SluiceError } from '@sluice/core/adapter'
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/
@@ -10,4 +11,15 @@ export function quoteSchema(schema: string): string {
     })
   }
   return `"${schema}"`
+}
+
+/**
+ * The schema's LISTEN/NOTIFY channel: `sluice_<schema>`, an identifier of at most 63 bytes. A
+ * longer one keeps the start of the name and ends in a hash of all of it, so two long schema
+ * names that share their first 56 characters still get channels of their own.
+ */
+export function channelFor(schema: string): string {
+  const plain = `sluice_${schema}`
+  if (plain.length <= 63) return plain
+  return `sluice_${schema.slice(0, 40)}_${createHash('sha1').update(schema).digest('hex').slice(0, 15)}`
 }

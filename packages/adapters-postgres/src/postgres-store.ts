@@ -1,6 +1,6 @@
 import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
 import pg from 'pg'
-import { quoteSchema } from './identifiers'
+import { channelFor, quoteSchema } from './identifiers'
 import { migrate } from './migrate'
 import { postgresBreaker } from './postgres-breaker'
 import { postgresCache } from './postgres-cache'
@@ -92,8 +92,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return migrated
   }
   const query = makeQuery(pool, ready, options.preparedStatements !== false)
-  // One LISTEN/NOTIFY channel per schema (an identifier: the schema name is already one).
-  const channel = `sluice_${schemaName}`.slice(0, 63)
+  // One LISTEN/NOTIFY channel per schema.
+  const channel = channelFor(schemaName)
   const notify = postgresNotify(pool, channel)
   let closing: Promise<void> | undefined
   const retentionMs = parseDuration(options.jobRetention ?? '1h', 'postgresStore.jobRetention')
