@@ -140,4 +140,28 @@ describe('OpenTelemetry', () => {
     expect(sluice.middlewares()).not.toContain('telemetry')
     await sluice.close()
   })
+
+  it("each call of a batch has its span, marked batched, with the batch's upstream attempt as its child", async () => {
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: primary.url, apiKey: 'k' })],
+      batch: { translate: { groupBy: () => 'fr', maxSize: 3, windowMs: 200 } },
+      telemetry: { otel },
+    })
+    await Promise.all(
+      ['one', 'two', 'three'].map((t) =>
+        sluice.chat(ask(`translate ${t}`), { userId: 'b', endpoint: 'translate' }),
+      ),
+    )
+    const batched = calls()
+    expect(batched.length).toBe(3)
+    for (const call of batched) {
+      expect(call.attributes).toMatchObject({
+        'sluice.batched': true,
+        'sluice.batch.size': 3,
+        'sluice.outcome': 'ok',
+      })
+      expect(attemptsOf(call).length).toBe(1)
+    }
+    await sluice.close()
+  })
 })

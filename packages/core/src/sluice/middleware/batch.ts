@@ -6,7 +6,7 @@ import type { Dict } from '../../config/dict-schema'
 import { estimatePromptTokens } from '../../cost/estimate'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion, Usage } from '../../providers/types'
-import type { ResilientAgent, RunResult } from '../../resilience/resilient-agent'
+import type { ResilientAgent, RunOptions, RunResult } from '../../resilience/resilient-agent'
 import { isRequestCaused } from '../../resilience/retryable'
 import type { Pricing } from './metrics'
 import { wrappedOutcome } from './resilient'
@@ -72,7 +72,7 @@ export function batchStep(
   async function chats(calls: Call[]): Promise<Settled[]> {
     let result: RunResult<ChatCompletion>
     try {
-      result = await agent.chat(packChat(calls.map((c) => c.request!)))
+      result = await agent.chat(packChat(calls.map((c) => c.request!)), attemptsOf(calls))
     } catch (error) {
       // The packed request itself was refused (too large, too many tokens): each item alone may pass.
       if (isRequestCaused(error)) return singles(calls)
@@ -106,16 +106,19 @@ export function batchStep(
 
   async function wrapped(b: BatchOptions, calls: Call[]): Promise<Settled[]> {
     const run = b.run!
-    const result = await agent.run([
-      {
-        name: calls[0]!.endpoint,
-        run: (signal) =>
-          run(
-            calls.map((c) => c.input),
-            signal!,
-          ),
-      },
-    ])
+    const result = await agent.run(
+      [
+        {
+          name: calls[0]!.endpoint,
+          run: (signal) =>
+            run(
+              calls.map((c) => c.input),
+              signal!,
+            ),
+        },
+      ],
+      attemptsOf(calls),
+    )
     const outputs = result.value
     if (!Array.isArray(outputs) || outputs.length !== calls.length) return singles(calls)
     saved(calls.length - 1, 0) // an endpoint's own list function reports no usage to price
@@ -171,6 +174,20 @@ export function batchStep(
 }
 
 const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
+
+/** The batch's one upstream attempt, told to every call in it (each call's trace shows it). */
+function attemptsOf(calls: Call[]): RunOptions {
+  const hooks = calls.map((c) => c.state.onAttempt as RunOptions['onAttempt']).filter((h) => h !== undefined)
+  if (hooks.length === 0) return {}
+  return {
+    onAttempt: (target) => {
+      const ends = hooks.map((h) => h!(target))
+      return (error) => {
+        for (const end of ends) end(error)
+      }
+    },
+  }
+}
 const usageOf = (prompt: number, completion: number): Usage => ({
   prompt_tokens: prompt,
   completion_tokens: completion,
