@@ -140,7 +140,8 @@ const EXPIRED = `'error', 'expired before it ran'`
 
 /**
  * Add: ARGV 5 cap (-1 for none), 6 turnMs, then the job: 7 id, 8 type, 9 userId, 10 the JSON
- * of the fields no script reads, 11 runAt, 12 expiresAt, 13 score, 14 attempts, 15 group ('' for none). Refuses with
+ * of the fields no script reads, 11 runAt, 12 expiresAt, 13 score, 14 attempts, 15 group ('' for none),
+ * 16 the client's now (the times are moved onto the server's clock by the difference). Refuses with
  * {0, unfinished} at the user's cap and {-1} for an id already taken; otherwise puts the job in
  * line a turn behind the user's unfinished ones, counts it and publishes a wake-up.
  */
@@ -152,17 +153,21 @@ local mine = tonumber(redis.call('HGET', users, userId) or '0')
 local cap = tonumber(ARGV[5])
 if cap >= 0 and mine >= cap then return {0, mine} end
 trim()
+-- The client's times, moved onto the server's clock: an instance whose clock is off still queues
+-- its jobs where they belong.
+local shift = now - tonumber(ARGV[16])
 local job = { id = id, key = key, type = type, userId = userId, status = 'pending', group = ARGV[15],
-  runAt = tonumber(ARGV[11]), expiresAt = tonumber(ARGV[12]), score = tonumber(ARGV[13]) + mine * tonumber(ARGV[6]) }
-redis.call('HSET', key, 'j', ARGV[10], 'type', type, 'userId', userId, 'status', 'pending',
-  'attempts', ARGV[14], 'runAt', ARGV[11], 'expiresAt', ARGV[12], 'score', job.score, 'leaseUntil', '', 'leaseToken', '')
+  runAt = tonumber(ARGV[11]) + shift, expiresAt = tonumber(ARGV[12]) + shift,
+  score = tonumber(ARGV[13]) + shift + mine * tonumber(ARGV[6]) }
+redis.call('HSET', key, 'j', ARGV[10], 'type', type, 'userId', userId, 'status', 'pending', 'createdAt', now,
+  'attempts', ARGV[14], 'runAt', job.runAt, 'expiresAt', job.expiresAt, 'score', job.score, 'leaseUntil', '', 'leaseToken', '')
 if job.group ~= '' then redis.call('HSET', key, 'group', job.group) end
 queue(job)
 redis.call('HINCRBY', users, userId, 1)
 count(type, 'pending', 1)
 redis.call('PUBLISH', chan .. 'wake:' .. type, '1')
 return {1, mine}`,
-  '5a314781990bed71e58d5a88c43ba855707bdd6a',
+  '03afdc16fe180e5a43e9e5cb579531aec0c8d5ec',
 )
 
 /**

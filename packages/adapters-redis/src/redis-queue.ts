@@ -40,7 +40,16 @@ const kept = (job: JobRecord) =>
     createdAt: job.createdAt,
     ...(job.group !== undefined ? { group: job.group } : {}),
   })
-const NUMBERS = ['attempts', 'runAt', 'expiresAt', 'score', 'startedAt', 'finishedAt', 'leaseUntil'] as const
+const NUMBERS = [
+  'attempts',
+  'createdAt',
+  'runAt',
+  'expiresAt',
+  'score',
+  'startedAt',
+  'finishedAt',
+  'leaseUntil',
+] as const
 const TEXTS = ['type', 'userId', 'status', 'leaseToken', 'result', 'error'] as const
 
 const CLAIMED = ['attempts', 'runAt', 'expiresAt', 'score', 'startedAt', 'leaseUntil'] as const
@@ -130,6 +139,7 @@ export function redisQueue(
         job.score,
         job.attempts,
         job.group ?? '',
+        job.createdAt,
       )) as unknown[]
       const outcome = Number(reply[0])
       if (outcome === -1) throw duplicateJob(job.id)

@@ -4,7 +4,7 @@ const WATCH_LOCK = 0x51575431
 /**
  * Groups and set-based settles. A job may carry a `group_key`; a group claim takes the first job
  * in line and up to `p_max - 1` more pending jobs of its group, by a partial index of their own.
- * `queue_add` takes the group. `queue_settle_many` completes and fails a whole batch with one
+ * `queue_add` takes the group, and moves the client's times onto the server's clock. `queue_settle_many` completes and fails a whole batch with one
  * statement per step (jobs, users, watchers) instead of a loop of single settles; retries still
  * go one by one. Wake-ups leave the database functions: the adapter sends one after an add has
  * committed (a worker that looked before the commit hears it; one that looks after sees the job),
@@ -24,6 +24,8 @@ CREATE OR REPLACE FUNCTION ${s}.queue_add(
 RETURNS int LANGUAGE plpgsql AS $fn$
 DECLARE
   mine int;
+  -- The client's times, moved onto the server's clock.
+  shift float8 := ${s}.ms(now()) - p_created_ms;
 BEGIN
   INSERT INTO ${s}.queue_users AS u (user_id, unfinished) VALUES (p_user, 1)
   ON CONFLICT (user_id) DO UPDATE SET unfinished = u.unfinished + 1
@@ -32,8 +34,8 @@ BEGIN
   IF mine IS NULL THEN RETURN NULL; END IF;
   INSERT INTO ${s}.agent_queue (id, user_id, agent_type, request_data, priority, max_retries, backoff_ms,
                                 created_at, run_at, score, expires_at, group_key)
-  VALUES (p_id, p_user, p_type, p_data, p_priority, p_max_retries, p_backoff_ms, ${s}.at_ms(p_created_ms),
-          ${s}.at_ms(p_run_ms), p_score + mine * p_turn_ms, ${s}.at_ms(p_expires_ms), p_group);
+  VALUES (p_id, p_user, p_type, p_data, p_priority, p_max_retries, p_backoff_ms, now(),
+          ${s}.at_ms(p_run_ms + shift), p_score + shift + mine * p_turn_ms, ${s}.at_ms(p_expires_ms + shift), p_group);
   RETURN mine;
 END
 $fn$;

@@ -143,16 +143,22 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
           },
         )
       }
+      // The client's times, moved onto the store's clock.
+      const t = now()
+      const shift = t - job.createdAt
       const record: Open = {
         ...job,
         status: 'pending',
-        score: withTurn(job.score, mine, limits.turnMs),
+        createdAt: t,
+        runAt: job.runAt + shift,
+        expiresAt: job.expiresAt + shift,
+        score: withTurn(job.score + shift, mine, limits.turnMs),
         v: 0,
       }
       open.set(job.id, record)
       perUser.set(job.userId, mine + 1)
       countsOf(job.type).pending++
-      queue(record, now())
+      queue(record, t)
       queueMicrotask(() => notify(job.type))
     },
     async get(id) {

@@ -70,6 +70,11 @@ export type JobCounts = Record<JobStatus, number>
  * and expired jobs are found by their own index, not by scanning.
  */
 export interface QueuePort {
+  /**
+   * Adds a pending job. Its times (createdAt, runAt, expiresAt, score) are the client's; the
+   * store moves them onto its own clock by `storeNow - createdAt`, so instances whose clocks
+   * disagree still order and expire their jobs alike.
+   */
   add(job: JobRecord, options: AddOptions): Promise<void>
   get(id: string): Promise<JobRecord | undefined>
   /** Up to `max` claimable jobs of `type`, lowest score first (ties by id). */

@@ -4,6 +4,7 @@ import type { Store } from '../store/store'
 import type { ConformanceApi } from './conformance-api'
 import { sleep } from './conformance-api'
 import { queueBatchConformance } from './queue-batch-conformance'
+import { queueClockConformance } from './queue-clock-conformance'
 
 let n = 0
 function job(patch: Partial<JobRecord> = {}): JobRecord {
@@ -40,12 +41,14 @@ export function queueConformance(
     t.it('claims in score order, ties by id, each job once; position follows the same order', async () => {
       const p = await port()
       const base = Date.now()
+      // Scores as a client computes them at `base`; the store moves each onto its clock by the
+      // time since, so the line keeps their order.
       const jobs = [
-        job({ id: 'c-mid', score: base + 500 }),
-        job({ id: 'a-tie', score: base + 100 }),
-        job({ id: 'b-tie', score: base + 100 }),
-        job({ id: 'd-late', score: base + 900 }),
-        job({ id: 'e-first', score: base }),
+        job({ id: 'c-mid', score: base + 500, createdAt: base, runAt: base }),
+        job({ id: 'a-tie', score: base + 100, createdAt: base, runAt: base }),
+        job({ id: 'b-tie', score: base + 100, createdAt: base, runAt: base }),
+        job({ id: 'd-late', score: base + 900, createdAt: base, runAt: base }),
+        job({ id: 'e-first', score: base, createdAt: base, runAt: base }),
       ]
       for (const j of jobs) await p.add(j, noTurn)
       t.expect(await p.position('e-first')).toBe(1)
@@ -61,9 +64,13 @@ export function queueConformance(
       const p = await port()
       const base = Date.now()
       for (const id of ['h1', 'h2', 'h3'])
-        await p.add(job({ id, userId: 'heavy', score: base }), { turnMs: 1000 })
-      await p.add(job({ id: 'l1', userId: 'light', score: base + 10 }), { turnMs: 1000 })
-      await p.add(job({ id: 'l2', userId: 'light', score: base + 10 }), { turnMs: 1000 })
+        await p.add(job({ id, userId: 'heavy', score: base, createdAt: base, runAt: base }), { turnMs: 1000 })
+      await p.add(job({ id: 'l1', userId: 'light', score: base + 10, createdAt: base, runAt: base }), {
+        turnMs: 1000,
+      })
+      await p.add(job({ id: 'l2', userId: 'light', score: base + 10, createdAt: base, runAt: base }), {
+        turnMs: 1000,
+      })
       t.expect((await p.claim(claimAll)).map((j) => j.id)).toEqual(['h1', 'l1', 'h2', 'l2', 'h3'])
     })
 
@@ -256,4 +263,5 @@ export function queueConformance(
     )
   })
   queueBatchConformance(t, name, port, () => store())
+  queueClockConformance(t, name, () => store())
 }
