@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { startSimulator } from '@sluice/simulator'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { removePrefix } from '../../scripts/redis-prefix'
 import { DATABASE_URL, ensureServices, REDIS_URL } from '../../scripts/services.mjs'
 
 interface Report {
@@ -98,12 +99,7 @@ try {
   await db.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {})
   await db.end()
   const redis = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${name}:*`, 'COUNT', 500)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
+  await removePrefix(redis, name)
   redis.disconnect()
   await sim.close()
 }

@@ -10,18 +10,14 @@ import { startSimulator } from '@sluice/simulator'
 import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { removePrefix } from '../../../scripts/redis-prefix'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { sluiceMiddleware } from '../src/sluice-middleware'
 
 const prefix = `t_aisdk_${process.pid}`
 const redis = new Redis(REDIS_URL)
 afterAll(async () => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
+  await removePrefix(redis, prefix)
   await redis.quit()
 })
 

@@ -5,6 +5,7 @@ import { redisStore } from '@sluice/redis'
 import { startSimulator } from '@sluice/simulator'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { removePrefix } from '../../../scripts/redis-prefix'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { dashboard } from './dashboard'
 import type { Snapshot } from './snapshot'
@@ -12,12 +13,7 @@ import type { Snapshot } from './snapshot'
 const prefix = `t_dash_${process.pid}`
 const redis = new Redis(REDIS_URL)
 afterAll(async () => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
+  await removePrefix(redis, prefix)
   await redis.quit()
 })
 
