@@ -106,7 +106,9 @@ export function budgetMiddleware(d: BudgetDeps) {
     try {
       outcome = await next()
     } catch (error) {
-      if (!call.state.handedOff) await releaseOrCount(d, reservation)
+      // A stream that broke after it started (a wrapped one, e.g. through the AI SDK) spent its
+      // tokens: its reservation stands as its cost, as for a chat stream.
+      if (!call.state.handedOff && !brokeAfterStart(error)) await releaseOrCount(d, reservation)
       throw error
     }
     if (call.state.handedOff) return outcome
@@ -117,6 +119,9 @@ export function budgetMiddleware(d: BudgetDeps) {
     return observeStream(outcome, { onEnd: (ended) => settleOrCount(d, call, reservation, ended) })
   })
 }
+
+const brokeAfterStart = (error: unknown) =>
+  SluiceError.is(error, 'provider_error') && error.details.partial === true
 
 /** Settles a call whose answer is in hand; a store that cannot take it does not fail the call. */
 export function settleOrCount(d: BudgetDeps, call: Call, reservation: Reservation, outcome: Outcome) {

@@ -1,0 +1,68 @@
+import { createSluice, deepseek } from '@sluice/core'
+import { streamText, wrapLanguageModel } from 'ai'
+import { MockLanguageModelV3, simulateReadableStream } from 'ai/test'
+import { describe, expect, it } from 'vitest'
+import { sluiceMiddleware } from './sluice-middleware'
+
+const usage = {
+  inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 2, text: 2, reasoning: 0 },
+}
+
+describe('a stream that breaks after it started', () => {
+  it('ends the caller stream with provider_error (no second answer, no fallback) and keeps its reservation', async () => {
+    const broken = new MockLanguageModelV3({
+      provider: 'deepseek',
+      modelId: 'deepseek-chat',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'stream-start' as const, warnings: [] },
+            { type: 'text-start' as const, id: '0' },
+            { type: 'text-delta' as const, id: '0', delta: 'Hel' },
+            { type: 'error' as const, error: new Error('connection reset') },
+          ],
+        }),
+      }),
+    })
+    const fallback = new MockLanguageModelV3({
+      provider: 'groq',
+      modelId: 'llama-3.3-70b-versatile',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'text-start' as const, id: '0' },
+            { type: 'text-delta' as const, id: '0', delta: 'should not be sent' },
+            { type: 'text-end' as const, id: '0' },
+            { type: 'finish' as const, usage, finishReason: { unified: 'stop' as const, raw: 'stop' } },
+          ],
+        }),
+      }),
+    })
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
+      tiers: { free: { budget: { daily: 1 } } },
+      retry: { retries: 2, minTimeout: 1, maxTimeout: 2 },
+    })
+    const model = wrapLanguageModel({
+      model: broken,
+      middleware: sluiceMiddleware({ sluice, fallbacks: [fallback] }),
+    })
+    const errors: unknown[] = []
+    const s = streamText({
+      model,
+      prompt: 'Say hello',
+      maxRetries: 0,
+      providerOptions: { sluice: { userId: 'x', tier: 'free' } },
+      onError: ({ error }) => void errors.push(error),
+    })
+    let text = ''
+    for await (const part of s.textStream) text += part
+    expect(text).toBe('Hel')
+    expect(errors).toMatchObject([{ code: 'provider_error', details: { partial: true } }])
+    expect(broken.doStreamCalls.length).toBe(1) // not retried
+    expect(fallback.doStreamCalls.length).toBe(0) // nor sent elsewhere
+    expect(await sluice.cost.spend('x')).toBeGreaterThan(0) // the reservation stands as its cost
+    await sluice.close()
+  })
+})
