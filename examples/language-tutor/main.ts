@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { startSimulator } from '@sluice/simulator'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { removePrefix } from '../../scripts/redis-prefix'
+import { deleteKeys } from '../../scripts/redis-keys'
 import { DATABASE_URL, ensureServices, REDIS_URL } from '../../scripts/services.mjs'
 
 interface Report {
@@ -99,7 +99,7 @@ try {
   await db.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {})
   await db.end()
   const redis = new Redis(REDIS_URL)
-  await removePrefix(redis, name)
+  await deleteKeys(redis, `${name}:*`)
   redis.disconnect()
   await sim.close()
 }

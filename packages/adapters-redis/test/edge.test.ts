@@ -9,8 +9,8 @@ import { EdgeRuntime } from 'edge-runtime'
 import { build } from 'esbuild'
 import { Redis as IORedis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { deleteKeys, scanKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
-import { deleteKeys } from './scan'
 import { startUpstashBridge } from './upstash-rest-bridge'
 
 const prefix = `t_edge_${process.pid}`
@@ -46,13 +46,7 @@ describe('the edge runtime', () => {
       expect([...seen]).toEqual(['answered', 'cached', 'rate_limited'])
       expect(sim.stats.requests).toBe(1)
       // The state lives in Redis, where an ioredis client in Node reads it.
-      const keys: string[] = []
-      let cursor = '0'
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
-        keys.push(...found)
-        cursor = next
-      } while (cursor !== '0')
+      const keys = await scanKeys(redis, `${prefix}:*`)
       expect(keys.length).toBeGreaterThan(0)
     } finally {
       await sim.close()

@@ -1,9 +1,9 @@
 import { storeConformance } from '@sluice/core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
-import { deleteKeys } from './scan'
 
 const client = new Redis(REDIS_URL, { lazyConnect: false })
 const prefixes: string[] = []

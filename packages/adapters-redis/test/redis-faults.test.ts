@@ -5,9 +5,9 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { allowedOf, timed, until, watchProcess } from '../../../scripts/fault-helpers'
 import { type OwnRedis, startOwnRedis } from '../../../scripts/own-redis'
+import { scanKeys } from '../../../scripts/redis-keys'
 import { checkSluiceThroughOutage } from '../../../scripts/sluice-outage'
 import { redisStore } from '../src'
-import { scanKeys } from './scan'
 import { startUpstashBridge } from './upstash-rest-bridge'
 
 // Faults on a Redis server this file starts on a port of its own: frozen (SIGSTOP), killed

@@ -4,9 +4,9 @@ import { startSimulator } from '@sluice/simulator'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetTests } from '../../../scripts/fleet-tests'
+import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
-import { deleteKeys } from './scan'
 
 const client = new Redis(REDIS_URL)
 const base = `t_fleet_${process.pid}_${Date.now().toString(36)}`

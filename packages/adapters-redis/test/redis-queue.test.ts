@@ -5,9 +5,9 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { crashTest, expectCrashReport } from '../../../scripts/queue-crash'
 import { queuePushTests } from '../../../scripts/queue-push'
+import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
-import { deleteKeys } from './scan'
 
 const client = new Redis(REDIS_URL)
 const base = `t_queue_${process.pid}_${Date.now().toString(36)}`

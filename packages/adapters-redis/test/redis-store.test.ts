@@ -3,10 +3,10 @@ import { createSluice, RateLimiter, SluiceError } from '@sluice/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
+import { deleteKeys, scanKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { runSustained } from '../../../scripts/sustained-check'
 import { redisStore } from '../src'
-import { deleteKeys, scanKeys } from './scan'
 
 const client = new Redis(REDIS_URL)
 const prefix = `t_redis_store_${process.pid}_${Date.now().toString(36)}`

@@ -2,9 +2,9 @@ import { storeConformance } from '@sluice/core/testing'
 import { Redis as Upstash } from '@upstash/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { redisStore } from '../src'
-import { deleteKeys } from './scan'
 import { startUpstashBridge } from './upstash-rest-bridge'
 
 // The same conformance suite, through the @upstash/redis REST client (serverless / edge).

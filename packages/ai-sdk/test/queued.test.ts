@@ -10,14 +10,14 @@ import { startSimulator } from '@sluice/simulator'
 import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { removePrefix } from '../../../scripts/redis-prefix'
+import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { sluiceMiddleware } from '../src/sluice-middleware'
 
 const prefix = `t_aisdk_${process.pid}`
 const redis = new Redis(REDIS_URL)
 afterAll(async () => {
-  await removePrefix(redis, prefix)
+  await deleteKeys(redis, `${prefix}:*`)
   await redis.quit()
 })
 

@@ -5,7 +5,7 @@ import { redisStore } from '@sluice/redis'
 import { startSimulator } from '@sluice/simulator'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { removePrefix } from '../../../scripts/redis-prefix'
+import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { dashboard } from './dashboard'
 import type { Snapshot } from './snapshot'
@@ -13,7 +13,7 @@ import type { Snapshot } from './snapshot'
 const prefix = `t_dash_${process.pid}`
 const redis = new Redis(REDIS_URL)
 afterAll(async () => {
-  await removePrefix(redis, prefix)
+  await deleteKeys(redis, `${prefix}:*`)
   await redis.quit()
 })
 
