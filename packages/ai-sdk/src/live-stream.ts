@@ -15,7 +15,7 @@ const midStream = (cause: unknown) =>
     ? cause
     : new SluiceError('provider_error', 'the stream failed after it started; the answer is incomplete', {
         cause,
-        details: { partial: true, requestCaused: true },
+        details: { partial: true },
       })
 
 /**

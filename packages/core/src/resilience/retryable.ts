@@ -23,8 +23,13 @@ export function isRequestCaused(error: unknown): boolean {
   return status === 400 || status === 413 || status === 422
 }
 
-/** Whether another provider may succeed where this one failed (not when the request itself is bad). */
+/**
+ * Whether another provider may succeed where this one failed: not when the request itself is bad,
+ * nor when an answer already reached the caller in part (`details.partial`: a second one would
+ * follow the first).
+ */
 export function canFallBack(error: unknown): boolean {
   if (SluiceError.is(error, 'cancelled')) return false
+  if (SluiceError.is(error) && error.details.partial === true) return false
   return !isRequestCaused(error)
 }
