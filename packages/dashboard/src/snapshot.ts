@@ -18,13 +18,9 @@ export interface Snapshot {
 }
 
 export async function snapshot(sluice: Sluice): Promise<Snapshot> {
-  const [stats, report, counts] = await Promise.all([
-    sluice.stats(),
-    sluice.cost.report(),
-    sluice.queue?.counts() ?? Promise.resolve(undefined),
-  ])
+  const stats = await sluice.stats()
   const tiers = sluice.options.tiers as Record<string, { budget?: { daily?: number } }>
-  const names = [...new Set([...Object.keys(tiers), ...Object.keys(report.byTier)])]
+  const names = [...new Set([...Object.keys(tiers), ...Object.keys(stats.spendTodayByTier)])]
   return {
     at: Date.now(),
     activeUsers: stats.activeUsers,
@@ -36,10 +32,10 @@ export async function snapshot(sluice: Sluice): Promise<Snapshot> {
       rateLimited: stats.errorsByCode.rate_limited ?? 0,
       budgetExceeded: stats.errorsByCode.budget_exceeded ?? 0,
     },
-    queue: counts
+    queue: sluice.queue
       ? {
-          pending: counts.pending,
-          active: counts.active,
+          pending: stats.queueDepth,
+          active: stats.queueRunning,
           waitP50Ms: stats.queueWaitMs.p50,
           waitP95Ms: stats.queueWaitMs.p95,
         }
@@ -50,7 +46,7 @@ export async function snapshot(sluice: Sluice): Promise<Snapshot> {
       const daily = tiers[tier]?.budget?.daily
       return {
         tier,
-        spentUsd: report.byTier[tier] ?? 0,
+        spentUsd: stats.spendTodayByTier[tier] ?? 0,
         dailyBudgetUsd: daily !== undefined && Number.isFinite(daily) ? daily : null,
       }
     }),

@@ -23,10 +23,14 @@ export interface Stats {
   latencyMs: { p50: number; p95: number; p99: number }
   cache: CacheStats
   queueDepth: number
+  /** Queue jobs running now. */
+  queueRunning: number
   /** How long queued calls waited for a worker, in this instance (0 without queued calls). */
   queueWaitMs: { p50: number; p95: number }
   breakers: Record<string, string>
   spendTodayUsd: number
+  /** Today's spend per tier. */
+  spendTodayByTier: Record<string, number>
   /**
    * Upstream calls that cache hits, coalescing and batching avoided since the counters started
    * (30 days), and what they would have cost, fleet-wide on a shared store.
@@ -152,9 +156,11 @@ export class Monitor {
       },
       cache,
       queueDepth: counts?.pending ?? 0,
+      queueRunning: counts?.active ?? 0,
       queueWaitMs: { p50: this.queueWait.percentile(50), p95: this.queueWait.percentile(95) },
       breakers: this.s.breakers?.() ?? {},
       spendTodayUsd: spend?.totalUsd ?? 0,
+      spendTodayByTier: spend?.byTier ?? {},
       saved,
       metricsDropped: this.buffer.dropped,
     }
