@@ -18,10 +18,11 @@ export interface DashboardOptions {
 }
 
 const require = createRequire(import.meta.url)
-const ASSETS: Record<string, { file: string; type: string }> = {
-  'uplot.js': { file: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
-  'uplot.css': { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
-}
+/** The files beside the page, by the path asked for (a Map: a path is user input). */
+const ASSETS = new Map([
+  ['uplot.js', { file: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' }],
+  ['uplot.css', { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' }],
+])
 
 /**
  * The live dashboard as a fetch handler: `(request) => Response`, or undefined for a path outside
@@ -43,7 +44,7 @@ export function dashboard(o: DashboardOptions): (request: Request) => Promise<Re
   const asset = (name: string) => {
     let text = assets.get(name)
     if (!text) {
-      text = readFile(require.resolve(ASSETS[name]!.file), 'utf8')
+      text = readFile(require.resolve(ASSETS.get(name)!.file), 'utf8')
       text.catch(() => assets.delete(name))
       assets.set(name, text)
     }
@@ -62,9 +63,8 @@ export function dashboard(o: DashboardOptions): (request: Request) => Promise<Re
         headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
       })
     if (rest === 'stats.json') return Response.json(await snapshot(o.sluice), { headers })
-    const a = ASSETS[rest]
-    if (a && Object.hasOwn(ASSETS, rest))
-      return new Response(await asset(rest), { headers: { 'content-type': a.type } })
+    const a = ASSETS.get(rest)
+    if (a) return new Response(await asset(rest), { headers: { 'content-type': a.type } })
     return new Response('not found', { status: 404 })
   }
 }
