@@ -248,7 +248,7 @@ export class QueueClient {
     handler: BatchHandler<D, R>,
     options: ProcessBatchOptions & { concurrency?: number },
   ): Processing {
-    const { concurrency, ...batch } = options ?? {}
+    const { concurrency, ...batch } = options ?? {} // a JS caller may give none: the schema then names what is missing
     return this.start(type, handler as BatchHandler<unknown, unknown>, {
       ...(concurrency !== undefined ? { concurrency } : {}),
       batch,

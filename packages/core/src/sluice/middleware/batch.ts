@@ -177,11 +177,13 @@ const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
 
 /** The batch's one upstream attempt, told to every call in it (each call's trace shows it). */
 function attemptsOf(calls: Call[]): RunOptions {
-  const hooks = calls.map((c) => c.state.onAttempt as RunOptions['onAttempt']).filter((h) => h !== undefined)
+  const hooks = calls.flatMap((c) =>
+    c.state.onAttempt ? [c.state.onAttempt as NonNullable<RunOptions['onAttempt']>] : [],
+  )
   if (hooks.length === 0) return {}
   return {
     onAttempt: (target) => {
-      const ends = hooks.map((h) => h!(target))
+      const ends = hooks.map((h) => h(target))
       return (error) => {
         for (const end of ends) end(error)
       }

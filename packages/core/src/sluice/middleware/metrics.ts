@@ -1,5 +1,5 @@
 import { observeStream } from '../../chain/observe-stream'
-import { isStreamOutcome, named, type Outcome } from '../../chain/types'
+import { type Call, isStreamOutcome, named, type Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
 import type { Usage } from '../../providers/types'
@@ -16,11 +16,15 @@ const codeOf = (error: unknown) => (SluiceError.is(error) ? error.code : 'intern
  * as the answer's usage would have cost.
  */
 export function metricsMiddleware(monitor: Monitor, price: Pricing) {
+  /** A call (or a stream, at its end) that answered: its latency, its wait, what it saved. */
+  const answered = (call: Call, started: number, o: Outcome) => {
+    call.meta.latencyMs = performance.now() - started
+    monitor.end(call.meta.latencyMs)
+    if (call.state.handedOff) monitor.queued(call.meta.queuedMs)
+    const by = call.meta.cached ? 'cache' : call.meta.coalesced ? 'coalesce' : undefined
+    if (by) monitor.saved(by, 1, price(o.model ?? call.request?.model, o.usage) ?? 0)
+  }
   return named('metrics', async (call, next) => {
-    const saved = (o: Outcome) => {
-      const by = call.meta.cached ? 'cache' : call.meta.coalesced ? 'coalesce' : undefined
-      if (by) monitor.saved(by, 1, price(o.model ?? call.request?.model, o.usage) ?? 0)
-    }
     const started = performance.now()
     monitor.begin(call.userId)
     let outcome: Awaited<ReturnType<typeof next>>
@@ -31,18 +35,11 @@ export function metricsMiddleware(monitor: Monitor, price: Pricing) {
       throw error
     }
     if (!isStreamOutcome(outcome)) {
-      call.meta.latencyMs = performance.now() - started
-      monitor.end(call.meta.latencyMs)
-      if (call.state.handedOff) monitor.queued(call.meta.queuedMs)
-      saved(outcome)
+      answered(call, started, outcome)
       return outcome
     }
     return observeStream(outcome, {
-      onEnd: (ended) => {
-        call.meta.latencyMs = performance.now() - started
-        monitor.end(call.meta.latencyMs)
-        saved(ended)
-      },
+      onEnd: (ended) => answered(call, started, ended),
       onError: (error) => monitor.end(performance.now() - started, codeOf(error)),
     })
   })
