@@ -40,9 +40,9 @@ export { type OpenAICompatibleOptions, openAICompatible } from './providers/open
 export { retryAfterFromHeaders } from './providers/retry-after'
 export * from './providers/types'
 export { parseUsage } from './providers/usage'
+export type { EnqueueInput } from './queue/job-schema'
 export type { ProcessBatchOptions, ProcessOptions } from './queue/process-schema'
 export {
-  type EnqueueInput,
   type JobView,
   type Owner,
   type Processing,

@@ -1,6 +1,4 @@
 import { z } from 'zod'
-import { delaySchema, timerSchema } from '../config/duration-schema'
-import { idSchema } from '../config/id-schema'
 import { parseOptions, parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { claimScore } from '../store/claim-order'
@@ -10,10 +8,11 @@ import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
-import { abortError } from '../util/sleep'
 import { cheapRunAt } from './cheap-hours'
+import { type EnqueueInput, jobSchema } from './job-schema'
 import { type ProcessBatchOptions, type ProcessOptions, processSchema } from './process-schema'
 import { queueOptionsSchema } from './queue-schema'
+import { waitForJob } from './wait-for-job'
 import { type BatchHandler, type JobHandler, type StopResult, Worker } from './worker'
 
 export interface Processing {
@@ -26,28 +25,6 @@ const schema = queueOptionsSchema.extend({
 })
 
 export type QueueClientOptions = z.input<typeof schema>
-
-const jobSchema = z
-  .object({
-    type: idSchema,
-    userId: idSchema,
-    data: z.unknown(),
-    priority: z.union([z.number().int().min(1).max(10), z.string().min(1)]).optional(),
-    maxRetries: z.number().int().min(0).max(100).optional(),
-    expireAfter: timerSchema.optional(),
-    backoff: delaySchema.optional(),
-    /** Not before this long from now. */
-    delay: delaySchema.optional(),
-    /** Not before this time (epoch ms or a Date). */
-    runAt: z.union([z.number().int().nonnegative(), z.date().transform((d) => d.getTime())]).optional(),
-    /** Wait for the provider's cheaper hours (`queue.cheapHours`) unless the job would expire first. */
-    cheapHours: z.boolean().optional(),
-    /** Jobs with the same group may be claimed together by a batch worker (`process(…, { batch: { byGroup: true } })`). */
-    group: z.string().min(1).max(256).optional(),
-  })
-  .strict()
-
-export type EnqueueInput = z.input<typeof jobSchema>
 
 /**
  * Whose job it is. Give the caller's `userId` (another user's job is `forbidden`), or
@@ -177,55 +154,10 @@ export class QueueClient {
   ): Promise<R> {
     await this.load(id, options)
     const timeoutMs = options.timeout ?? this.o.timeout
-    return new Promise<R>((resolve, reject) => {
-      let settled = false
-      const finish = (job: JobRecord) => {
-        if (settled) return
-        if (job.status === 'completed') end(() => resolve(JSON.parse(job.result ?? 'null') as R))
-        else if (job.status === 'failed' || job.status === 'expired' || job.status === 'cancelled') {
-          end(() =>
-            reject(
-              new SluiceError(
-                job.status === 'cancelled' ? 'cancelled' : 'provider_error',
-                `job ${job.status}: ${job.error ?? ''}`.trim(),
-                {
-                  details: { jobId: id, status: job.status },
-                },
-              ),
-            ),
-          )
-        }
-      }
-      const check = () =>
-        void this.port.get(id).then(
-          (j) => j && finish(j),
-          () => {},
-        )
-      const unsubscribe = this.port.onFinished(id, finish)
-      const poll = setInterval(check, this.o.pollInterval) // backstop for missed pushes
-      const timer = setTimeout(
-        () =>
-          end(() =>
-            reject(
-              new SluiceError('queue_timeout', `job ${id} did not finish in ${timeoutMs}ms`, {
-                details: { jobId: id },
-              }),
-            ),
-          ),
-        timeoutMs,
-      )
-      const onAbort = () => end(() => reject(abortError(options.signal!)))
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      function end(action: () => void) {
-        if (settled) return
-        settled = true
-        unsubscribe()
-        clearInterval(poll)
-        clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-        action()
-      }
-      check()
+    return waitForJob<R>(this.port, id, {
+      timeoutMs,
+      pollMs: this.o.pollInterval,
+      ...(options.signal ? { signal: options.signal } : {}),
     })
   }
 
