@@ -36,6 +36,12 @@ function setup(): { sluice: Sluice; model: ReturnType<typeof wrapLanguageModel> 
   return { sluice, model }
 }
 const who = (userId: string) => ({ sluice: { userId, tier: 'free' } })
+/** A streamText's whole text, read as its caller reads it. */
+async function textOf(s: { textStream: AsyncIterable<string> }): Promise<string> {
+  let text = ''
+  for await (const part of s.textStream) text += part
+  return text
+}
 
 describe('@sluice/ai-sdk through the AI SDK', () => {
   it('generateText: answered once, then from the cache; the cost is settled at the usage; the limit refuses the 4th', async () => {
@@ -104,9 +110,7 @@ describe('@sluice/ai-sdk through the AI SDK', () => {
       maxRetries: 0,
       providerOptions: who('cy'),
     })
-    let text = ''
-    for await (const part of streamed.textStream) text += part
-    expect(text.length).toBeGreaterThan(0)
+    expect((await textOf(streamed)).length).toBeGreaterThan(0)
     expect(fallback.stats.requests - groqBefore).toBe(2)
     expect(sluice.counters().fallbacks).toBe(2)
     await sluice.close()
@@ -117,9 +121,7 @@ describe('@sluice/ai-sdk through the AI SDK', () => {
     const before = primary.stats.requests
     for (let i = 0; i < 3; i++) {
       const s = streamText({ model, prompt: `stream ${i}`, maxRetries: 0, providerOptions: who('di') })
-      let text = ''
-      for await (const part of s.textStream) text += part
-      expect(text.length).toBeGreaterThan(0)
+      expect((await textOf(s)).length).toBeGreaterThan(0)
     }
     const errors: unknown[] = []
     const refused = streamText({
@@ -144,9 +146,7 @@ describe('@sluice/ai-sdk through the AI SDK', () => {
     const before = primary.stats.requests
     const read = async (prompt: string, user: string) => {
       const s = streamText({ model, prompt, maxRetries: 0, providerOptions: who(user) })
-      let text = ''
-      for await (const part of s.textStream) text += part
-      return { text, usage: await s.usage }
+      return { text: await textOf(s), usage: await s.usage }
     }
     const streamed = await read('Explain the subjunctive', 'eva')
     expect(streamed.text.length).toBeGreaterThan(0)
@@ -182,12 +182,9 @@ describe('@sluice/ai-sdk through the AI SDK', () => {
     const { sluice, model } = setup()
     const before = primary.stats.requests
     const texts = await Promise.all(
-      ['j1', 'j2', 'j3'].map(async (u) => {
-        const s = streamText({ model, prompt: 'A shared stream', maxRetries: 0, providerOptions: who(u) })
-        let text = ''
-        for await (const part of s.textStream) text += part
-        return text
-      }),
+      ['j1', 'j2', 'j3'].map((u) =>
+        textOf(streamText({ model, prompt: 'A shared stream', maxRetries: 0, providerOptions: who(u) })),
+      ),
     )
     expect(new Set(texts).size).toBe(1)
     expect(texts[0]!.length).toBeGreaterThan(0)
