@@ -19,6 +19,7 @@ import type { FullStore, PortName } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { telemetryMiddleware } from '../telemetry/telemetry-middleware'
 import { attachLogger } from './logging'
+import { blankMeta, callMaker } from './make-call'
 import { batchStep } from './middleware/batch'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
@@ -26,7 +27,7 @@ import { metricsMiddleware, type Pricing } from './middleware/metrics'
 import { CHAT_JOB, chatBatchHandler, chatJobHandler, queueMiddleware } from './middleware/queue'
 import { rateLimitMiddleware } from './middleware/rate-limit'
 import { resilientStep } from './middleware/resilient'
-import { type CallContext, callContextSchema, chatRequestSchema } from './request-schema'
+import { type CallContext, chatRequestSchema } from './request-schema'
 import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
 import { streamThrough } from './stream'
@@ -36,22 +37,6 @@ export type SluiceEvents = AgentEvents & { 'budget:threshold': ThresholdEvent }
 export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
 
 const PORTS: PortName[] = ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics']
-
-export function blankMeta(): SluiceMeta {
-  return {
-    cached: false,
-    coalesced: false,
-    batched: false,
-    batchSize: 0,
-    provider: null,
-    attempts: 0,
-    retries: 0,
-    fallbacks: 0,
-    costUsd: 0,
-    queuedMs: 0,
-    latencyMs: 0,
-  }
-}
 
 /** Builds a Sluice: one object that puts every production control in front of LLM calls. */
 export function createSluice(options: SluiceOptions) {
@@ -148,55 +133,7 @@ export function createSluice(options: SluiceOptions) {
     return q.processBatch(CHAT_JOB, chatBatchHandler(handler), { maxSize: Math.max(...sizes), byGroup: true })
   }
 
-  function makeCall(kind: Call['kind'], ctxInput: CallContext, extra: Partial<Call>): Call {
-    const ctx = parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')
-    const tier = ctx.tier ?? o.defaultTier
-    if (tier !== undefined && Object.keys(o.tiers).length > 0 && !(tier in o.tiers)) {
-      throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
-    }
-    if (kind === 'chat' && ctx.runner !== undefined) {
-      throw new SluiceError('invalid_request', 'ctx.runner: for sluice.call() only', { path: 'ctx.runner' })
-    }
-    if (kind === 'chat' && ctx.model !== undefined) {
-      throw new SluiceError('invalid_request', 'ctx.model: for sluice.call() only; chat uses request.model', {
-        path: 'ctx.model',
-      })
-    }
-    const named = typeof ctx.priority === 'string' ? o.queue?.priorities[ctx.priority] : ctx.priority
-    if (typeof ctx.priority === 'string' && named === undefined) {
-      throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, {
-        path: 'ctx.priority',
-      })
-    }
-    const type = ctx.cacheType ?? o.cache.types[ctx.endpoint] ?? ctx.endpoint
-    const pricing =
-      ctx.model !== undefined || ctx.estimateUsd !== undefined
-        ? {
-            ...(ctx.model !== undefined ? { model: ctx.model } : {}),
-            ...(ctx.estimateUsd !== undefined ? { estimateUsd: ctx.estimateUsd } : {}),
-          }
-        : undefined
-    return {
-      kind,
-      endpoint: ctx.endpoint,
-      userId: ctx.userId,
-      tier,
-      priority: named ?? (tier ? o.tiers[tier]?.priority : undefined) ?? 5,
-      cache: {
-        enabled: cache.enabled && ctx.cache,
-        type,
-        ...(ctx.cacheTtl !== undefined ? { ttlMs: ctx.cacheTtl } : {}),
-        ...(ctx.cacheScope ? { scope: ctx.cacheScope } : {}),
-      },
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.timeout !== undefined ? { timeoutMs: ctx.timeout } : {}),
-      ...(pricing ? { pricing } : {}),
-      ...(ctx.runner !== undefined ? { runner: ctx.runner } : {}),
-      meta: blankMeta(),
-      state: {},
-      ...extra,
-    }
-  }
+  const makeCall = callMaker(o, cache.enabled)
 
   // Validate only: the schema has no transforms, so the caller's object is used as it is.
   function validRequest(request: ChatRequest, streaming: boolean): ChatRequest {
