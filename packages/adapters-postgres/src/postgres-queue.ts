@@ -8,6 +8,7 @@ import {
   type JobRecord,
   type QueuePort,
   queueFull,
+  takenJob,
 } from '@sluice/core/adapter'
 import type { Query } from './query'
 
@@ -110,11 +111,12 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
   })
 
   return {
+    wakesWorkers: true,
     async add(job, limits) {
-      let rows: { mine: number | null }[]
+      let rows: { mine: number | null; token: string | null }[]
       try {
-        rows = await query<{ mine: number | null }>(
-          `SELECT ${s}.queue_add($1, $2, $3, $4::json, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS mine`,
+        rows = await query<{ mine: number | null; token: string | null }>(
+          `SELECT mine, token FROM ${s}.queue_add_take($1, $2, $3, $4::json, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
           [
             job.id,
             job.userId,
@@ -129,8 +131,8 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
             job.expiresAt,
             limits.maxPendingPerUser ?? null,
             limits.turnMs,
-            o.channel,
             job.group ?? null,
+            limits.take ? limits.take.leaseMs : null,
           ],
         )
       } catch (error) {
@@ -138,13 +140,15 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         if (code === '23505') throw duplicateJob(job.id) // unique_violation on the id
         throw error
       }
-      if (rows[0]?.mine === null || rows[0]?.mine === undefined) {
-        const [row] = await query<{ n: number }>(
+      const [row] = rows
+      if (row?.mine === null || row?.mine === undefined) {
+        const [user] = await query<{ n: number }>(
           `SELECT unfinished AS n FROM ${s}.queue_users WHERE user_id = $1`,
           [job.userId],
         )
-        throw queueFull(row?.n ?? limits.maxPendingPerUser ?? 0, limits.maxPendingPerUser ?? 0)
+        throw queueFull(user?.n ?? limits.maxPendingPerUser ?? 0, limits.maxPendingPerUser ?? 0)
       }
+      if (row.token && limits.take) return takenJob(job, row.token, limits.take.leaseMs)
       wake(job.type)
     },
     get,

@@ -5,9 +5,11 @@ const EXPIRED = `'error', 'expired before it ran'`
 /**
  * Add: ARGV 5 cap (-1 for none), 6 turnMs, then the job: 7 id, 8 type, 9 userId, 10 the JSON
  * of the fields no script reads, 11 runAt, 12 expiresAt, 13 score, 14 attempts, 15 group ('' for none),
- * 16 the client's now (the times are moved onto the server's clock by the difference). Refuses with
- * {0, unfinished} at the user's cap and {-1} for an id already taken; otherwise puts the job in
- * line a turn behind the user's unfinished ones, counts it and publishes a wake-up.
+ * 16 the client's now (the times are moved onto the server's clock by the difference), 17 a lease
+ * ('' for none) and 18 its token. Refuses with {0, unfinished} at the user's cap and {-1} for an
+ * id already taken. Given a lease, a due job that nothing ready is ahead of is taken at once for
+ * the caller's worker: {2, unfinished}. Otherwise it goes in line a turn behind the user's
+ * unfinished ones, counted, with a wake-up published: {1, unfinished}.
  */
 export const addScript = queueScript(
   `local id, type, userId = ARGV[7], ARGV[8], ARGV[9]
@@ -23,24 +25,31 @@ local shift = now - tonumber(ARGV[16])
 local job = { id = id, key = key, type = type, userId = userId, status = 'pending', group = ARGV[15],
   runAt = tonumber(ARGV[11]) + shift, expiresAt = tonumber(ARGV[12]) + shift,
   score = tonumber(ARGV[13]) + shift + mine * tonumber(ARGV[6]) }
-redis.call('HSET', key, 'j', ARGV[10], 'type', type, 'userId', userId, 'status', 'pending', 'createdAt', now,
-  'attempts', ARGV[14], 'runAt', job.runAt, 'expiresAt', job.expiresAt, 'score', job.score, 'leaseUntil', '', 'leaseToken', '')
+local lease, taken = tonumber(ARGV[17]), false
+if lease and job.runAt <= now then
+  -- A stale entry at the head only keeps the job in line.
+  local head = redis.call('ZRANGE', line('ready', type), 0, 0, 'WITHSCORES')
+  taken = #head == 0 or tonumber(head[2]) > job.score or (tonumber(head[2]) == job.score and head[1] > id)
+end
+local leaseEnd, attempts = '', tonumber(ARGV[14])
+if taken then job.status, leaseEnd, attempts = 'active', now + lease, attempts + 1 end
+redis.call('HSET', key, 'j', ARGV[10], 'type', type, 'userId', userId, 'status', job.status, 'createdAt', now,
+  'attempts', attempts, 'runAt', job.runAt, 'expiresAt', job.expiresAt, 'score', job.score,
+  'leaseUntil', leaseEnd, 'leaseToken', taken and ARGV[18] or '')
 if job.group ~= '' then redis.call('HSET', key, 'group', job.group) end
-queue(job)
 redis.call('HINCRBY', users, userId, 1)
-count(type, 'pending', 1)
+count(type, job.status, 1)
+if taken then
+  redis.call('HSET', key, 'startedAt', now)
+  zlater(line('active', type), id, leaseEnd)
+  return {2, mine}
+end
+queue(job)
 redis.call('PUBLISH', chan .. 'wake:' .. type, '1')
 return {1, mine}`,
-  '03afdc16fe180e5a43e9e5cb579531aec0c8d5ec',
+  '4f5ff3f5076f9d0dec3e77bc79020513c9605270',
 )
 
-/**
- * Claim: ARGV 5 type, 6 max, 7 leaseMs, 8 '1' for one group per claim, then `max` lease tokens. First the housekeeping, each
- * step by its own index and bounded: due delayed jobs promoted, lapsed leases put back in line,
- * expired jobs finished, old finished jobs removed. Then up to `max` jobs from the front, each
- * as one text: '=' JSON, attempts, runAt, expiresAt, score, startedAt, leaseUntil, leaseToken
- * and the last error, one per line.
- */
 export const claimScript = queueScript(
   `local type, max, lease, byGroup = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local ready, active, expiry = line('ready', type), line('active', type), line('expiry', type)

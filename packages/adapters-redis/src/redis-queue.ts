@@ -7,6 +7,7 @@ import {
   type JobRecord,
   type QueuePort,
   queueFull,
+  takenJob,
 } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import {
@@ -125,7 +126,9 @@ export function redisQueue(
   })
 
   return {
+    wakesWorkers: client.subscribe !== undefined,
     async add(job, limits) {
+      const token = limits.take ? crypto.randomUUID() : ''
       const reply = (await run(
         addScript,
         limits.maxPendingPerUser ?? -1,
@@ -140,10 +143,13 @@ export function redisQueue(
         job.attempts,
         job.group ?? '',
         job.createdAt,
+        limits.take ? Math.ceil(limits.take.leaseMs) : '',
+        token,
       )) as unknown[]
       const outcome = Number(reply[0])
       if (outcome === -1) throw duplicateJob(job.id)
       if (outcome === 0) throw queueFull(Number(reply[1]), limits.maxPendingPerUser ?? 0)
+      if (outcome === 2 && limits.take) return takenJob(job, token, limits.take.leaseMs)
     },
     get,
     async claim({ type, max, leaseMs, byGroup }) {

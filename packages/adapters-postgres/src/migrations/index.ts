@@ -3,6 +3,7 @@ import * as m002 from './002-rate-limit-many'
 import * as m003 from './003-fleet-ports'
 import * as m004 from './004-queue'
 import * as m005 from './005-queue-groups'
+import * as m006 from './006-queue-take'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 3, name: 'fleet-ports', up: m003.up },
   { id: 4, name: 'queue', up: m004.up },
   { id: 5, name: 'queue-groups', up: m005.up },
+  { id: 6, name: 'queue-take', up: m006.up },
 ]

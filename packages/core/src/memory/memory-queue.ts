@@ -118,6 +118,26 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     })
   }
 
+  // An active job's lease: a new token, on the lapse watch. Its older entries are stale from now on.
+  function lease(job: Open, t: number, leaseMs: number): ClaimedJob {
+    job.v++
+    job.attempts += 1
+    job.startedAt = t
+    job.leaseUntil = t + leaseMs
+    job.leaseToken = randomId()
+    linesOf(job.type).active.push(entry(job, job.leaseUntil))
+    const { v: _v, ...copy } = job
+    return { ...copy, leaseToken: job.leaseToken }
+  }
+
+  // Whether a ready job of the type claims before `job` (stale entries at the front dropped).
+  function lineAhead(job: Open): boolean {
+    const line = linesOf(job.type).readyLine
+    while (line.size > 0 && !isReady(line.peek()!)) line.pop()
+    const head = line.peek()
+    return head !== undefined && claimsBefore({ score: head.at, id: head.id }, job)
+  }
+
   function owned(id: string, token: string): Open | undefined {
     const job = open.get(id)
     return job?.status === 'active' && job.leaseToken === token ? job : undefined
@@ -128,6 +148,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   }
 
   return {
+    wakesWorkers: true,
     async add(job, limits) {
       const mine = perUser.get(job.userId) ?? 0
       if (open.has(job.id) || done.get(job.id)) throw duplicateJob(job.id)
@@ -158,6 +179,10 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
       open.set(job.id, record)
       perUser.set(job.userId, mine + 1)
       countsOf(job.type).pending++
+      if (limits.take && record.runAt <= t && !lineAhead(record)) {
+        move(record, 'pending', 'active')
+        return lease(record, t, limits.take.leaseMs)
+      }
       queue(record, t)
       queueMicrotask(() => notify(job.type))
     },
@@ -188,14 +213,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
       }
       const take = (job: Open) => {
         move(job, 'pending', 'active')
-        job.v++ // its entries in the main line and its group's line are stale from now on
-        job.attempts += 1
-        job.startedAt = t
-        job.leaseUntil = t + leaseMs
-        job.leaseToken = randomId()
-        l.active.push(entry(job, job.leaseUntil))
-        const { v: _v, ...copy } = job
-        claimed.push({ ...copy, leaseToken: job.leaseToken })
+        claimed.push(lease(job, t, leaseMs))
         if (job.group !== undefined) l.dropStale(job.group, isReady)
       }
       const fromLine = () => l.readyLine.pop()

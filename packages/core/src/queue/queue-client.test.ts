@@ -219,7 +219,7 @@ describe('QueueClient', () => {
   it('a job that failed is run again when its backoff ends, not a poll later', async () => {
     // A store that pushes nothing (as over a REST client): only the worker itself can know.
     const store = memoryStore()
-    const silent = { ...store.queue!, onAvailable: () => () => {} }
+    const silent = { ...store.queue!, wakesWorkers: false, onAvailable: () => () => {} }
     const queue = new QueueClient({ pollInterval: '10m', backoff: 100, store: { ...store, queue: silent } })
     let runs = 0
     const { id } = await queue.enqueue({ type: 'flaky-job', userId: 'u', data: 1 }) // before the worker's first look

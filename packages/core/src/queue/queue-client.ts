@@ -116,10 +116,16 @@ export class QueueClient {
       score: claimScore(runAt, p, this.o.aging),
       ...(job.group !== undefined ? { group: job.group } : {}),
     }
-    await this.port.add(record, {
+    // A worker of this process with a free slot may get the job in the add itself (one store
+    // call, where a wake-up and a claim would take two more).
+    const taker = runAt <= now ? this.takerFor(job.type) : undefined
+    const adding = this.port.add(record, {
       maxPendingPerUser: this.o.maxPendingPerUser,
       turnMs: this.o.turn ?? this.o.aging,
+      ...(taker ? { take: { leaseMs: this.o.lease } } : {}),
     })
+    taker?.adopt(adding, now)
+    await adding
     return { id: record.id }
   }
 
@@ -219,6 +225,12 @@ export class QueueClient {
         return worker.stop(graceMs)
       },
     }
+  }
+
+  /** A per-job worker for `type` started here, one of its free slots held for a job being added. */
+  private takerFor(type: string): Worker | undefined {
+    for (const worker of this.workers) if (worker.type === type && worker.reserve()) return worker
+    return undefined
   }
 
   /** Cancels a pending job; false when it already started or finished. */

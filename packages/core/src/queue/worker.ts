@@ -64,19 +64,29 @@ export class Worker {
   private wake: (() => void) | undefined
   /** A wake-up came while the loop was busy claiming: the next wait returns at once. */
   private woken = false
+  /** The last claim asked for fewer jobs than the line may hold, for want of free slots. */
+  private slotBound = true
   /** Average run time of recent jobs (unknown until one ran). */
   private avgMs = Number.POSITIVE_INFINITY
   private readonly loop: Promise<void>
   private readonly unsubscribe: () => void
+  /** Slots held for jobs this process is adding and may take at once (see `reserve`). */
+  private reserved = 0
+  private readonly takes = new Set<Promise<void>>()
 
   constructor(
     private readonly port: QueuePort,
-    private readonly type: string,
+    readonly type: string,
     private readonly handler: JobHandler<unknown, unknown> | BatchHandler<unknown, unknown>,
     private readonly s: WorkerSettings,
   ) {
     this.running.concurrency = s.concurrency
-    this.running.on('next', () => this.nudge()) // a slot freed up
+    // A slot freed up: look again if the last claim was held back by the slots (the line was
+    // not seen to be empty), or the store tells nobody of new jobs; otherwise wake-ups and polls
+    // say when there is more.
+    this.running.on('next', () => {
+      if (this.slotBound || port.wakesWorkers !== true) this.nudge()
+    })
     this.unsubscribe = port.onAvailable(type, () => this.nudge())
     this.loop = this.run()
   }
@@ -91,6 +101,7 @@ export class Worker {
     this.unsubscribe()
     this.wake?.()
     await this.loop
+    await Promise.all(this.takes) // a job taken in an add that was under way still runs here
     let timer: ReturnType<typeof setTimeout> | undefined
     const graceOver = new Promise<'grace'>((resolve) => {
       timer = setTimeout(() => resolve('grace'), graceMs)
@@ -109,6 +120,39 @@ export class Worker {
     return { abandoned }
   }
 
+  /**
+   * Holds a free slot for a job this process is about to add (AddOptions.take): the store may
+   * hand it straight to this worker instead of waking one. Per-job handlers only, since a batch
+   * handler gathers its jobs by claim. True when a slot was free; pass the add to `adopt` then.
+   */
+  reserve(): boolean {
+    if (this.stopped || this.s.batch) return false
+    if (this.running.pending + this.running.size + this.reserved >= this.s.concurrency) return false
+    this.reserved++
+    return true
+  }
+
+  /**
+   * Runs the job the add took for this worker, in the slot `reserve` held; frees the slot when the
+   * job went in line instead. The lease counts from `sentAt`, when the add was sent.
+   */
+  adopt(adding: Promise<ClaimedJob | undefined>, sentAt: number): void {
+    const taking = adding
+      .then(
+        (job) => {
+          if (!job) return
+          const state = this.hold(job, sentAt)
+          void this.running.add(() => this.execute([job], [state])).catch(() => {})
+        },
+        () => {}, // the add failed: its caller hears why
+      )
+      .finally(() => {
+        this.reserved--
+        this.takes.delete(taking)
+      })
+    this.takes.add(taking)
+  }
+
   private nudge(): void {
     if (this.wake) this.wake()
     else this.woken = true
@@ -124,7 +168,7 @@ export class Worker {
       // takes one claim's jobs.
       const batch = this.s.batch
       const ahead = !batch && this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
-      const free = this.s.concurrency + ahead - this.running.pending - this.running.size
+      const free = this.s.concurrency + ahead - this.running.pending - this.running.size - this.reserved
       const max = batch ? (free > 0 ? this.s.batchSize : 0) : Math.min(free, this.s.batchSize)
       let claimed: ClaimedJob[] = []
       const claimedAt = this.s.now()
@@ -142,6 +186,8 @@ export class Worker {
           failures = Math.min(MAX_BACKOFF_STEPS, failures + 1)
         }
       }
+      // A batch claim may stop short at one group's end with more groups in line.
+      this.slotBound = max <= 0 || claimed.length === max || (batch !== undefined && claimed.length > 0)
       const units = batch && claimed.length > 0 ? [claimed] : claimed.map((job) => [job])
       for (const unit of units) {
         const states = unit.map((job) => this.hold(job, claimedAt))

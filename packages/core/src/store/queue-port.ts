@@ -47,6 +47,13 @@ export interface AddOptions {
   maxPendingPerUser?: number
   /** Added to `score` per unfinished job the user already has (round robin between users). */
   turnMs: number
+  /**
+   * The caller has a worker for the type with a free slot: take the job for it in the add itself
+   * when it is due and no claimable job of its type is ahead of it in line (`claimsBefore`), as
+   * that worker's next claim would. Then the job is added active, leased for `leaseMs`, and `add`
+   * returns it with its token; otherwise it waits in line as usual. A store may ignore this.
+   */
+  take?: { leaseMs: number }
 }
 
 export interface ClaimOptions {
@@ -73,9 +80,10 @@ export interface QueuePort {
   /**
    * Adds a pending job. Its times (createdAt, runAt, expiresAt, score) are the client's; the
    * store moves them onto its own clock by `storeNow - createdAt`, so instances whose clocks
-   * disagree still order and expire their jobs alike.
+   * disagree still order and expire their jobs alike. With `take`, returns the job when it was
+   * taken for the caller's worker (see AddOptions.take).
    */
-  add(job: JobRecord, options: AddOptions): Promise<void>
+  add(job: JobRecord, options: AddOptions): Promise<ClaimedJob | undefined>
   get(id: string): Promise<JobRecord | undefined>
   /** Up to `max` claimable jobs of `type`, lowest score first (ties by id). */
   claim(options: ClaimOptions): Promise<ClaimedJob[]>
@@ -87,6 +95,11 @@ export interface QueuePort {
   /** 1-based place among the pending jobs of its type in claim order (due ones first), 0 when not pending. */
   position(id: string): Promise<number>
   counts(type?: string): Promise<JobCounts>
+  /**
+   * True when `onAvailable` is told of every job put in line, in any process. Workers of a store
+   * without (a REST-only client) look again whenever one of their slots frees up.
+   */
+  readonly wakesWorkers?: boolean
   /** Called when a job of `type` may be claimable (a wake-up; workers still poll as a backstop). */
   onAvailable(type: string, listener: () => void): () => void
   /** Called when a job finishes (completed, failed, expired or cancelled), in any process. */

@@ -5,6 +5,7 @@ import type { ConformanceApi } from './conformance-api'
 import { sleep } from './conformance-api'
 import { queueBatchConformance } from './queue-batch-conformance'
 import { queueClockConformance } from './queue-clock-conformance'
+import { queueTakeConformance } from './queue-take-conformance'
 
 let n = 0
 function job(patch: Partial<JobRecord> = {}): JobRecord {
@@ -264,4 +265,5 @@ export function queueConformance(
   })
   queueBatchConformance(t, name, port, () => store())
   queueClockConformance(t, name, () => store())
+  queueTakeConformance(t, name, port, () => store())
 }

@@ -1,0 +1,54 @@
+/**
+ * Adds that take their job. `queue_add_take` adds a job as `queue_add` does and, given a lease,
+ * takes it at once for the adding instance's idle worker when it is due and no claimable job of
+ * its type is ahead of it in line (lower score, ties by id): added active with a lease, as that
+ * worker's next claim would have left it. It returns the user's count before the add (NULL at
+ * the cap) and the lease token (NULL when the job went in line). `queue_add` now calls it.
+ */
+export const up = (s: string) => `
+CREATE OR REPLACE FUNCTION ${s}.queue_add_take(
+  p_id text, p_user text, p_type text, p_data json, p_priority int, p_max_retries int,
+  p_backoff_ms float8, p_created_ms float8, p_run_ms float8, p_score float8, p_expires_ms float8,
+  p_cap int, p_turn_ms float8, p_group text, p_lease_ms float8)
+RETURNS TABLE (mine int, token text) LANGUAGE plpgsql AS $fn$
+DECLARE
+  -- The client's times, moved onto the server's clock.
+  shift float8 := ${s}.ms(now()) - p_created_ms;
+  v_run timestamptz := ${s}.at_ms(p_run_ms + shift);
+  v_score float8;
+BEGIN
+  INSERT INTO ${s}.queue_users AS u (user_id, unfinished) VALUES (p_user, 1)
+  ON CONFLICT (user_id) DO UPDATE SET unfinished = u.unfinished + 1
+    WHERE p_cap IS NULL OR u.unfinished < p_cap
+  RETURNING unfinished - 1 INTO mine;
+  IF mine IS NULL THEN RETURN NEXT; RETURN; END IF;
+  v_score := p_score + shift + mine * p_turn_ms;
+  IF p_lease_ms IS NOT NULL AND v_run <= now() AND NOT EXISTS (
+       SELECT 1 FROM ${s}.agent_queue q
+        WHERE q.agent_type = p_type AND q.status = 'pending' AND (q.score, q.id) < (v_score, p_id)
+          AND q.run_at <= now() AND q.expires_at > now()) THEN
+    token := gen_random_uuid()::text;
+  END IF;
+  INSERT INTO ${s}.agent_queue (id, user_id, agent_type, request_data, priority, max_retries, backoff_ms,
+                                created_at, run_at, score, expires_at, group_key,
+                                status, attempts, started_at, lease_until, lease_token)
+  VALUES (p_id, p_user, p_type, p_data, p_priority, p_max_retries, p_backoff_ms, now(),
+          v_run, v_score, ${s}.at_ms(p_expires_ms + shift), p_group,
+          CASE WHEN token IS NULL THEN 'pending' ELSE 'active' END,
+          CASE WHEN token IS NULL THEN 0 ELSE 1 END,
+          CASE WHEN token IS NULL THEN NULL ELSE now() END,
+          CASE WHEN token IS NULL THEN NULL ELSE now() + p_lease_ms * interval '1 millisecond' END,
+          token);
+  RETURN NEXT;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ${s}.queue_add(
+  p_id text, p_user text, p_type text, p_data json, p_priority int, p_max_retries int,
+  p_backoff_ms float8, p_created_ms float8, p_run_ms float8, p_score float8, p_expires_ms float8,
+  p_cap int, p_turn_ms float8, p_channel text, p_group text)
+RETURNS int LANGUAGE sql AS $fn$
+  SELECT mine FROM ${s}.queue_add_take(p_id, p_user, p_type, p_data, p_priority, p_max_retries,
+    p_backoff_ms, p_created_ms, p_run_ms, p_score, p_expires_ms, p_cap, p_turn_ms, p_group, NULL)
+$fn$;
+`
