@@ -4,8 +4,14 @@
  * its type is ahead of it in line (lower score, ties by id): added active with a lease, as that
  * worker's next claim would have left it. It returns the user's count before the add (NULL at
  * the cap) and the lease token (NULL when the job went in line). `queue_add` now calls it.
+ * `ms()` reads a time as float8 epoch milliseconds without a numeric in between, and as STABLE
+ * (what the time-zone aware date_part is) the planner can inline it: a claim of 1,000 jobs reads
+ * six times per row.
  */
 export const up = (s: string) => `
+CREATE OR REPLACE FUNCTION ${s}.ms(t timestamptz) RETURNS double precision
+LANGUAGE sql STABLE AS $$ SELECT date_part('epoch', t) * 1000 $$;
+
 CREATE OR REPLACE FUNCTION ${s}.queue_add_take(
   p_id text, p_user text, p_type text, p_data json, p_priority int, p_max_retries int,
   p_backoff_ms float8, p_created_ms float8, p_run_ms float8, p_score float8, p_expires_ms float8,

@@ -1,6 +1,7 @@
 import PQueue from 'p-queue'
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
 import { sleep } from '../util/sleep'
+import { claimSizes } from './claim-plan'
 
 export interface JobContext<D> {
   id: string
@@ -66,6 +67,8 @@ export class Worker {
   private woken = false
   /** The last claim asked for fewer jobs than the line may hold, for want of free slots. */
   private slotBound = true
+  /** The last claims all came back full: there is more in line, so claims go several at once. */
+  private backlog = false
   /** Average run time of recent jobs (unknown until one ran). */
   private avgMs = Number.POSITIVE_INFINITY
   private readonly loop: Promise<void>
@@ -169,33 +172,35 @@ export class Worker {
       const batch = this.s.batch
       const ahead = !batch && this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
       const free = this.s.concurrency + ahead - this.running.pending - this.running.size - this.reserved
-      const max = batch ? (free > 0 ? this.s.batchSize : 0) : Math.min(free, this.s.batchSize)
-      let claimed: ClaimedJob[] = []
+      const sizes = claimSizes(free, this.s.batchSize, batch !== undefined, this.backlog)
       const claimedAt = this.s.now()
-      if (max > 0) {
-        try {
-          claimed = await this.port.claim({
+      const sets = await Promise.allSettled(
+        sizes.map((max) =>
+          this.port.claim({
             type: this.type,
             max,
             leaseMs: this.s.leaseMs,
             ...(batch?.byGroup ? { byGroup: true } : {}),
-          })
-          failures = 0
-        } catch {
-          // The store is down: never crash; back off and resume when it returns.
-          failures = Math.min(MAX_BACKOFF_STEPS, failures + 1)
-        }
-      }
+          }),
+        ),
+      )
+      const claims = sets.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+      // The store is down: never crash; back off and resume when it returns.
+      if (sets.length > 0)
+        failures = claims.length < sets.length ? Math.min(MAX_BACKOFF_STEPS, failures + 1) : 0
+      const claimed = claims.flat()
+      this.backlog =
+        sizes.length > 0 && claims.length === sizes.length && claims.every((c, i) => c.length === sizes[i])
       // A batch claim may stop short at one group's end with more groups in line.
-      this.slotBound = max <= 0 || claimed.length === max || (batch !== undefined && claimed.length > 0)
-      const units = batch && claimed.length > 0 ? [claimed] : claimed.map((job) => [job])
+      this.slotBound = sizes.length === 0 || this.backlog || (batch !== undefined && claimed.length > 0)
+      const units = batch ? claims.filter((c) => c.length > 0) : claimed.map((job) => [job])
       for (const unit of units) {
         const states = unit.map((job) => this.hold(job, claimedAt))
         void this.running.add(() => this.execute(unit, states)).catch(() => {})
       }
       // A batch claim may come back short with more in line (one group, or a job alone): look again while slots are free.
-      if (batch && claimed.length > 0 && free > 1) continue
-      if (claimed.length > 0 && claimed.length === max) continue
+      if (batch && claimed.length > 0 && free > units.length) continue
+      if (this.backlog) continue
       if (this.stopped || (this.woken && failures === 0)) continue
       const poll = new AbortController()
       const wait =
