@@ -71,13 +71,15 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
   }
   const settles = batchedSettles(async (batch) => {
     const [row] = await query<{ oks: boolean[] }>(
-      `SELECT ${s}.queue_settle_many($1, $2, $3, $4, $5, $6, $7) AS oks`,
+      // A retry's backoff becomes a time on the server's clock.
+      `SELECT ${s}.queue_settle_many($1, $2, $3, $4,
+         ARRAY(SELECT ${s}.ms(now()) + d FROM unnest($5::float8[]) WITH ORDINALITY u(d, i) ORDER BY i), $6, $7) AS oks`,
       [
         batch.map((b) => b.id),
         batch.map((b) => b.token),
         batch.map((b) => b.outcome),
         batch.map((b) => b.text),
-        batch.map((b) => b.retryAt),
+        batch.map((b) => b.retryInMs),
         o.channel,
         o.durableCommits,
       ],

@@ -132,17 +132,17 @@ return 1`,
 
 /**
  * Settle many: ARGV 5 onward, five per settle: id, token, outcome ('completed', 'failed' or
- * 'retry'), result or error, retryAt. Each only with the token of its lease; one 1 or 0 per
+ * 'retry'), result or error, a retry's backoff in ms (from now, by the server's clock). Each only with the token of its lease; one 1 or 0 per
  * settle. A retry goes back in line at its old score.
  */
 export const settleScript = queueScript(
-  `local function settle(id, token, outcome, text, retryAt)
+  `local function settle(id, token, outcome, text, retryIn)
   local job = load(id)
   if not job or job.status ~= 'active' or job.leaseToken ~= token then return 0 end
   if outcome == 'retry' then
     zlater(line('active', job.type), job.id, false)
-    move(job, 'pending', 'error', text, 'runAt', retryAt, 'leaseUntil', '', 'leaseToken', '')
-    job.runAt = tonumber(retryAt)
+    job.runAt = now + math.ceil(tonumber(retryIn))
+    move(job, 'pending', 'error', text, 'runAt', job.runAt, 'leaseUntil', '', 'leaseToken', '')
     queue(job) -- not due yet: the worker that failed it looks again when it is
   elseif outcome == 'completed' then finish(job, 'completed', 'result', text)
   else finish(job, 'failed', 'error', text) end
@@ -153,7 +153,7 @@ for i = 5, #ARGV, 5 do
   out[#out + 1] = settle(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 end
 return out`,
-  'ef99acfcdb381013644df05487a980943009abe1',
+  '144938cc5a4caecb49efb14c254f240f9ae1cb12',
 )
 
 /** Cancel: ARGV 5 id. Only a pending job. */

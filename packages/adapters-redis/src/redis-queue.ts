@@ -120,7 +120,7 @@ export function redisQueue(
   }
   // Settles asked for while others are in flight go together, one script call for all.
   const settles = batchedSettles(async (batch) => {
-    const args = batch.flatMap((b) => [b.id, b.token, b.outcome, b.text, b.retryAt])
+    const args = batch.flatMap((b) => [b.id, b.token, b.outcome, b.text, b.retryInMs])
     const oks = ((await run(settleScript, ...args)) as unknown[]).map((r) => Number(r) === 1)
     return batch.map((b, i) => settled(b.id, oks[i] === true))
   })

@@ -246,20 +246,21 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
       finish(job, 'completed', { result })
       return true
     },
-    async fail(id, token, error, retryAt) {
+    async fail(id, token, error, retryInMs) {
       const job = owned(id, token)
       if (!job) return false
-      if (retryAt === undefined) {
+      if (retryInMs === undefined) {
         finish(job, 'failed', { error })
         return true
       }
       move(job, 'active', 'pending')
       job.error = error
-      job.runAt = retryAt
+      const t = now()
+      job.runAt = t + retryInMs
       delete job.leaseUntil
       delete job.leaseToken
-      queue(job, now())
-      setTimeout(() => notify(job.type), Math.max(0, retryAt - now())).unref?.()
+      queue(job, t)
+      setTimeout(() => notify(job.type), Math.max(0, retryInMs)).unref?.()
       return true
     },
     async cancel(id) {

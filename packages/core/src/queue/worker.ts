@@ -318,12 +318,7 @@ export class Worker {
       const message = error instanceof Error ? error.message : String(error)
       const retry = job.attempts <= job.maxRetries
       const delay = job.backoffMs * 2 ** (job.attempts - 1)
-      const requeued = await this.port.fail(
-        job.id,
-        job.leaseToken,
-        message,
-        retry ? this.s.now() + delay : undefined,
-      )
+      const requeued = await this.port.fail(job.id, job.leaseToken, message, retry ? delay : undefined)
       // Nobody is told when a retry comes due: this worker looks again then, not a poll later.
       if (retry && requeued && !this.stopped) {
         const due = setTimeout(() => this.nudge(), delay + 1)

@@ -89,8 +89,11 @@ export interface QueuePort {
   claim(options: ClaimOptions): Promise<ClaimedJob[]>
   extendLease(id: string, token: string, leaseMs: number): Promise<boolean>
   complete(id: string, token: string, result: string): Promise<boolean>
-  /** Retries (back to pending at `retryAt`, same place in line) or fails the job for good when retryAt is undefined. */
-  fail(id: string, token: string, error: string, retryAt?: number): Promise<boolean>
+  /**
+   * Retries the job `retryInMs` from now by the store's clock (back to pending, same place in
+   * line), or fails it for good when retryInMs is undefined.
+   */
+  fail(id: string, token: string, error: string, retryInMs?: number): Promise<boolean>
   cancel(id: string): Promise<boolean>
   /** 1-based place among the pending jobs of its type in claim order (due ones first), 0 when not pending. */
   position(id: string): Promise<number>

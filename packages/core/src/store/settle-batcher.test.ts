@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type Settle, settleBatcher } from './settle-batcher'
 
-const settle = (id: string): Settle => ({ id, token: 't', outcome: 'completed', text: 'null', retryAt: 0 })
+const settle = (id: string): Settle => ({ id, token: 't', outcome: 'completed', text: 'null', retryInMs: 0 })
 
 describe('settleBatcher', () => {
   it('sends at once when idle, gathers what comes while batches travel, answers each its own', async () => {

@@ -6,7 +6,8 @@ export interface Settle {
   token: string
   outcome: 'completed' | 'failed' | 'retry'
   text: string
-  retryAt: number
+  /** A retry's backoff, counted by the store's clock (0 otherwise). */
+  retryInMs: number
 }
 
 const MAX_BATCH = 500
@@ -52,14 +53,14 @@ export function batchedSettles(
 ): Pick<QueuePort, 'complete' | 'fail'> {
   const settle = settleBatcher(run)
   return {
-    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryAt: 0 }),
-    fail: (id, token, error, retryAt) =>
+    complete: (id, token, result) => settle({ id, token, outcome: 'completed', text: result, retryInMs: 0 }),
+    fail: (id, token, error, retryInMs) =>
       settle({
         id,
         token,
-        outcome: retryAt === undefined ? 'failed' : 'retry',
+        outcome: retryInMs === undefined ? 'failed' : 'retry',
         text: error,
-        retryAt: retryAt ?? 0,
+        retryInMs: retryInMs ?? 0,
       }),
   }
 }

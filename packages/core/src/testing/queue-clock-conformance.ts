@@ -2,6 +2,7 @@ import { QueueClient } from '../queue/queue-client'
 import type { QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
 import type { ConformanceApi } from './conformance-api'
+import { sleep } from './conformance-api'
 
 const TEN_MINUTES = 600_000
 
@@ -29,6 +30,39 @@ export function queueClockConformance(t: ConformanceApi, name: string, store: ()
         await behind.close()
         await ahead.close()
       },
+    )
+
+    t.it(
+      'a worker whose clock is ten minutes off retries a failed job after its backoff, by the store',
+      async () => {
+        const s = await store()
+        for (const [off, side] of [
+          [-TEN_MINUTES, 'behind'],
+          [TEN_MINUTES, 'ahead'],
+        ] as const) {
+          const type = `retry-${side}`
+          const queue = new QueueClient({ store: s, now: () => Date.now() + off, backoff: 60_000 })
+          const port = (queue as unknown as { port: QueuePort }).port
+          let runs = 0
+          const worker = queue.process(type, async () => {
+            runs++
+            throw new Error('boom')
+          })
+          const { id } = await queue.enqueue({ type, userId: 'u', data: side, maxRetries: 1 })
+          let back = await port.get(id)
+          for (let i = 0; i < 200 && !(back?.status === 'pending' && back.attempts === 1); i++) {
+            await sleep(20)
+            back = await port.get(id)
+          }
+          await worker.stop()
+          // Behind, a retry due "now + backoff" by the worker's clock would have run again at once;
+          // ahead, it would wait ten minutes more.
+          t.expect([back?.status, back?.attempts, runs]).toEqual(['pending', 1, 1])
+          t.expect(Math.abs(back!.runAt - (Date.now() + 60_000)) < 30_000).toBe(true)
+          await queue.close()
+        }
+      },
+      20_000,
     )
   })
 }

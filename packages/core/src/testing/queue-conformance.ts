@@ -119,7 +119,7 @@ export function queueConformance(
         await sleep(800)
         const [due] = await p.claim(claimAll)
         t.expect(due?.id).toBe(later.id)
-        t.expect(await p.fail(later.id, due!.leaseToken, 'boom', Date.now() + 400)).toBe(true)
+        t.expect(await p.fail(later.id, due!.leaseToken, 'boom', 400)).toBe(true)
         t.expect((await p.get(later.id))?.status).toBe('pending')
         t.expect((await p.claim(claimAll)).length).toBe(0)
         await sleep(500)
