@@ -227,7 +227,7 @@ export class QueueClient {
     }
   }
 
-  /** A per-job worker for `type` started here, one of its free slots held for a job being added. */
+  /** A worker for `type` started here, one of its free slots held for a job being added. */
   private takerFor(type: string): Worker | undefined {
     for (const worker of this.workers) if (worker.type === type && worker.reserve()) return worker
     return undefined

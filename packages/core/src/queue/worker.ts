@@ -125,11 +125,12 @@ export class Worker {
 
   /**
    * Holds a free slot for a job this process is about to add (AddOptions.take): the store may
-   * hand it straight to this worker instead of waking one. Per-job handlers only, since a batch
-   * handler gathers its jobs by claim. True when a slot was free; pass the add to `adopt` then.
+   * hand it straight to this worker instead of waking one (a batch handler then gets a batch of
+   * one). Not for group claims, which gather a group's jobs by claim. True when a slot was free;
+   * pass the add to `adopt` then.
    */
   reserve(): boolean {
-    if (this.stopped || this.s.batch) return false
+    if (this.stopped || this.s.batch?.byGroup) return false
     if (this.running.pending + this.running.size + this.reserved >= this.s.concurrency) return false
     this.reserved++
     return true
