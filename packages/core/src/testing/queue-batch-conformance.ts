@@ -1,32 +1,14 @@
 import { QueueClient } from '../queue/queue-client'
-import type { JobRecord, QueuePort } from '../store/queue-port'
+import type { QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
 import type { ConformanceApi } from './conformance-api'
+import { baseName, pendingJob } from './test-job'
 
-let n = 0
 /** A pending job of type 'g', in line at `base + at`. */
-function grouped(id: string, at: number, group?: string): JobRecord {
-  const now = Date.now()
-  n++
-  return {
-    id: `${id}-${n}`,
-    type: 'g',
-    userId: 'u',
-    data: '{}',
-    priority: 5,
-    status: 'pending',
-    attempts: 0,
-    maxRetries: 0,
-    backoffMs: 10,
-    createdAt: now,
-    runAt: now,
-    expiresAt: now + 60_000,
-    score: now + at,
-    ...(group !== undefined ? { group } : {}),
-  }
-}
+const grouped = (id: string, at: number, group?: string) =>
+  pendingJob('g', id, at, group !== undefined ? { group } : {})
 
-const names = (jobs: { id: string }[]) => jobs.map((j) => j.id.replace(/-\d+$/, ''))
+const names = (jobs: { id: string }[]) => jobs.map(baseName)
 const byGroup = (max: number) => ({ type: 'g', max, leaseMs: 30_000, byGroup: true })
 
 /** Group claims on the port, and batch handlers through QueueClient. */

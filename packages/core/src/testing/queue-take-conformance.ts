@@ -1,29 +1,14 @@
 import { QueueClient } from '../queue/queue-client'
-import type { ClaimOptions, JobRecord, QueuePort } from '../store/queue-port'
+import type { ClaimOptions, QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
 import type { ConformanceApi } from './conformance-api'
 import { sleep } from './conformance-api'
+import { baseName, pendingJob } from './test-job'
 
-let n = 0
-/** A due job of type 'k', in line at `now + at` (later with `runIn`). */
-function due(name: string, at = 0, runIn = 0): JobRecord {
-  const now = Date.now()
-  n++
-  return {
-    id: `${name}-${String(n).padStart(6, '0')}`,
-    type: 'k',
-    userId: 'u',
-    data: '{}',
-    priority: 5,
-    status: 'pending',
-    attempts: 0,
-    maxRetries: 0,
-    backoffMs: 10,
-    createdAt: now,
-    runAt: now + runIn,
-    expiresAt: now + 60_000,
-    score: now + runIn + at,
-  }
+/** A due job of type 'k', in line at `now + at` (due `runIn` from now). */
+const due = (name: string, at = 0, runIn = 0) => {
+  const job = pendingJob('k', name, at)
+  return { ...job, runAt: job.runAt + runIn, score: job.score + runIn }
 }
 
 const claimAll = { type: 'k', max: 100, leaseMs: 30_000 }
@@ -57,7 +42,7 @@ export function queueTakeConformance(
       t.expect(await p.add(due('second', 100), take())).toBeUndefined()
       t.expect(await p.add(due('later', 0, 60_000), take())).toBeUndefined() // not due for a minute
       const claimed = await p.claim(claimAll)
-      t.expect(claimed.map((j) => j.id.replace(/-\d+$/, ''))).toEqual(['first', 'second'])
+      t.expect(claimed.map(baseName)).toEqual(['first', 'second'])
       // The line is empty again: the next due job is taken.
       t.expect((await p.add(due('next'), take()))?.status).toBe('active')
     })
