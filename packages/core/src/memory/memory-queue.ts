@@ -118,8 +118,10 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     })
   }
 
-  // An active job's lease: a new token, on the lapse watch. Its older entries are stale from now on.
+  // A pending job taken: active with a lease (a new token, on the lapse watch). Its older entries
+  // are stale from now on.
   function lease(job: Open, t: number, leaseMs: number): ClaimedJob {
+    move(job, 'pending', 'active')
     job.v++
     job.attempts += 1
     job.startedAt = t
@@ -128,14 +130,6 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     linesOf(job.type).active.push(entry(job, job.leaseUntil))
     const { v: _v, ...copy } = job
     return { ...copy, leaseToken: job.leaseToken }
-  }
-
-  // Whether a ready job of the type claims before `job` (stale entries at the front dropped).
-  function lineAhead(job: Open): boolean {
-    const line = linesOf(job.type).readyLine
-    while (line.size > 0 && !isReady(line.peek()!)) line.pop()
-    const head = line.peek()
-    return head !== undefined && claimsBefore({ score: head.at, id: head.id }, job)
   }
 
   function owned(id: string, token: string): Open | undefined {
@@ -179,8 +173,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
       open.set(job.id, record)
       perUser.set(job.userId, mine + 1)
       countsOf(job.type).pending++
-      if (limits.take && record.runAt <= t && !lineAhead(record)) {
-        move(record, 'pending', 'active')
+      if (limits.take && record.runAt <= t && !linesOf(job.type).readyBefore(record, isReady)) {
         return lease(record, t, limits.take.leaseMs)
       }
       queue(record, t)
@@ -212,7 +205,6 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
         return undefined
       }
       const take = (job: Open) => {
-        move(job, 'pending', 'active')
         claimed.push(lease(job, t, leaseMs))
         if (job.group !== undefined) l.dropStale(job.group, isReady)
       }

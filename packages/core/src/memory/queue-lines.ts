@@ -57,6 +57,14 @@ export class QueueLines {
     if (g.size === 0) this.groups.delete(group)
   }
 
+  /** Whether a live ready job claims before `job` (the stale entries at the front dropped). */
+  readyBefore(job: { score: number; id: string }, live: (e: Entry) => boolean): boolean {
+    const line = this.readyLine
+    while (line.size > 0 && !live(line.peek()!)) line.pop()
+    const head = line.peek()
+    return head !== undefined && claimsBefore({ score: head.at, id: head.id }, job)
+  }
+
   /** Pops entries of `heap` due by `now` (at ≤ now) while `accept` takes them; at most `max`. */
   static due(heap: Heap<Entry>, now: number, max: number, take: (e: Entry) => void): void {
     for (let n = 0; n < max; n++) {

@@ -3,7 +3,7 @@ import { parseOptions, parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { claimScore } from '../store/claim-order'
 import { defaultStore } from '../store/default-store'
-import type { JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
+import type { AddOptions, ClaimedJob, JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { randomId } from '../util/hash'
@@ -116,16 +116,11 @@ export class QueueClient {
       score: claimScore(runAt, p, this.o.aging),
       ...(job.group !== undefined ? { group: job.group } : {}),
     }
+    const limits = { maxPendingPerUser: this.o.maxPendingPerUser, turnMs: this.o.turn ?? this.o.aging }
+    const add = (take?: AddOptions['take']) => this.port.add(record, take ? { ...limits, take } : limits)
     // A worker of this process with a free slot may get the job in the add itself (one store
     // call, where a wake-up and a claim would take two more).
-    const taker = runAt <= now ? this.takerFor(job.type) : undefined
-    const adding = this.port.add(record, {
-      maxPendingPerUser: this.o.maxPendingPerUser,
-      turnMs: this.o.turn ?? this.o.aging,
-      ...(taker ? { take: { leaseMs: this.o.lease } } : {}),
-    })
-    taker?.adopt(adding, now)
-    await adding
+    await ((runAt <= now ? this.offerToWorker(job.type, add, now) : undefined) ?? add())
     return { id: record.id }
   }
 
@@ -227,9 +222,16 @@ export class QueueClient {
     }
   }
 
-  /** A worker for `type` started here, one of its free slots held for a job being added. */
-  private takerFor(type: string): Worker | undefined {
-    for (const worker of this.workers) if (worker.type === type && worker.reserve()) return worker
+  /** The add, sent by a worker for `type` started here that has a free slot; undefined if none has. */
+  private offerToWorker(
+    type: string,
+    add: (take: AddOptions['take']) => Promise<ClaimedJob | undefined>,
+    sentAt: number,
+  ): Promise<ClaimedJob | undefined> | undefined {
+    for (const worker of this.workers) {
+      const adding = worker.type === type ? worker.offer(add, sentAt) : undefined
+      if (adding) return adding
+    }
     return undefined
   }
 

@@ -2,6 +2,7 @@ import PQueue from 'p-queue'
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
 import { sleep } from '../util/sleep'
 import { claimSizes } from './claim-plan'
+import { holdLease, type Running } from './lease-hold'
 
 export interface JobContext<D> {
   id: string
@@ -43,14 +44,6 @@ export interface StopResult {
   abandoned: string[]
 }
 
-interface Running {
-  /** Stops renewing and watching the lease. */
-  release: () => void
-  abandoned: boolean
-  /** Aborts this job's handler: its lease was lost to another worker, or the worker stopped. */
-  abort: AbortController
-}
-
 /** After a failed claim the worker waits 200 ms, doubling up to 3.2 s (never longer than a poll). */
 const STORE_RETRY_MS = 200
 const MAX_BACKOFF_STEPS = 5
@@ -73,8 +66,7 @@ export class Worker {
   private avgMs = Number.POSITIVE_INFINITY
   private readonly loop: Promise<void>
   private readonly unsubscribe: () => void
-  /** Slots held for jobs this process is adding and may take at once (see `reserve`). */
-  private reserved = 0
+  /** Adds under way that may take their job for this worker, each holding a slot (see `offer`). */
   private readonly takes = new Set<Promise<void>>()
 
   constructor(
@@ -124,37 +116,29 @@ export class Worker {
   }
 
   /**
-   * Holds a free slot for a job this process is about to add (AddOptions.take): the store may
-   * hand it straight to this worker instead of waking one (a batch handler then gets a batch of
-   * one). Not for group claims, which gather a group's jobs by claim. True when a slot was free;
-   * pass the add to `adopt` then.
+   * Sends an add that may take its job for this worker (AddOptions.take) when one of its slots is
+   * free: the store then hands the job straight here instead of waking a worker, and it runs in
+   * that slot (a batch handler gets a batch of one). Not for group claims, which gather a group's
+   * jobs by claim. Undefined, and nothing sent, when no slot is free; the slot is held while the
+   * add travels. The lease counts from `sentAt`, when the add was sent.
    */
-  reserve(): boolean {
-    if (this.stopped || this.s.batch?.byGroup) return false
-    if (this.running.pending + this.running.size + this.reserved >= this.s.concurrency) return false
-    this.reserved++
-    return true
-  }
-
-  /**
-   * Runs the job the add took for this worker, in the slot `reserve` held; frees the slot when the
-   * job went in line instead. The lease counts from `sentAt`, when the add was sent.
-   */
-  adopt(adding: Promise<ClaimedJob | undefined>, sentAt: number): void {
-    const taking = adding
+  offer(
+    add: (take: { leaseMs: number }) => Promise<ClaimedJob | undefined>,
+    sentAt: number,
+  ): Promise<ClaimedJob | undefined> | undefined {
+    if (this.stopped || this.s.batch?.byGroup) return undefined
+    if (this.running.pending + this.running.size + this.takes.size >= this.s.concurrency) return undefined
+    const adding = add({ leaseMs: this.s.leaseMs })
+    const taking: Promise<void> = adding
       .then(
         (job) => {
-          if (!job) return
-          const state = this.hold(job, sentAt)
-          void this.running.add(() => this.execute([job], [state])).catch(() => {})
+          if (job) this.start([job], sentAt)
         },
         () => {}, // the add failed: its caller hears why
       )
-      .finally(() => {
-        this.reserved--
-        this.takes.delete(taking)
-      })
+      .finally(() => this.takes.delete(taking))
     this.takes.add(taking)
+    return adding
   }
 
   private nudge(): void {
@@ -172,7 +156,7 @@ export class Worker {
       // takes one claim's jobs.
       const batch = this.s.batch
       const ahead = !batch && this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
-      const free = this.s.concurrency + ahead - this.running.pending - this.running.size - this.reserved
+      const free = this.s.concurrency + ahead - this.running.pending - this.running.size - this.takes.size
       const sizes = claimSizes(free, this.s.batchSize, batch !== undefined, this.backlog)
       const claimedAt = this.s.now()
       const sets = await Promise.allSettled(
@@ -195,10 +179,7 @@ export class Worker {
       // A batch claim may stop short at one group's end with more groups in line.
       this.slotBound = sizes.length === 0 || this.backlog || (batch !== undefined && claimed.length > 0)
       const units = batch ? claims.filter((c) => c.length > 0) : claimed.map((job) => [job])
-      for (const unit of units) {
-        const states = unit.map((job) => this.hold(job, claimedAt))
-        void this.running.add(() => this.execute(unit, states)).catch(() => {})
-      }
+      for (const unit of units) this.start(unit, claimedAt)
       // A batch claim may come back short with more in line (one group, or a job alone): look again while slots are free.
       if (batch && claimed.length > 0 && free > units.length) continue
       if (this.backlog) continue
@@ -216,45 +197,14 @@ export class Worker {
     }
   }
 
-  /**
-   * Keeps the lease of a claimed job from the moment it is claimed (it may wait for a free slot):
-   * renewed every third of the lease. As far as this worker knows it holds the lease until
-   * `heldUntil`, counted from when the claim or renewal was sent, so never later than the store's
-   * deadline; past it without a renewal another worker may have the job, so its handler is
-   * aborted rather than run on twice.
-   */
-  private hold(job: ClaimedJob, claimedAt: number): Running {
-    const abort = new AbortController()
-    let heldUntil = claimedAt + this.s.leaseMs
-    let lapse: ReturnType<typeof setTimeout> | undefined
-    const watch = () => {
-      clearTimeout(lapse)
-      lapse = setTimeout(() => abort.abort(), Math.max(0, heldUntil - this.s.now()))
-      ;(lapse as { unref?: () => void }).unref?.()
-    }
-    watch()
-    const renew = setInterval(() => {
-      const sent = this.s.now()
-      this.port.extendLease(job.id, job.leaseToken, this.s.leaseMs).then(
-        (held) => {
-          // Another worker holds it now: whatever this handler returns would be refused anyway.
-          if (!held) return abort.abort()
-          heldUntil = Math.max(heldUntil, sent + this.s.leaseMs)
-          if (!abort.signal.aborted) watch()
-        },
-        () => {}, // the store is down: the lease may lapse; the job then runs again elsewhere
-      )
-    }, this.s.leaseMs / 3)
-    const state: Running = {
-      abandoned: false,
-      abort,
-      release: () => {
-        clearInterval(renew)
-        clearTimeout(lapse)
-      },
-    }
-    this.jobs.set(job.id, state)
-    return state
+  /** Holds the leases of a claimed unit (one job, or a batch) and queues it for a slot. */
+  private start(unit: ClaimedJob[], claimedAt: number): void {
+    const states = unit.map((job) => {
+      const state = holdLease(this.port, job, claimedAt, this.s.leaseMs, this.s.now)
+      this.jobs.set(job.id, state)
+      return state
+    })
+    void this.running.add(() => this.execute(unit, states)).catch(() => {})
   }
 
   /** Runs a unit (one job, or a batch), then settles each of its jobs by its own lease. */

@@ -73,7 +73,6 @@ export function queueTakeConformance(
           queue: {
             ...inner,
             ...(inner.wakesWorkers !== undefined ? { wakesWorkers: inner.wakesWorkers } : {}),
-            add: (job, options) => inner.add(job, options),
             claim: (options) => {
               claims.push(options)
               return inner.claim(options)
