@@ -12,6 +12,7 @@ import { sha256Hex } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
 import { type CacheScope, cacheOptionsSchema } from './cache-schema'
 import { keyInput } from './key-input'
+import { ParsedAnswers } from './parsed-answers'
 import { flyOnce } from './single-flight'
 
 const DEFAULT_TTL_MS = 3_600_000
@@ -69,6 +70,7 @@ export class CacheService {
   }
 
   private readonly base: string
+  private readonly answers = new ParsedAnswers()
   private readonly channel: string
   private readonly buffer: MetricsBuffer
 
@@ -127,7 +129,7 @@ export class CacheService {
       return undefined
     }
     this.count(raw === undefined ? 'misses' : 'hits')
-    return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
+    return raw === undefined ? undefined : this.answers.read<T>(key, raw)
   }
 
   /** Stores a value; when the store is down the answer is simply not cached. */
@@ -185,7 +187,7 @@ export class CacheService {
     }
     const read = async () => {
       const raw = await this.port.get(key)
-      return raw === undefined ? undefined : (JSON.parse(raw) as { v: T }).v
+      return raw === undefined ? undefined : this.answers.read<T>(key, raw)
     }
     const flight =
       options.ttlMs > 0
@@ -242,8 +244,15 @@ export class CacheService {
     return `${this.base}:${encodeURIComponent(type)}`
   }
 
+  private readonly statKeys = new Map<string, string>()
+
   private statKey(kind: 'hits' | 'misses' | 'bypassed'): string {
-    return keyOf(this.o.prefix, 'stats', 'cache', kind)
+    let key = this.statKeys.get(kind)
+    if (key === undefined) {
+      key = keyOf(this.o.prefix, 'stats', 'cache', kind)
+      this.statKeys.set(kind, key)
+    }
+    return key
   }
 
   private count(kind: 'hits' | 'misses' | 'bypassed'): void {

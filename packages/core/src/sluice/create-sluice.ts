@@ -16,7 +16,7 @@ import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
 import { defaultStore } from '../store/default-store'
 import type { FullStore, PortName } from '../store/store'
-import { guardStore } from '../store/store-guard'
+import { guardStore, markGuarded } from '../store/store-guard'
 import { telemetryMiddleware } from '../telemetry/telemetry-middleware'
 import { attachLogger } from './logging'
 import { blankMeta, callMaker } from './make-call'
@@ -27,6 +27,7 @@ import { metricsMiddleware, type Pricing } from './middleware/metrics'
 import { CHAT_JOB, chatBatchHandler, chatJobHandler, queueMiddleware } from './middleware/queue'
 import { rateLimitMiddleware } from './middleware/rate-limit'
 import { resilientStep } from './middleware/resilient'
+import { plainRequestBytes } from './plain-request'
 import { type CallContext, chatRequestSchema } from './request-schema'
 import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
@@ -45,7 +46,7 @@ export function createSluice(options: SluiceOptions) {
   // Every call to a shared store gets a timeout (adapters set their own; others get 1 s).
   const given = o.store ? guardStore(o.store) : local
   // Ports the store does not provide stay in-process; storeReport() says which.
-  const store: FullStore = {
+  const store: FullStore = markGuarded({
     name: given.name,
     rateLimit: given.rateLimit ?? local.rateLimit,
     cache: given.cache ?? local.cache,
@@ -53,7 +54,7 @@ export function createSluice(options: SluiceOptions) {
     queue: given.queue ?? local.queue,
     breaker: given.breaker ?? local.breaker,
     metrics: given.metrics ?? local.metrics,
-  }
+  })
   const shared = { store, prefix: o.prefix }
 
   // Each primitive parses its own slice of the (already validated) options.
@@ -137,12 +138,13 @@ export function createSluice(options: SluiceOptions) {
 
   // Validate only: the schema has no transforms, so the caller's object is used as it is.
   function validRequest(request: ChatRequest, streaming: boolean): ChatRequest {
-    parseWith(chatRequestSchema, request, 'invalid_request', 'request')
+    const bound = plainRequestBytes(request) // most of its JSON bytes, when it is a plain request
+    if (bound === undefined) parseWith(chatRequestSchema, request, 'invalid_request', 'request')
     if (request.stream && !streaming)
       throw new SluiceError('invalid_request', 'request.stream: use sluice.stream() for streams', {
         path: 'request.stream',
       })
-    checkRequestSize(request, o.maxRequestBytes)
+    if (bound === undefined || bound > o.maxRequestBytes) checkRequestSize(request, o.maxRequestBytes)
     agent.providersFor(request.model) // refuses a model no provider serves, before anything is counted
     return request
   }

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { Call, SluiceMeta } from '../chain/types'
 import { parseWith } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
+import { plainContext } from './plain-context'
 import { type CallContext, callContextSchema } from './request-schema'
 import type { sluiceOptionsSchema } from './sluice-schema'
 
@@ -21,6 +22,10 @@ export function blankMeta(): SluiceMeta {
   }
 }
 
+/** A record's own entry (a name like `constructor` is not one). */
+const own = <V>(record: Record<string, V> | undefined, key: string): V | undefined =>
+  record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
+
 /** Context fields only `sluice.call()` takes, and what a chat uses instead. */
 const CALL_ONLY = [
   ['runner', ''],
@@ -29,10 +34,11 @@ const CALL_ONLY = [
 
 /** Validates a call's context against the options and builds the Call the chain runs. */
 export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled: boolean) {
+  const hasTiers = Object.keys(o.tiers).length > 0
   return (kind: Call['kind'], ctxInput: CallContext, extra: Partial<Call>): Call => {
-    const ctx = parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')
+    const ctx = plainContext(ctxInput) ?? parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')
     const tier = ctx.tier ?? o.defaultTier
-    if (tier !== undefined && Object.keys(o.tiers).length > 0 && !(tier in o.tiers)) {
+    if (tier !== undefined && hasTiers && !Object.hasOwn(o.tiers, tier)) {
       throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
     }
     if (kind === 'chat') {
@@ -44,39 +50,34 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
         }
       }
     }
-    const named = typeof ctx.priority === 'string' ? o.queue?.priorities[ctx.priority] : ctx.priority
+    const named = typeof ctx.priority === 'string' ? own(o.queue?.priorities, ctx.priority) : ctx.priority
     if (typeof ctx.priority === 'string' && named === undefined) {
       throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, {
         path: 'ctx.priority',
       })
     }
-    const type = ctx.cacheType ?? o.cache.types[ctx.endpoint] ?? ctx.endpoint
-    const pricing =
-      ctx.model !== undefined || ctx.estimateUsd !== undefined
-        ? {
-            ...(ctx.model !== undefined ? { model: ctx.model } : {}),
-            ...(ctx.estimateUsd !== undefined ? { estimateUsd: ctx.estimateUsd } : {}),
-          }
-        : undefined
-    return {
+    const type = ctx.cacheType ?? own(o.cache.types, ctx.endpoint) ?? ctx.endpoint
+    const cache: Call['cache'] = { enabled: cacheEnabled && ctx.cache, type }
+    if (ctx.cacheTtl !== undefined) cache.ttlMs = ctx.cacheTtl
+    if (ctx.cacheScope) cache.scope = ctx.cacheScope
+    const call: Call = {
       kind,
       endpoint: ctx.endpoint,
       userId: ctx.userId,
       tier,
       priority: named ?? (tier ? o.tiers[tier]?.priority : undefined) ?? 5,
-      cache: {
-        enabled: cacheEnabled && ctx.cache,
-        type,
-        ...(ctx.cacheTtl !== undefined ? { ttlMs: ctx.cacheTtl } : {}),
-        ...(ctx.cacheScope ? { scope: ctx.cacheScope } : {}),
-      },
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.timeout !== undefined ? { timeoutMs: ctx.timeout } : {}),
-      ...(pricing ? { pricing } : {}),
-      ...(ctx.runner !== undefined ? { runner: ctx.runner } : {}),
+      cache,
       meta: blankMeta(),
       state: {},
-      ...extra,
     }
+    if (ctx.signal) call.signal = ctx.signal
+    if (ctx.timeout !== undefined) call.timeoutMs = ctx.timeout
+    if (ctx.model !== undefined || ctx.estimateUsd !== undefined) {
+      call.pricing = {}
+      if (ctx.model !== undefined) call.pricing.model = ctx.model
+      if (ctx.estimateUsd !== undefined) call.pricing.estimateUsd = ctx.estimateUsd
+    }
+    if (ctx.runner !== undefined) call.runner = ctx.runner
+    return Object.assign(call, extra)
   }
 }

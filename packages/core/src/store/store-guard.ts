@@ -143,3 +143,12 @@ export function guardStore<S extends Store>(store: S, options: StoreGuardOptions
   }
   return guarded as unknown as S
 }
+
+/**
+ * Marks a store built from ports that are already guarded (or live in this process), so the
+ * primitives it is handed to do not wrap them again: one timeout per call, one failure count.
+ */
+export function markGuarded<S extends Store>(store: S): S {
+  ;(store as { [GUARDED]?: true })[GUARDED] = true
+  return store
+}
