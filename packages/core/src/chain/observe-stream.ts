@@ -26,38 +26,67 @@ export function observeStream(
   hooks: StreamHooks,
   options: { assemble?: boolean } = {},
 ): StreamOutcome {
-  const source = outcome.stream
-  async function* watched(): AsyncGenerator<ChatChunk> {
-    const chunks: ChatChunk[] = []
-    let usage: Usage | undefined
-    let model = outcome.model
-    let over = false
-    try {
-      for await (const chunk of source) {
-        if (options.assemble) chunks.push(chunk)
-        if (chunk.usage) usage = chunk.usage
-        if (chunk.model) model = chunk.model
-        hooks.onChunk?.(chunk)
-        yield chunk
-      }
-      over = true
-      await hooks.onEnd?.({
-        value: options.assemble ? assembleChunks(chunks) : undefined,
-        ...(usage ? { usage } : {}),
-        ...(model !== undefined ? { model } : {}),
-        ...(outcome.provider !== undefined ? { provider: outcome.provider } : {}),
-      })
-    } catch (error) {
-      if (!over) {
-        over = true
-        await hooks.onError?.(error)
-      }
-      throw error
-    } finally {
-      if (!over) await hooks.onError?.(new SluiceError('cancelled', 'the stream was closed before its end'))
-    }
+  // A hand-made iterator, not an async generator: every chunk of every stream passes through
+  // several of these, and a generator's resumption costs more than the hook itself. A reader
+  // takes one chunk at a time (as `for await` does).
+  let source: AsyncIterator<ChatChunk> | undefined
+  const chunks: ChatChunk[] = []
+  let usage: Usage | undefined
+  let model = outcome.model
+  let over = false
+  const done = { value: undefined, done: true as const }
+  const failed = async (error: unknown) => {
+    if (over) return
+    over = true
+    await hooks.onError?.(error)
   }
-  return { ...outcome, stream: watched() }
+  const watched: AsyncIterableIterator<ChatChunk> = {
+    async next() {
+      if (over) return done
+      source ??= outcome.stream[Symbol.asyncIterator]()
+      let next: IteratorResult<ChatChunk>
+      try {
+        next = await source.next()
+      } catch (error) {
+        await failed(error)
+        throw error
+      }
+      if (next.done) {
+        over = true
+        await hooks.onEnd?.({
+          value: options.assemble ? assembleChunks(chunks) : undefined,
+          ...(usage ? { usage } : {}),
+          ...(model !== undefined ? { model } : {}),
+          ...(outcome.provider !== undefined ? { provider: outcome.provider } : {}),
+        })
+        return done
+      }
+      const chunk = next.value
+      if (options.assemble) chunks.push(chunk)
+      if (chunk.usage) usage = chunk.usage
+      if (chunk.model) model = chunk.model
+      try {
+        hooks.onChunk?.(chunk)
+      } catch (error) {
+        await Promise.resolve(source.return?.()).catch(() => {})
+        await failed(error)
+        throw error
+      }
+      return { value: chunk, done: false }
+    },
+    async return() {
+      if (!over) {
+        try {
+          await (source ??= outcome.stream[Symbol.asyncIterator]()).return?.()
+        } finally {
+          await failed(new SluiceError('cancelled', 'the stream was closed before its end'))
+        }
+      }
+      return done
+    },
+    [Symbol.asyncIterator]: () => watched,
+  }
+  return { ...outcome, stream: watched }
 }
 
 /**

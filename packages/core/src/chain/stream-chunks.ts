@@ -39,24 +39,56 @@ export function assembleChunks(chunks: readonly ChatChunk[]): ChatCompletion | u
   }
 }
 
-/** A completion as a stream: each choice's text in one chunk, then the finish, then the usage. */
-export async function* replayCompletion(completion: ChatCompletion): AsyncGenerator<ChatChunk> {
-  const base = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created }
-  const { model } = completion
+/** A completion as the chunks of a stream: each choice's text in one, then the finish, then the usage. */
+export function completionChunks(completion: ChatCompletion): ChatChunk[] {
+  const { id, created, model } = completion
+  const object = 'chat.completion.chunk' as const
   const delta = (m: ChatMessage) => ({ role: m.role, content: m.content ?? '' })
-  yield {
-    ...base,
-    model,
-    choices: completion.choices.map((c) => ({
-      index: c.index,
-      delta: delta(c.message),
-      finish_reason: null,
-    })),
+  const chunks: ChatChunk[] = [
+    {
+      id,
+      object,
+      created,
+      model,
+      choices: completion.choices.map((c) => ({
+        index: c.index,
+        delta: delta(c.message),
+        finish_reason: null,
+      })),
+    },
+    {
+      id,
+      object,
+      created,
+      model,
+      choices: completion.choices.map((c) => ({ index: c.index, delta: {}, finish_reason: c.finish_reason })),
+    },
+  ]
+  if (completion.usage) chunks.push({ id, object, created, model, choices: [], usage: completion.usage })
+  return chunks
+}
+
+/** A completion as a stream (a cache hit on a stream replays this way). */
+export async function* replayCompletion(completion: ChatCompletion): AsyncGenerator<ChatChunk> {
+  yield* completionChunks(completion)
+}
+
+/**
+ * Chunks already in hand as an async iterator: what `replayCompletion` yields, without an async
+ * generator's cost per chunk (the chain replays every cache hit on a stream this way).
+ */
+export function iterateChunks(chunks: readonly ChatChunk[]): AsyncIterableIterator<ChatChunk> {
+  let i = 0
+  const it: AsyncIterableIterator<ChatChunk> = {
+    next: () =>
+      Promise.resolve(
+        i < chunks.length ? { value: chunks[i++]!, done: false } : { value: undefined, done: true as const },
+      ),
+    return: () => {
+      i = chunks.length
+      return Promise.resolve({ value: undefined, done: true as const })
+    },
+    [Symbol.asyncIterator]: () => it,
   }
-  yield {
-    ...base,
-    model,
-    choices: completion.choices.map((c) => ({ index: c.index, delta: {}, finish_reason: c.finish_reason })),
-  }
-  if (completion.usage) yield { ...base, model, choices: [], usage: completion.usage }
+  return it
 }

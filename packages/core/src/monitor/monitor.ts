@@ -66,7 +66,7 @@ export class Monitor {
   constructor(private readonly s: MonitorSources) {
     this.now = s.now ?? Date.now
     this.base = keyOf(s.prefix ?? 'sluice', 'm')
-    this.total = this.key('req_total')
+    this.total = `${this.base}:${keyOf('req_total')}`
     this.buffer = s.buffer ?? new MetricsBuffer(s.metrics)
   }
 
@@ -175,7 +175,16 @@ export class Monitor {
     return `${this.base}:${kind}:${minute}`
   }
 
-  private key(...parts: string[]): string {
-    return `${this.base}:${keyOf(...parts)}`
+  // Metric names come from small fixed sets (how a call was saved, error codes): built once each.
+  private readonly keys = new Map<string, string>()
+
+  private key(kind: string, name: string): string {
+    const id = `${kind}\u0000${name}`
+    let key = this.keys.get(id)
+    if (key === undefined) {
+      key = `${this.base}:${keyOf(kind, name)}`
+      if (this.keys.size < 1_000) this.keys.set(id, key)
+    }
+    return key
   }
 }

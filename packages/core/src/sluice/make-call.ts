@@ -27,10 +27,7 @@ const own = <V>(record: Record<string, V> | undefined, key: string): V | undefin
   record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
 
 /** Context fields only `sluice.call()` takes, and what a chat uses instead. */
-const CALL_ONLY = [
-  ['runner', ''],
-  ['model', '; chat uses request.model'],
-] as const
+const CALL_ONLY = { runner: '', model: '; chat uses request.model' } as const
 
 /** Validates a call's context against the options and builds the Call the chain runs. */
 export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled: boolean) {
@@ -42,12 +39,11 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
       throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
     }
     if (kind === 'chat') {
-      for (const [field, hint] of CALL_ONLY) {
-        if (ctx[field] !== undefined) {
-          throw new SluiceError('invalid_request', `ctx.${field}: for sluice.call() only${hint}`, {
-            path: `ctx.${field}`,
-          })
-        }
+      const field = ctx.runner !== undefined ? 'runner' : ctx.model !== undefined ? 'model' : undefined
+      if (field !== undefined) {
+        throw new SluiceError('invalid_request', `ctx.${field}: for sluice.call() only${CALL_ONLY[field]}`, {
+          path: `ctx.${field}`,
+        })
       }
     }
     const named = typeof ctx.priority === 'string' ? own(o.queue?.priorities, ctx.priority) : ctx.priority

@@ -36,5 +36,20 @@ export function plainContext(ctx: unknown): Context | undefined {
     const check = CHECKS[key]
     if (check === undefined || !check(fields[key])) return undefined
   }
-  return { ...fields, endpoint: fields.endpoint ?? 'default', cache: fields.cache ?? true } as Context
+  // One shape for every context, so the reads that follow stay monomorphic.
+  return {
+    userId: fields.userId as string,
+    tier: fields.tier as string | undefined,
+    endpoint: (fields.endpoint as string | undefined) ?? 'default',
+    priority: fields.priority as number | string | undefined,
+    cache: (fields.cache as boolean | undefined) ?? true,
+    cacheType: fields.cacheType as string | undefined,
+    cacheTtl: undefined,
+    cacheScope: fields.cacheScope as Context['cacheScope'],
+    timeout: undefined,
+    signal: fields.signal as AbortSignal | undefined,
+    model: fields.model as string | undefined,
+    runner: fields.runner as string | undefined,
+    estimateUsd: fields.estimateUsd as number | undefined,
+  }
 }
