@@ -76,8 +76,9 @@ export function observeStream(
     },
     async return() {
       if (!over) {
+        source ??= outcome.stream[Symbol.asyncIterator]()
         try {
-          await (source ??= outcome.stream[Symbol.asyncIterator]()).return?.()
+          await source.return?.()
         } finally {
           await failed(new SluiceError('cancelled', 'the stream was closed before its end'))
         }
