@@ -23,6 +23,8 @@ const RATE = 500
 const KEPT = { age: 3_600, count: 10_000 }
 const LATENCY_JOBS = Number(process.env.BENCH_QUEUE_LATENCY_JOBS ?? 2_000)
 const WARMUP = 250
+/** Which servers to run (`redis,postgres,memory` by default), to look at one of them alone. */
+const ONLY = new Set((process.env.BENCH_QUEUE_ONLY ?? 'redis,postgres,memory').split(','))
 
 /** One queue system as the bench drives it: jobs carry the time they were enqueued. */
 interface Contender {
@@ -296,47 +298,53 @@ export async function queue(): Promise<void> {
     `${JOBS} no-op jobs from ${PRODUCERS} producers, drained at concurrency ${CONCURRENCY}; latency: ${LATENCY_JOBS} jobs at ${RATE}/s to idle workers, after ${WARMUP} not counted`,
   )
   try {
-    const onRedis = await measureGroup([
-      () => sluice('sluice (Redis)', () => redisStore({ client: redis, prefix: `${tag}_s${n++}` })),
-      () => bullmq(`${tag}_b${n++}`),
-    ])
-    print(onRedis)
-    const [ours, bull] = onRedis as [Result, Result]
-    console.log(
-      `ratio sluice / BullMQ: jobs/s ${(ours.jobsPerSec / bull.jobsPerSec).toFixed(2)}x, p99 ${(ours.p99 / bull.p99).toFixed(2)}x`,
-    )
-
-    const batches = [50, 250, 1000]
-    const pgStore = () => postgresStore({ connectionString: DATABASE_URL, schema: schemaFor(`s${n++}`) })
-    const onPostgres = await measureGroup([
-      () => sluice('sluice (PostgreSQL)', pgStore),
-      () => sluice('sluice (PostgreSQL)', pgStore, 1000),
-      ...batches.map((batch) => () => pgBoss(schemaFor(`p${n++}`), batch)),
-      () => graphile(schemaFor(`g${n++}`)),
-    ])
-    print(onPostgres)
-    const [oursPg, oursPgBatch, ...others] = onPostgres as [Result, Result, ...Result[]]
-    const bosses = others.slice(0, batches.length)
-    const gw = others.at(-1)!
-    const best = bosses.reduce((a, b) => (b.jobsPerSec > a.jobsPerSec ? b : a))
-    console.log(
-      `ratio sluice / ${best.name} (its best batch size): per-job handler ${(oursPg.jobsPerSec / best.jobsPerSec).toFixed(2)}x, batch handler ${(oursPgBatch.jobsPerSec / best.jobsPerSec).toFixed(2)}x; per-job / graphile-worker ${(oursPg.jobsPerSec / gw.jobsPerSec).toFixed(2)}x`,
-    )
-
-    // The memory queue: a claim costs O(log n), so a deep backlog must not slow it down.
-    const rate = async (jobs: number) => {
-      const c = sluice('memory', () => memoryStore())
-      try {
-        return (await drain(c, jobs)).jobsPerSec
-      } finally {
-        await c.close()
-      }
+    if (ONLY.has('redis')) {
+      const onRedis = await measureGroup([
+        () => sluice('sluice (Redis)', () => redisStore({ client: redis, prefix: `${tag}_s${n++}` })),
+        () => bullmq(`${tag}_b${n++}`),
+      ])
+      print(onRedis)
+      const [ours, bull] = onRedis as [Result, Result]
+      console.log(
+        `ratio sluice / BullMQ: jobs/s ${(ours.jobsPerSec / bull.jobsPerSec).toFixed(2)}x, p99 ${(ours.p99 / bull.p99).toFixed(2)}x`,
+      )
     }
-    const small = await rate(2_000)
-    const large = await rate(20_000)
-    console.log(
-      `\nmemory queue: ${Math.round(small)} jobs/s with 2,000 queued, ${Math.round(large)} with 20,000 (${(large / small).toFixed(2)}x)`,
-    )
+
+    if (ONLY.has('postgres')) {
+      const batches = [50, 250, 1000]
+      const pgStore = () => postgresStore({ connectionString: DATABASE_URL, schema: schemaFor(`s${n++}`) })
+      const onPostgres = await measureGroup([
+        () => sluice('sluice (PostgreSQL)', pgStore),
+        () => sluice('sluice (PostgreSQL)', pgStore, 1000),
+        ...batches.map((batch) => () => pgBoss(schemaFor(`p${n++}`), batch)),
+        () => graphile(schemaFor(`g${n++}`)),
+      ])
+      print(onPostgres)
+      const [oursPg, oursPgBatch, ...others] = onPostgres as [Result, Result, ...Result[]]
+      const bosses = others.slice(0, batches.length)
+      const gw = others.at(-1)!
+      const best = bosses.reduce((a, b) => (b.jobsPerSec > a.jobsPerSec ? b : a))
+      console.log(
+        `ratio sluice / ${best.name} (its best batch size): per-job handler ${(oursPg.jobsPerSec / best.jobsPerSec).toFixed(2)}x, batch handler ${(oursPgBatch.jobsPerSec / best.jobsPerSec).toFixed(2)}x; per-job / graphile-worker ${(oursPg.jobsPerSec / gw.jobsPerSec).toFixed(2)}x`,
+      )
+    }
+
+    if (ONLY.has('memory')) {
+      // The memory queue: a claim costs O(log n), so a deep backlog must not slow it down.
+      const rate = async (jobs: number) => {
+        const c = sluice('memory', () => memoryStore())
+        try {
+          return (await drain(c, jobs)).jobsPerSec
+        } finally {
+          await c.close()
+        }
+      }
+      const small = await rate(2_000)
+      const large = await rate(20_000)
+      console.log(
+        `\nmemory queue: ${Math.round(small)} jobs/s with 2,000 queued, ${Math.round(large)} with 20,000 (${(large / small).toFixed(2)}x)`,
+      )
+    }
   } finally {
     for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => {})
     await admin.end()
