@@ -92,18 +92,41 @@ export function observeStream(
 
 /**
  * Waits for a stream's first chunk (a failure before it rejects here, where fallbacks and
- * refunds still apply) and hands back the whole stream, that chunk first.
+ * refunds still apply) and hands back the whole stream, that chunk first. A reader that stops
+ * early closes the source.
  */
 export async function openStream(source: AsyncIterable<ChatChunk>): Promise<AsyncIterable<ChatChunk>> {
   const it = source[Symbol.asyncIterator]()
-  const first = await it.next()
-  return (async function* () {
-    try {
-      if (first.done) return
-      yield first.value
-      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value
-    } finally {
-      await it.return?.()
-    }
-  })()
+  let first: IteratorResult<ChatChunk> | undefined = await it.next()
+  let over = first.done === true
+  const done = { value: undefined, done: true as const }
+  const opened: AsyncIterableIterator<ChatChunk> = {
+    async next() {
+      if (first !== undefined) {
+        const head = first
+        first = undefined
+        if (!head.done) return head
+      }
+      if (over) return done
+      try {
+        const next = await it.next()
+        if (!next.done) return next
+        over = true
+        return done
+      } catch (error) {
+        over = true
+        throw error
+      }
+    },
+    async return() {
+      first = undefined
+      if (!over) {
+        over = true
+        await it.return?.()
+      }
+      return done
+    },
+    [Symbol.asyncIterator]: () => opened,
+  }
+  return opened
 }
