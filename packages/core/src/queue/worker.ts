@@ -1,6 +1,5 @@
 import PQueue from 'p-queue'
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
-import { sleep } from '../util/sleep'
 import { claimSizes } from './claim-plan'
 import { holdLease, type Running } from './lease-hold'
 
@@ -184,15 +183,20 @@ export class Worker {
       if (batch && claimed.length > 0 && free > units.length) continue
       if (this.backlog) continue
       if (this.stopped || (this.woken && failures === 0)) continue
-      const poll = new AbortController()
       const wait =
         failures > 0 ? Math.min(this.s.pollMs, STORE_RETRY_MS * 2 ** (failures - 1)) : this.s.pollMs
+      // Wake when a job arrives, a running job ends (a slot frees), or the poll interval passes.
+      // (A bare timer: this loop turns once per claim, and an aborted signal costs an error.)
       await new Promise<void>((resolve) => {
-        this.wake = failures > 0 ? undefined : resolve
-        // Wake when a job arrives, a running job ends (a slot frees), or the poll interval passes.
-        sleep(wait, poll.signal).then(resolve, () => {})
+        const timer = setTimeout(resolve, wait)
+        this.wake =
+          failures > 0
+            ? undefined
+            : () => {
+                clearTimeout(timer)
+                resolve()
+              }
       })
-      poll.abort()
       this.wake = undefined
     }
   }

@@ -14,14 +14,26 @@ const MAX_BATCH = 500
 const IN_FLIGHT = 2
 
 /**
- * Settles travel together: while batches are in flight, the settles asked for meanwhile wait and
- * go as the next batch, one statement and one commit for all (each still answered on its own).
- * An idle queue sends each one at once, so nothing waits for a timer.
+ * Runs `fn` once the work now under way has settled down: on Node after every promise reaction
+ * queued so far (a tick), elsewhere after the current microtask.
+ */
+const afterTick: (fn: () => void) => void =
+  typeof process !== 'undefined' && typeof process.nextTick === 'function'
+    ? (fn) => process.nextTick(fn)
+    : (fn) => queueMicrotask(fn)
+
+/**
+ * Settles travel together: the settles asked for in one tick (the jobs of a claim that end
+ * together) go as one batch, and while batches are in flight, the settles asked for meanwhile
+ * wait and go as the next, one statement and one commit for all (each still answered on its
+ * own). Nothing waits for a timer.
  */
 export function settleBatcher(run: (batch: Settle[]) => Promise<boolean[]>) {
   const waiting: { settle: Settle; resolve: (ok: boolean) => void; reject: (e: unknown) => void }[] = []
   let inFlight = 0
+  let planned = false
   const flush = () => {
+    planned = false
     while (inFlight < IN_FLIGHT && waiting.length > 0) {
       const batch = waiting.splice(0, MAX_BATCH)
       inFlight++
@@ -43,7 +55,9 @@ export function settleBatcher(run: (batch: Settle[]) => Promise<boolean[]>) {
   return (settle: Settle) =>
     new Promise<boolean>((resolve, reject) => {
       waiting.push({ settle, resolve, reject })
-      flush()
+      if (planned || inFlight >= IN_FLIGHT) return
+      planned = true
+      afterTick(flush)
     })
 }
 
