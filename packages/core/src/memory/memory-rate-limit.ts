@@ -9,7 +9,9 @@ export function memoryRateLimit(maxKeys: number, now: () => number): RateLimitPo
   const states = new ExpiringMap<string, LimitState>(maxKeys, now)
   const port: RateLimitPort = {
     async consume(key, cost, rule) {
-      return (await port.consumeAll([{ key, cost, rule }]))[0]!
+      const { decision, state } = step(rule, states.get(key), cost, now())
+      if (decision.allowed) states.set(key, state, keepFor(rule.windowMs))
+      return decision
     },
     async consumeAll(items) {
       const t = now()

@@ -3,7 +3,7 @@ import { canonicalJson } from './canonical-json'
 import { parseDuration, tryParseDuration } from './duration'
 import { ExpiringMap } from './expiring-map'
 import { sha256Hex } from './hash'
-import { keyOf } from './keys'
+import { idProblem, keyOf } from './keys'
 import { BoundedMap } from './lru'
 
 describe('durations', () => {
@@ -112,5 +112,68 @@ describe('canonical keys', () => {
     let deep: unknown = 1
     for (let i = 0; i < 100; i++) deep = [deep]
     expect(() => canonicalJson(deep)).toThrowError(expect.objectContaining({ code: 'invalid_request' }))
+  })
+})
+
+describe('idProblem', () => {
+  // The checks it makes, written the plain way: the one-pass version must agree on every id.
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+  const plain = (v: string) => {
+    if (v.length === 0 || v.length > 256) return 'length'
+    if (v.trim().length === 0) return 'blank'
+    if (
+      [...v].some((ch) => ch.charCodeAt(0) < 0x20 || (ch.charCodeAt(0) >= 0x7f && ch.charCodeAt(0) <= 0x9f))
+    )
+      return 'control'
+    if (LONE.test(v)) return 'surrogate'
+    return undefined
+  }
+  const kind = (problem: string | undefined) =>
+    problem === undefined
+      ? undefined
+      : problem.includes('blank')
+        ? 'blank'
+        : problem.includes('control')
+          ? 'control'
+          : problem.includes('surrogate')
+            ? 'surrogate'
+            : 'length'
+
+  it('agrees with the plain checks on random ids of tricky chars', () => {
+    const chars = [
+      ' ',
+      '\t',
+      '\n',
+      '\u000b',
+      '\u0085',
+      '\u00a0',
+      '\u1680',
+      '\u2000',
+      '\u2028',
+      '\u3000',
+      '\ufeff',
+      '\u007f',
+      '\u009f',
+      'a',
+      'Z',
+      '-',
+      'é',
+      '中',
+      '\ud83d',
+      '\ude00',
+      '😀',
+      '\u0000',
+    ]
+    let seed = 3
+    const r = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    for (let n = 0; n < 20_000; n++) {
+      const length = Math.floor(r() * 6)
+      let id = ''
+      for (let i = 0; i < length; i++) id += chars[Math.floor(r() * chars.length)]
+      expect(kind(idProblem(id))).toBe(plain(id))
+    }
   })
 })
