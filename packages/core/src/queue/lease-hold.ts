@@ -6,7 +6,35 @@ export interface Running {
   release: () => void
   abandoned: boolean
   /** Aborts this job's handler: its lease was lost to another worker, or the worker stopped. */
-  abort: AbortController
+  abort: LazyAbort
+}
+
+/** An AbortController made only when its signal is asked for (most handlers never read it). */
+export interface LazyAbort {
+  abort(): void
+  readonly aborted: boolean
+  readonly signal: AbortSignal
+}
+
+function lazyAbort(): LazyAbort {
+  let controller: AbortController | undefined
+  let aborted = false
+  return {
+    abort() {
+      aborted = true
+      controller?.abort()
+    },
+    get aborted() {
+      return aborted
+    },
+    get signal() {
+      if (!controller) {
+        controller = new AbortController()
+        if (aborted) controller.abort()
+      }
+      return controller.signal
+    },
+  }
 }
 
 /**
@@ -23,7 +51,7 @@ export function holdLease(
   leaseMs: number,
   now: () => number,
 ): Running {
-  const abort = new AbortController()
+  const abort = lazyAbort()
   let heldUntil = claimedAt + leaseMs
   let lapse: ReturnType<typeof setTimeout> | undefined
   const watch = () => {
@@ -39,7 +67,7 @@ export function holdLease(
         // Another worker holds it now: whatever this handler returns would be refused anyway.
         if (!held) return abort.abort()
         heldUntil = Math.max(heldUntil, sent + leaseMs)
-        if (!abort.signal.aborted) watch()
+        if (!abort.aborted) watch()
       },
       () => {}, // the store is down: the lease may lapse; the job then runs again elsewhere
     )

@@ -217,7 +217,7 @@ export class Worker {
     // Lost while it waited for a slot, or the worker gave up on it: it runs elsewhere.
     const live = unit
       .map((job, i) => ({ job, state: states[i]! }))
-      .filter(({ state }) => !state.abandoned && !state.abort.signal.aborted)
+      .filter(({ state }) => !state.abandoned && !state.abort.aborted)
     try {
       if (live.length === 0) return
       const outcomes = await this.outcomes(live)
@@ -242,7 +242,10 @@ export class Worker {
         data: JSON.parse(job.data) as unknown,
         userId: job.userId,
         attempt: job.attempts,
-        signal: state.abort.signal,
+        // Made when the handler first reads it: most never do, and a signal per job costs.
+        get signal() {
+          return state.abort.signal
+        },
       }))
       if (!this.s.batch) {
         return [{ ok: true, value: await (this.handler as JobHandler<unknown, unknown>)(contexts[0]!) }]
@@ -268,7 +271,7 @@ export class Worker {
         await this.port.complete(job.id, job.leaseToken, JSON.stringify(outcome.value ?? null))
         return
       }
-      if (state.abort.signal.aborted) return
+      if (state.abort.aborted) return
       const { error } = outcome
       const message = error instanceof Error ? error.message : String(error)
       const retry = job.attempts <= job.maxRetries
