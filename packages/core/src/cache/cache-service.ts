@@ -67,11 +67,14 @@ export class CacheService {
     this.buffer = this.o.metricsBuffer ?? new MetricsBuffer(this.metrics)
     this.base = keyOf(this.o.prefix, 'cache')
     this.channel = `${this.base}:flights`
+    const stat = (kind: string) => keyOf(this.o.prefix, 'stats', 'cache', kind)
+    this.statKeys = { hits: stat('hits'), misses: stat('misses'), bypassed: stat('bypassed') }
   }
 
   private readonly base: string
   private readonly answers = new ParsedAnswers()
   private readonly channel: string
+  private readonly statKeys: Record<'hits' | 'misses' | 'bypassed', string>
   private readonly buffer: MetricsBuffer
 
   get enabled(): boolean {
@@ -244,15 +247,8 @@ export class CacheService {
     return `${this.base}:${encodeURIComponent(type)}`
   }
 
-  private readonly statKeys = new Map<string, string>()
-
   private statKey(kind: 'hits' | 'misses' | 'bypassed'): string {
-    let key = this.statKeys.get(kind)
-    if (key === undefined) {
-      key = keyOf(this.o.prefix, 'stats', 'cache', kind)
-      this.statKeys.set(kind, key)
-    }
-    return key
+    return this.statKeys[kind]
   }
 
   private count(kind: 'hits' | 'misses' | 'bypassed'): void {

@@ -1,6 +1,6 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { ChatChunk, Usage } from '../providers/types'
-import { assembleChunks } from './stream-chunks'
+import { assembleChunks, ENDED } from './stream-chunks'
 import type { Outcome, StreamOutcome } from './types'
 
 export interface StreamHooks {
@@ -34,7 +34,6 @@ export function observeStream(
   let usage: Usage | undefined
   let model = outcome.model
   let over = false
-  const done = { value: undefined, done: true as const }
   const failed = async (error: unknown) => {
     if (over) return
     over = true
@@ -42,7 +41,7 @@ export function observeStream(
   }
   const watched: AsyncIterableIterator<ChatChunk> = {
     async next() {
-      if (over) return done
+      if (over) return ENDED
       source ??= outcome.stream[Symbol.asyncIterator]()
       let next: IteratorResult<ChatChunk>
       try {
@@ -59,7 +58,7 @@ export function observeStream(
           ...(model !== undefined ? { model } : {}),
           ...(outcome.provider !== undefined ? { provider: outcome.provider } : {}),
         })
-        return done
+        return ENDED
       }
       const chunk = next.value
       if (options.assemble) chunks.push(chunk)
@@ -83,7 +82,7 @@ export function observeStream(
           await failed(new SluiceError('cancelled', 'the stream was closed before its end'))
         }
       }
-      return done
+      return ENDED
     },
     [Symbol.asyncIterator]: () => watched,
   }
@@ -99,7 +98,6 @@ export async function openStream(source: AsyncIterable<ChatChunk>): Promise<Asyn
   const it = source[Symbol.asyncIterator]()
   let first: IteratorResult<ChatChunk> | undefined = await it.next()
   let over = first.done === true
-  const done = { value: undefined, done: true as const }
   const opened: AsyncIterableIterator<ChatChunk> = {
     async next() {
       if (first !== undefined) {
@@ -107,12 +105,12 @@ export async function openStream(source: AsyncIterable<ChatChunk>): Promise<Asyn
         first = undefined
         if (!head.done) return head
       }
-      if (over) return done
+      if (over) return ENDED
       try {
         const next = await it.next()
         if (!next.done) return next
         over = true
-        return done
+        return ENDED
       } catch (error) {
         over = true
         throw error
@@ -124,7 +122,7 @@ export async function openStream(source: AsyncIterable<ChatChunk>): Promise<Asyn
         over = true
         await it.return?.()
       }
-      return done
+      return ENDED
     },
     [Symbol.asyncIterator]: () => opened,
   }

@@ -1,5 +1,5 @@
 import type { ChatChunk, ChatCompletion } from '../providers/types'
-import { assembleChunks } from './stream-chunks'
+import { assembleChunks, ENDED } from './stream-chunks'
 
 export interface SharedStream {
   /** A new reader: every chunk from the first, then the live ones as they come. */
@@ -59,25 +59,24 @@ export function shareStream(source: AsyncIterable<ChatChunk>, onLeft?: () => voi
           void Promise.resolve(upstream.return?.()).catch(() => {})
         }
       }
-      const finished = { value: undefined, done: true as const }
       // A plain iterator, not an async generator: it costs less per chunk, and a reader that
       // leaves before its first read still counts as gone.
       const reader: AsyncIterableIterator<ChatChunk> = {
         async next() {
           for (;;) {
-            if (gone) return finished
+            if (gone) return ENDED
             if (i < chunks.length) return { value: chunks[i++]!, done: false }
             if (ended) {
               leave()
               if (failure) throw failure.error
-              return finished
+              return ENDED
             }
             await new Promise<void>((resolve) => waiting.push(resolve))
           }
         },
         async return() {
           leave()
-          return finished
+          return ENDED
         },
         [Symbol.asyncIterator]: () => reader,
       }

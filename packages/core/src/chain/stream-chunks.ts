@@ -73,20 +73,21 @@ export async function* replayCompletion(completion: ChatCompletion): AsyncGenera
   yield* completionChunks(completion)
 }
 
+/** What an iterator that has ended answers (the chain's hand-made stream iterators share it). */
+export const ENDED: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
+
 /**
- * Chunks already in hand as an async iterator: what `replayCompletion` yields, without an async
- * generator's cost per chunk (the chain replays every cache hit on a stream this way).
+ * What `replayCompletion` yields, as a plain iterator over chunks in hand: no async generator's
+ * cost per chunk (the chain replays every cache hit on a stream this way).
  */
-export function iterateChunks(chunks: readonly ChatChunk[]): AsyncIterableIterator<ChatChunk> {
+export function replayChunks(completion: ChatCompletion): AsyncIterableIterator<ChatChunk> {
+  const chunks = completionChunks(completion)
   let i = 0
   const it: AsyncIterableIterator<ChatChunk> = {
-    next: () =>
-      Promise.resolve(
-        i < chunks.length ? { value: chunks[i++]!, done: false } : { value: undefined, done: true as const },
-      ),
+    next: () => Promise.resolve(i < chunks.length ? { value: chunks[i++]!, done: false } : ENDED),
     return: () => {
       i = chunks.length
-      return Promise.resolve({ value: undefined, done: true as const })
+      return Promise.resolve(ENDED)
     },
     [Symbol.asyncIterator]: () => it,
   }

@@ -1,17 +1,12 @@
 import { z } from 'zod'
 import { idProblem } from '../util/keys'
+import { isPlainObject } from '../util/plain-object'
 
 /** A dictionary without a prototype: `constructor`, `toString` or `__proto__` are names like any other. */
 export type Dict<V> = Record<string, V>
 
 export function emptyDict<V>(): Dict<V> {
   return Object.create(null) as Dict<V>
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
 }
 
 /**

@@ -22,10 +22,6 @@ export function blankMeta(): SluiceMeta {
   }
 }
 
-/** A record's own entry (a name like `constructor` is not one). */
-const own = <V>(record: Record<string, V> | undefined, key: string): V | undefined =>
-  record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
-
 /** Context fields only `sluice.call()` takes, and what a chat uses instead. */
 const CALL_ONLY = { runner: '', model: '; chat uses request.model' } as const
 
@@ -35,7 +31,7 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
   return (kind: Call['kind'], ctxInput: CallContext, extra: Partial<Call>): Call => {
     const ctx = plainContext(ctxInput) ?? parseWith(callContextSchema, ctxInput, 'invalid_request', 'ctx')
     const tier = ctx.tier ?? o.defaultTier
-    if (tier !== undefined && hasTiers && !Object.hasOwn(o.tiers, tier)) {
+    if (tier !== undefined && hasTiers && !(tier in o.tiers)) {
       throw new SluiceError('invalid_request', `ctx.tier: unknown tier '${tier}'`, { path: 'ctx.tier' })
     }
     if (kind === 'chat') {
@@ -46,13 +42,13 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
         })
       }
     }
-    const named = typeof ctx.priority === 'string' ? own(o.queue?.priorities, ctx.priority) : ctx.priority
+    const named = typeof ctx.priority === 'string' ? o.queue?.priorities[ctx.priority] : ctx.priority
     if (typeof ctx.priority === 'string' && named === undefined) {
       throw new SluiceError('invalid_request', `ctx.priority: unknown priority '${ctx.priority}'`, {
         path: 'ctx.priority',
       })
     }
-    const type = ctx.cacheType ?? own(o.cache.types, ctx.endpoint) ?? ctx.endpoint
+    const type = ctx.cacheType ?? o.cache.types[ctx.endpoint] ?? ctx.endpoint
     const cache: Call['cache'] = { enabled: cacheEnabled && ctx.cache, type }
     if (ctx.cacheTtl !== undefined) cache.ttlMs = ctx.cacheTtl
     if (ctx.cacheScope) cache.scope = ctx.cacheScope

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { idProblem } from '../util/keys'
+import { isPlainObject } from '../util/plain-object'
 import type { callContextSchema } from './request-schema'
 
 type Context = z.output<typeof callContextSchema>
@@ -28,28 +29,26 @@ const CHECKS: Record<string, (v: unknown) => boolean> = Object.assign(Object.cre
  * (defaults filled in); undefined otherwise, and the schema decides (and names what is wrong).
  */
 export function plainContext(ctx: unknown): Context | undefined {
-  if (typeof ctx !== 'object' || ctx === null || Object.getPrototypeOf(ctx) !== Object.prototype)
-    return undefined
-  const fields = ctx as Record<string, unknown>
-  if (fields.userId === undefined) return undefined
-  for (const key in fields) {
+  if (!isPlainObject(ctx)) return undefined
+  if (ctx.userId === undefined) return undefined
+  for (const key in ctx) {
     const check = CHECKS[key]
-    if (check === undefined || !check(fields[key])) return undefined
+    if (check === undefined || !check(ctx[key])) return undefined
   }
   // One shape for every context, so the reads that follow stay monomorphic.
   return {
-    userId: fields.userId as string,
-    tier: fields.tier as string | undefined,
-    endpoint: (fields.endpoint as string | undefined) ?? 'default',
-    priority: fields.priority as number | string | undefined,
-    cache: (fields.cache as boolean | undefined) ?? true,
-    cacheType: fields.cacheType as string | undefined,
+    userId: ctx.userId as string,
+    tier: ctx.tier as string | undefined,
+    endpoint: (ctx.endpoint as string | undefined) ?? 'default',
+    priority: ctx.priority as number | string | undefined,
+    cache: (ctx.cache as boolean | undefined) ?? true,
+    cacheType: ctx.cacheType as string | undefined,
     cacheTtl: undefined,
-    cacheScope: fields.cacheScope as Context['cacheScope'],
+    cacheScope: ctx.cacheScope as Context['cacheScope'],
     timeout: undefined,
-    signal: fields.signal as AbortSignal | undefined,
-    model: fields.model as string | undefined,
-    runner: fields.runner as string | undefined,
-    estimateUsd: fields.estimateUsd as number | undefined,
+    signal: ctx.signal as AbortSignal | undefined,
+    model: ctx.model as string | undefined,
+    runner: ctx.runner as string | undefined,
+    estimateUsd: ctx.estimateUsd as number | undefined,
   }
 }

@@ -1,22 +1,18 @@
 // The common shapes, checked by hand before zod: a request or a context that passes here would
 // pass the schema too (request-schema.ts); anything else goes to the schema, which names what is
 // wrong. Zod on every call cost more than the rest of a cache hit.
+import { isPlainObject } from '../util/plain-object'
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool', 'developer'])
-const isPlain = (v: unknown): v is Record<string, unknown> => {
-  if (typeof v !== 'object' || v === null) return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
 const positiveInt = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) > 0)
 const within = (v: unknown, max: number) => v === undefined || (typeof v === 'number' && v >= 0 && v <= max)
-/** Most bytes a string takes in JSON: every UTF-16 unit escaped as \uXXXX, and its quotes. */
+/** Most bytes a string takes in JSON: every UTF-16 unit as a six-char `\u` escape, and its quotes. */
 const textBytes = (s: string) => 6 * s.length + 2
 const NUMBER_BYTES = 24
 
 /** A message of role, text content and name only: the bound of its JSON bytes, or undefined. */
 function messageBytes(m: unknown): number | undefined {
-  if (!isPlain(m) || !ROLES.has(m.role as string)) return undefined
+  if (!isPlainObject(m) || !ROLES.has(m.role as string)) return undefined
   if (typeof m.content !== 'string' && m.content !== null) return undefined
   let bytes = 2
   for (const key in m) {
@@ -35,7 +31,7 @@ function messageBytes(m: unknown): number | undefined {
  * its JSON size in bytes (so the size check needs no serialisation). Otherwise undefined.
  */
 export function plainRequestBytes(r: unknown): number | undefined {
-  if (!isPlain(r) || typeof r.model !== 'string' || r.model.length === 0) return undefined
+  if (!isPlainObject(r) || typeof r.model !== 'string' || r.model.length === 0) return undefined
   const { messages } = r
   if (!Array.isArray(messages) || messages.length === 0) return undefined
   if (!positiveInt(r.max_tokens) || !positiveInt(r.max_completion_tokens)) return undefined

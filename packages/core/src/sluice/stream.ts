@@ -1,4 +1,4 @@
-import { completionChunks, iterateChunks } from '../chain/stream-chunks'
+import { replayChunks } from '../chain/stream-chunks'
 import type { Call, Outcome, SluiceMeta } from '../chain/types'
 import type { ChatChunk, ChatCompletion } from '../providers/types'
 
@@ -12,6 +12,6 @@ export async function* streamThrough(
   call: Call,
 ): AsyncGenerator<ChatChunk, SluiceMeta> {
   const outcome = await run(call)
-  yield* outcome.stream ?? iterateChunks(completionChunks(outcome.value as ChatCompletion))
+  yield* outcome.stream ?? replayChunks(outcome.value as ChatCompletion)
   return call.meta
 }

@@ -1,5 +1,5 @@
 import type { CacheService } from '../../cache/cache-service'
-import { completionChunks, iterateChunks } from '../../chain/stream-chunks'
+import { replayChunks } from '../../chain/stream-chunks'
 import type { Call, Outcome } from '../../chain/types'
 import type { ChatCompletion } from '../../providers/types'
 
@@ -22,9 +22,7 @@ function cacheOptions(call: Call) {
 
 /** A stored answer handed to a stream call: replayed as a stream. */
 export function asStream(call: Call, outcome: Outcome): Outcome {
-  return call.stream
-    ? { ...outcome, stream: iterateChunks(completionChunks(outcome.value as ChatCompletion)) }
-    : outcome
+  return call.stream ? { ...outcome, stream: replayChunks(outcome.value as ChatCompletion) } : outcome
 }
 
 export const ttlOf = (cache: CacheService, call: Call) => call.cache.ttlMs ?? cache.ttlFor(call.cache.type)
