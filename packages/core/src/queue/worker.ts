@@ -1,7 +1,7 @@
 import PQueue from 'p-queue'
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
 import { claimSizes } from './claim-plan'
-import { holdLease, type Running } from './lease-hold'
+import { holdLeases, type Running } from './lease-hold'
 
 export interface JobContext<D> {
   id: string
@@ -203,11 +203,8 @@ export class Worker {
 
   /** Holds the leases of a claimed unit (one job, or a batch) and queues it for a slot. */
   private start(unit: ClaimedJob[], claimedAt: number): void {
-    const states = unit.map((job) => {
-      const state = holdLease(this.port, job, claimedAt, this.s.leaseMs, this.s.now)
-      this.jobs.set(job.id, state)
-      return state
-    })
+    const states = holdLeases(this.port, unit, claimedAt, this.s.leaseMs, this.s.now)
+    for (let i = 0; i < unit.length; i++) this.jobs.set(unit[i]!.id, states[i]!)
     void this.running.add(() => this.execute(unit, states)).catch(() => {})
   }
 

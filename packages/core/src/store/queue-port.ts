@@ -36,8 +36,14 @@ export interface JobRecord {
   error?: string
 }
 
-/** A claimed job and the token of its lease: only that token extends, completes or fails it. */
-export type ClaimedJob = JobRecord & { leaseToken: string }
+/**
+ * A claimed job as its worker needs it, and the token of its lease: only that token extends,
+ * completes or fails it. `error` is the last attempt's. A store may return more of the record.
+ */
+export type ClaimedJob = Pick<
+  JobRecord,
+  'id' | 'type' | 'userId' | 'data' | 'status' | 'attempts' | 'maxRetries' | 'backoffMs' | 'score' | 'error'
+> & { leaseToken: string }
 
 export interface AddOptions {
   /**
