@@ -36,9 +36,17 @@ const columns = (s: string) => `id, agent_type AS type, user_id AS "userId", req
   ${s}.ms(lease_until) AS "leaseUntil", lease_token AS "leaseToken", result::text AS result,
   error_message AS error, group_key AS "group"`
 
+/** What a claim returns of each job: the fields a worker reads (ClaimedJob). */
+const CLAIMED = `id, agent_type AS type, user_id AS "userId", request_data::text AS data, status, attempts,
+  max_retries AS "maxRetries", backoff_ms AS "backoffMs", score, lease_token AS "leaseToken", error_message AS error`
+
+/** A row as a job: its columns without the NULL ones. */
 function toJob(row: Row): JobRecord & { leaseToken?: string } {
   const job: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(row)) if (v !== null) job[k] = v
+  for (const k in row) {
+    const v = row[k]
+    if (v !== null) job[k] = v
+  }
   return job as unknown as JobRecord & { leaseToken?: string }
 }
 
@@ -161,10 +169,10 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         await query(`SELECT ${s}.queue_sweep($1, $2, $3)`, [type, o.retentionMs, o.channel])
       }
       const rows = await query<Row>(
-        `SELECT ${columns(s)} FROM ${s}.${byGroup ? 'queue_claim_group' : 'queue_claim'}($1, $2, $3, $4, $5)`,
+        `SELECT ${CLAIMED} FROM ${s}.${byGroup ? 'queue_claim_group' : 'queue_claim'}($1, $2, $3, $4, $5)`,
         [type, max, leaseMs, o.channel, o.durableCommits],
       )
-      const jobs = rows.map((r) => toJob(r) as ClaimedJob)
+      const jobs = rows.map((r) => toJob(r) as unknown as ClaimedJob)
       return jobs.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     },
     async extendLease(id, token, leaseMs) {

@@ -4,6 +4,7 @@ import * as m003 from './003-fleet-ports'
 import * as m004 from './004-queue'
 import * as m005 from './005-queue-groups'
 import * as m006 from './006-queue-take'
+import * as m007 from './007-queue-claim-by-id'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 4, name: 'queue', up: m004.up },
   { id: 5, name: 'queue-groups', up: m005.up },
   { id: 6, name: 'queue-take', up: m006.up },
+  { id: 7, name: 'queue-claim-by-id', up: m007.up },
 ]
