@@ -73,7 +73,7 @@ function parseClaimed(line: string): ClaimedJob {
 }
 
 /** A job from a script's reply: its hash as field, '=' value, … (empty when there is none). */
-function parseJob(reply: unknown): ClaimedJob | undefined {
+function parseJob(reply: unknown): (JobRecord & { leaseToken?: string }) | undefined {
   if (!Array.isArray(reply) || reply.length === 0) return undefined
   const fields = new Map<string, string>()
   for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]).slice(1))
@@ -81,7 +81,7 @@ function parseJob(reply: unknown): ClaimedJob | undefined {
   for (const name of NUMBERS) if (fields.get(name)) job[name] = Number(fields.get(name))
   for (const name of TEXTS) if (fields.has(name)) job[name] = fields.get(name)
   if (!job.leaseToken) delete job.leaseToken // '': no lease
-  return job as unknown as ClaimedJob
+  return job as unknown as JobRecord & { leaseToken?: string }
 }
 
 /**
@@ -104,7 +104,7 @@ export function redisQueue(
     runScript(client, s, keys, [base, chan, options.retentionMs, options.retentionCount, ...args])
   const get = async (id: string): Promise<JobRecord | undefined> => {
     const job = parseJob(await run(getJobScript, id))
-    if (job) delete (job as Partial<ClaimedJob>).leaseToken // the token is its worker's alone
+    if (job) delete job.leaseToken // the token is its worker's alone
     return job
   }
   const waiters = finishListeners({
