@@ -348,6 +348,13 @@ export async function queue(): Promise<void> {
   } finally {
     for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => {})
     await admin.end()
+    // Sluice's Redis stores keep finished jobs (an hour, 10,000 of them): this run's keys go.
+    for (let cursor = '0'; ; ) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${tag}_*`, 'COUNT', 1000)
+      if (keys.length > 0) await redis.unlink(...keys)
+      cursor = next
+      if (cursor === '0') break
+    }
     redis.disconnect()
   }
 }
