@@ -41,13 +41,13 @@ const CLAIMED = `id, agent_type AS type, user_id AS "userId", request_data::text
   max_retries AS "maxRetries", backoff_ms AS "backoffMs", score, lease_token AS "leaseToken", error_message AS error`
 
 /** A row as a job: its columns without the NULL ones. */
-function toJob(row: Row): JobRecord & { leaseToken?: string } {
+function toJob<T = JobRecord & { leaseToken?: string }>(row: Row): T {
   const job: Record<string, unknown> = {}
   for (const k in row) {
     const v = row[k]
     if (v !== null) job[k] = v
   }
-  return job as unknown as JobRecord & { leaseToken?: string }
+  return job as T
 }
 
 /**
@@ -111,7 +111,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       due: _due,
       leaseToken: _token,
       ...job
-    } = toJob(row) as JobRecord & { due?: boolean; leaseToken?: string }
+    } = toJob<JobRecord & { due?: boolean; leaseToken?: string }>(row)
     return job
   }
   const waiters = finishListeners({
@@ -172,7 +172,7 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
         `SELECT ${CLAIMED} FROM ${s}.${byGroup ? 'queue_claim_group' : 'queue_claim'}($1, $2, $3, $4, $5)`,
         [type, max, leaseMs, o.channel, o.durableCommits],
       )
-      const jobs = rows.map((r) => toJob(r) as unknown as ClaimedJob)
+      const jobs = rows.map((r) => toJob<ClaimedJob>(r))
       return jobs.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     },
     async extendLease(id, token, leaseMs) {

@@ -52,9 +52,9 @@ class UnitLease {
 
   /** Renews each job still held; one that another worker holds now is aborted. */
   private renewAll(): void {
+    const sent = this.now()
     for (const h of this.held) {
       if (h.released || h.abort.aborted) continue
-      const sent = this.now()
       this.port.extendLease(h.job.id, h.job.leaseToken, this.leaseMs).then(
         (held) => {
           // Another worker holds it now: whatever this handler returns would be refused anyway.
