@@ -1,7 +1,7 @@
 // The durable queue against BullMQ (same Redis), pg-boss 10 and graphile-worker (same PostgreSQL),
 // in one run: the same 20,000 no-op jobs drained at concurrency 16 (jobs/s, the median of
 // alternating rounds), and enqueue→start latency with idle workers at a steady 500 jobs/s
-// (p50/p99). On PostgreSQL Sluice runs twice, with a per-job handler and with a batch handler (up
+// (p50/p99, medians of alternating rounds too). On PostgreSQL Sluice runs twice, with a per-job handler and with a batch handler (up
 // to 1,000 jobs per claim, as pg-boss's largest batch here). Then the memory queue's rate with
 // 20,000 jobs queued against 2,000.
 import { memoryStore, QueueClient, type Store } from '@sluice/core'
@@ -194,7 +194,9 @@ function pgBoss(schema: string, batchSize: number): Contender {
       await boss.offWork('noop')
     },
     async close() {
-      await boss.stop({ graceful: false, wait: true })
+      // Graceful: its workers end before its pool closes (a worker left fetching kept
+      // offWork's wait loop, and with it the process, alive).
+      await boss.stop({ graceful: true, wait: true, timeout: 5_000 })
     },
   }
 }
@@ -231,6 +233,7 @@ function graphile(schema: string): Contender {
 }
 
 const ROUNDS = Number(process.env.BENCH_QUEUE_ROUNDS ?? 3)
+const LATENCY_ROUNDS = Number(process.env.BENCH_QUEUE_LATENCY_ROUNDS ?? 3)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function drainFresh(make: () => Contender) {
@@ -248,15 +251,18 @@ async function drainFresh(make: () => Contender) {
  */
 async function measureGroup(makers: (() => Contender)[]): Promise<Result[]> {
   // Latency first, on a quiet server (after the drains, vacuum and checkpoints would land on
-  // whoever is measured first), then the drains.
-  const latencies: { p50: number; p99: number }[] = []
-  for (const make of makers) {
-    const c = make()
-    try {
-      await sleep(2_000)
-      latencies.push(await latency(c))
-    } finally {
-      await c.close()
+  // whoever is measured first), in alternating rounds too: one stall of the machine (a
+  // checkpoint's fsync, a pause of the process) lifts one round's p99, not the figure.
+  const latencies = makers.map(() => [] as { p50: number; p99: number }[])
+  for (let r = 0; r < LATENCY_ROUNDS; r++) {
+    for (const [i, make] of makers.entries()) {
+      const c = make()
+      try {
+        await sleep(1_000)
+        latencies[i]!.push(await latency(c))
+      } finally {
+        await c.close()
+      }
     }
   }
   const drains = makers.map(() => [] as { name: string; enqueuePerSec: number; jobsPerSec: number }[])
@@ -267,7 +273,8 @@ async function measureGroup(makers: (() => Contender)[]): Promise<Result[]> {
     name: d[0]!.name,
     enqueuePerSec: median(d.map((x) => x.enqueuePerSec)),
     jobsPerSec: median(d.map((x) => x.jobsPerSec)),
-    ...latencies[i]!,
+    p50: median(latencies[i]!.map((x) => x.p50)),
+    p99: median(latencies[i]!.map((x) => x.p99)),
   }))
 }
 
@@ -295,7 +302,7 @@ export async function queue(): Promise<void> {
   let n = 0
   const redis = new Redis(REDIS_URL)
   console.log(
-    `${JOBS} no-op jobs from ${PRODUCERS} producers, drained at concurrency ${CONCURRENCY}; latency: ${LATENCY_JOBS} jobs at ${RATE}/s to idle workers, after ${WARMUP} not counted`,
+    `${JOBS} no-op jobs from ${PRODUCERS} producers, drained at concurrency ${CONCURRENCY}; latency: ${LATENCY_JOBS} jobs at ${RATE}/s to idle workers, after ${WARMUP} not counted (median of ${LATENCY_ROUNDS} rounds)`,
   )
   try {
     if (ONLY.has('redis')) {

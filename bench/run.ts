@@ -24,3 +24,6 @@ for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
   console.log(`\n== ${name} ==`)
   await benches[name]!()
 }
+// Every bench closes what it opened; a competitor's client may still keep a timer (pg-boss's
+// offWork waits in a loop for workers it has stopped), so the run ends here when they are done.
+process.exit(0)

@@ -158,14 +158,22 @@ export class Worker {
       const free = this.s.concurrency + ahead - this.running.pending - this.running.size - this.takes.size
       const sizes = claimSizes(free, this.s.batchSize, batch !== undefined, this.backlog)
       const claimedAt = this.s.now()
+      // Each claim's jobs start as it returns: while one claim's jobs run here, the store
+      // works on the next claim instead of both sides taking turns.
       const sets = await Promise.allSettled(
         sizes.map((max) =>
-          this.port.claim({
-            type: this.type,
-            max,
-            leaseMs: this.s.leaseMs,
-            ...(batch?.byGroup ? { byGroup: true } : {}),
-          }),
+          this.port
+            .claim({
+              type: this.type,
+              max,
+              leaseMs: this.s.leaseMs,
+              ...(batch?.byGroup ? { byGroup: true } : {}),
+            })
+            .then((jobs) => {
+              if (!batch) for (const job of jobs) this.start([job], claimedAt)
+              else if (jobs.length > 0) this.start(jobs, claimedAt)
+              return jobs
+            }),
         ),
       )
       const claims = sets.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
@@ -177,10 +185,8 @@ export class Worker {
         sizes.length > 0 && claims.length === sizes.length && claims.every((c, i) => c.length === sizes[i])
       // A batch claim may stop short at one group's end with more groups in line.
       this.slotBound = sizes.length === 0 || this.backlog || (batch !== undefined && claimed.length > 0)
-      const units = batch ? claims.filter((c) => c.length > 0) : claimed.map((job) => [job])
-      for (const unit of units) this.start(unit, claimedAt)
       // A batch claim may come back short with more in line (one group, or a job alone): look again while slots are free.
-      if (batch && claimed.length > 0 && free > units.length) continue
+      if (batch && claimed.length > 0 && free > claims.filter((c) => c.length > 0).length) continue
       if (this.backlog) continue
       if (this.stopped || (this.woken && failures === 0)) continue
       const wait =
