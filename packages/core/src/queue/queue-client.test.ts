@@ -307,3 +307,48 @@ describe('QueueClient', () => {
     await queue.enqueue({ type: 't', userId: 'heavy', data: 'again' })
   })
 })
+
+describe('a worker whose store is slow to record results', () => {
+  it('runs the next job while a settle travels, and stop() waits for every settle to land', async () => {
+    const store = memoryStore()
+    const port = store.queue!
+    let landed = 0
+    const slowStore = {
+      ...store,
+      queue: {
+        ...port,
+        complete: async (id: string, token: string, result: string) => {
+          await new Promise((r) => setTimeout(r, 100))
+          const ok = await port.complete(id, token, result)
+          landed++
+          return ok
+        },
+      },
+    }
+    const queue = new QueueClient({ ...fast, store: slowStore })
+    const ids = []
+    for (let i = 0; i < 3; i++) ids.push((await queue.enqueue({ type: 't', userId: `u${i}`, data: i })).id)
+    const started: number[] = []
+    let allStarted!: () => void
+    const three = new Promise<void>((r) => {
+      allStarted = r
+    })
+    const worker = queue.process<number>(
+      't',
+      async ({ data }) => {
+        started.push(data)
+        if (started.length === 3) allStarted()
+      },
+      { concurrency: 1 },
+    )
+    await three
+    // All three handlers ran, one at a time, before the first result was recorded.
+    expect([...started].sort()).toEqual([0, 1, 2])
+    expect(landed).toBe(0)
+    expect(await worker.stop()).toEqual({ abandoned: [] })
+    expect(landed).toBe(3)
+    for (const [i, id] of ids.entries())
+      expect(await queue.status(id, { userId: `u${i}` })).toMatchObject({ status: 'completed' })
+    await queue.close()
+  })
+})

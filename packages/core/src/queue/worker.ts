@@ -67,6 +67,9 @@ export class Worker {
   private readonly unsubscribe: () => void
   /** Adds under way that may take their job for this worker, each holding a slot (see `offer`). */
   private readonly takes = new Set<Promise<void>>()
+  /** Units whose handler ended and whose settles are on their way. */
+  private readonly settling = new Set<Promise<void>>()
+  private settlingUnits = 0
 
   constructor(
     private readonly port: QueuePort,
@@ -100,7 +103,8 @@ export class Worker {
     const graceOver = new Promise<'grace'>((resolve) => {
       timer = setTimeout(() => resolve('grace'), graceMs)
     })
-    const ended = await Promise.race([this.running.onIdle().then(() => 'idle' as const), graceOver])
+    const idle = this.running.onIdle().then(() => Promise.all(this.settling))
+    const ended = await Promise.race([idle.then(() => 'idle' as const), graceOver])
     clearTimeout(timer)
     if (ended === 'idle') return { abandoned: [] }
     const abandoned: string[] = []
@@ -155,7 +159,10 @@ export class Worker {
       // takes one claim's jobs.
       const batch = this.s.batch
       const ahead = !batch && this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
-      const free = this.s.concurrency + ahead - this.running.pending - this.running.size - this.takes.size
+      // Up to `concurrency` units may be settling besides those running; past that they hold slots.
+      const settlingOver = Math.max(0, this.settlingUnits - this.s.concurrency)
+      const free =
+        this.s.concurrency + ahead - this.running.pending - this.running.size - this.takes.size - settlingOver
       const sizes = claimSizes(free, this.s.batchSize, batch !== undefined, this.backlog)
       const claimedAt = this.s.now()
       // Each claim's jobs start as it returns: while one claim's jobs run here, the store
@@ -214,25 +221,43 @@ export class Worker {
     void this.running.add(() => this.execute(unit, states)).catch(() => {})
   }
 
-  /** Runs a unit (one job, or a batch), then settles each of its jobs by its own lease. */
+  /**
+   * Runs a unit (one job, or a batch), then settles each of its jobs by its own lease. The slot
+   * frees when the handler ends: the settle goes on without it (its leases held until it lands),
+   * so the next claim travels with it instead of a round trip later.
+   */
   private async execute(unit: ClaimedJob[], states: Running[]): Promise<void> {
     const started = this.s.now()
     // Lost while it waited for a slot, or the worker gave up on it: it runs elsewhere.
     const live = unit
       .map((job, i) => ({ job, state: states[i]! }))
       .filter(({ state }) => !state.abandoned && !state.abort.aborted)
-    try {
-      if (live.length === 0) return
-      const outcomes = await this.outcomes(live)
-      await Promise.all(live.map(({ job, state }, i) => this.settle(job, state, outcomes[i]!)))
-    } finally {
-      for (const [i, state] of states.entries()) {
-        state.release()
-        if (!state.abandoned) this.jobs.delete(unit[i]!.id)
-      }
-      const took = (this.s.now() - started) / unit.length
-      if (!this.s.batch) this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
-      this.s.onDuration(took)
+    if (live.length === 0) {
+      this.release(unit, states)
+      return
+    }
+    const outcomes = await this.outcomes(live)
+    const took = (this.s.now() - started) / unit.length
+    if (!this.s.batch) this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
+    this.s.onDuration(took)
+    // settle() never throws: a settle the store did not record lets the lease lapse.
+    const settles = Promise.all(live.map(({ job, state }, i) => this.settle(job, state, outcomes[i]!)))
+    this.settlingUnits++
+    const landed: Promise<void> = settles.then(() => {
+      const bound = this.settlingUnits > this.s.concurrency
+      this.settlingUnits--
+      this.settling.delete(landed)
+      this.release(unit, states)
+      if (bound) this.nudge() // settles in flight were what held the claims back
+    })
+    this.settling.add(landed)
+  }
+
+  /** Stops holding a unit's leases; jobs the worker gave up on stay listed until stop() names them. */
+  private release(unit: ClaimedJob[], states: Running[]): void {
+    for (const [i, state] of states.entries()) {
+      state.release()
+      if (!state.abandoned) this.jobs.delete(unit[i]!.id)
     }
   }
 
