@@ -36,9 +36,10 @@ export interface WorkerSettings {
 
 export interface StopResult {
   /**
-   * Jobs still running when the grace period ended. Their handlers were aborted and their leases
-   * are no longer renewed, so another worker runs them once the lease lapses; whatever the
-   * abandoned handler returns later is ignored.
+   * Jobs still running when the grace period ended, or whose result had not reached the store
+   * yet. Their handlers were aborted and their leases are no longer renewed, so another worker
+   * runs them once the lease lapses (unless the result that was on its way lands first); whatever
+   * an abandoned handler returns later is ignored.
    */
   abandoned: string[]
 }
