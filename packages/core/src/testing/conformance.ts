@@ -1,15 +1,13 @@
 import type { PortName, Store } from '../store/store'
+import { breakerConformance } from './breaker-conformance'
+import { cacheConformance } from './cache-conformance'
 import type { ConformanceApi, ConformanceOptions } from './conformance-api'
 import { uniquePrefix } from './conformance-api'
-import {
-  breakerConformance,
-  cacheConformance,
-  metricsConformance,
-  usageConformance,
-} from './port-conformance'
+import { metricsConformance } from './metrics-conformance'
 import { queueConformance } from './queue-conformance'
 import { rateLimitConformance } from './rate-limit-conformance'
 import { sluiceConformance } from './sluice-conformance'
+import { usageConformance } from './usage-conformance'
 
 export type { ConformanceApi, ConformanceOptions }
 
