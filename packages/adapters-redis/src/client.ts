@@ -6,6 +6,8 @@ import { SluiceError } from '@sluice/core/adapter'
  * are shaped so the Upstash client's JSON parsing of replies cannot change them.
  */
 export interface RedisCommands {
+  /** One server over TCP: a script may name any keys (not a Cluster, not REST). */
+  singleServer: boolean
   evalsha(sha: string, keys: string[], args: (string | number)[]): Promise<unknown>
   eval(source: string, keys: string[], args: (string | number)[]): Promise<unknown>
   /** SET … PX (NX); true when it was set. */
@@ -106,6 +108,7 @@ function ioredisCommands(io: IoredisLike): RedisCommands {
     return subscriber
   }
   return {
+    singleServer: !io.nodes,
     evalsha: (sha, keys, args) => up(() => io.evalsha(sha, keys.length, ...keys, ...args)),
     eval: (source, keys, args) => up(() => io.eval(source, keys.length, ...keys, ...args)),
     set: (key, value, ttlMs, nx) =>
@@ -161,6 +164,7 @@ function ioredisCommands(io: IoredisLike): RedisCommands {
 
 function upstashCommands(up: UpstashLike): RedisCommands {
   return {
+    singleServer: false,
     evalsha: (sha, keys, args) => up.evalsha(sha, keys, args),
     eval: (source, keys, args) => up.eval(source, keys, args),
     set: async (key, value, ttlMs, nx) =>
