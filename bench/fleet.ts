@@ -56,6 +56,8 @@ async function profile(name: string, make: () => Promise<Store> | Store) {
     messages: [{ role: 'user' as const, content }],
   })
   const trips = async (content: string) => {
+    // What the last call left travelling (a settle, say) would hide this call's first wave.
+    while (counts.inFlight > 0) await new Promise((r) => setTimeout(r, 1))
     counts.waves = 0
     counts.calls = 0
     await sluice.chat(ask(content), ctx)
