@@ -6,6 +6,7 @@ import {
   rateLimitStep,
   ServerClock,
   SluiceError,
+  tickBatcher,
 } from '@sluice/core/adapter'
 import type { Query } from './query'
 
@@ -97,7 +98,8 @@ interface WindowRow {
 }
 
 /**
- * The rate-limit port: one statement per call, with the server's clock. The statement decides;
+ * The rate-limit port: one statement per call, with the server's clock (under load, one for the
+ * callers of a tick: `rate_limit_batch`). The statement decides;
  * the core's reference arithmetic then derives remaining / resetAt / retryAfterMs from the state
  * as it was before the call, exactly as the memory store does.
  */
@@ -114,14 +116,19 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
       },
     )
 
-  async function consume(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
+  async function one(
+    key: string,
+    cost: number,
+    rule: RateLimitRule,
+    deadline: number,
+  ): Promise<RateLimitDecision> {
     if (rule.algorithm === 'token-bucket') {
       const [row] = await query<{ allowed: boolean; tokens: number; now: number }>(sql.bucket, [
         key,
         cost,
         rule.limit,
         rule.windowMs,
-        clock.deadline(timeoutMs),
+        deadline,
       ])
       if (!row) throw late()
       const now = Number(row.now)
@@ -138,7 +145,7 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
       rule.limit,
       rule.windowMs,
       rule.algorithm === 'sliding-window',
-      clock.deadline(timeoutMs),
+      deadline,
     ])
     if (!row) throw late()
     const now = Number(row.now)
@@ -157,17 +164,22 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
   const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'token-bucket': 'b' } as const
   const manySql = `SELECT * FROM ${schema}.rate_limit_many($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8)`
 
-  async function consumeAll(items: readonly RateLimitItem[]): Promise<RateLimitDecision[]> {
-    if (items.length === 1) return [await consume(items[0]!.key, items[0]!.cost, items[0]!.rule)]
+  async function many(items: readonly RateLimitItem[], deadline: number): Promise<RateLimitDecision[]> {
+    if (items.length === 1) return [await one(items[0]!.key, items[0]!.cost, items[0]!.rule, deadline)]
     const rows = await query<ManyRow>(manySql, [
       items.map((i) => i.key),
       items.map((i) => ALGO[i.rule.algorithm]),
       items.map((i) => i.cost),
       items.map((i) => i.rule.limit),
       items.map((i) => i.rule.windowMs),
-      clock.deadline(timeoutMs),
+      deadline,
     ])
     if (rows.length === 0) throw late()
+    return decisions(items, rows)
+  }
+
+  /** One caller's decisions from the rows a function returned for it (each counter's state before). */
+  function decisions(items: readonly RateLimitItem[], rows: ManyRow[]): RateLimitDecision[] {
     const now = Number(rows[0]!.now_ms)
     clock.observe(now)
     return items.map(({ rule, cost }, n) => {
@@ -182,9 +194,45 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
     })
   }
 
+  // The decisions asked for in one tick, and those asked for while eight calls travel, go in one
+  // call of `rate_limit_batch` (16 callers at most): one statement and one commit for all. A
+  // caller alone takes the single statements above.
+  const batchSql = `SELECT * FROM ${schema}.rate_limit_batch($1::int[], $2::float8[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[])`
+  type Ask = { items: readonly RateLimitItem[]; deadline: number }
+  async function runBatch(asks: Ask[]): Promise<(RateLimitDecision[] | SluiceError)[]> {
+    if (asks.length === 1) return [await many(asks[0]!.items, asks[0]!.deadline)]
+    const all = asks.flatMap((a) => a.items)
+    const rows = await query<ManyRow & { caller: number; late: boolean }>(batchSql, [
+      asks.map((a) => a.items.length),
+      asks.map((a) => a.deadline),
+      all.map((i) => i.key),
+      all.map((i) => ALGO[i.rule.algorithm]),
+      all.map((i) => i.cost),
+      all.map((i) => i.rule.limit),
+      all.map((i) => i.rule.windowMs),
+    ])
+    let at = 0
+    return asks.map((a) => {
+      const first = rows[at]!
+      if (first.late) {
+        at += 1
+        return late()
+      }
+      const mine = rows.slice(at, at + a.items.length)
+      at += a.items.length
+      return decisions(a.items, mine)
+    })
+  }
+  const batched = tickBatcher(runBatch, { maxBatch: 16, inFlight: 8 })
+  async function decide(items: readonly RateLimitItem[]): Promise<RateLimitDecision[]> {
+    const out = await batched({ items, deadline: clock.deadline(timeoutMs) })
+    if (out instanceof SluiceError) throw out
+    return out
+  }
+
   return {
-    consume,
-    consumeAll,
+    consume: async (key, cost, rule) => (await decide([{ key, cost, rule }]))[0]!,
+    consumeAll: decide,
     async peek(key, rule) {
       const [row] = await query<{
         now: number

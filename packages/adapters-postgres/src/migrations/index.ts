@@ -5,6 +5,7 @@ import * as m004 from './004-queue'
 import * as m005 from './005-queue-groups'
 import * as m006 from './006-queue-take'
 import * as m007 from './007-queue-claim-by-id'
+import * as m008 from './008-rate-limit-batch'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -15,4 +16,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 5, name: 'queue-groups', up: m005.up },
   { id: 6, name: 'queue-take', up: m006.up },
   { id: 7, name: 'queue-claim-by-id', up: m007.up },
+  { id: 8, name: 'rate-limit-batch', up: m008.up },
 ]
