@@ -162,22 +162,6 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
   }
 
   const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'token-bucket': 'b' } as const
-  const manySql = `SELECT * FROM ${schema}.rate_limit_many($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8)`
-
-  async function many(items: readonly RateLimitItem[], deadline: number): Promise<RateLimitDecision[]> {
-    if (items.length === 1) return [await one(items[0]!.key, items[0]!.cost, items[0]!.rule, deadline)]
-    const rows = await query<ManyRow>(manySql, [
-      items.map((i) => i.key),
-      items.map((i) => ALGO[i.rule.algorithm]),
-      items.map((i) => i.cost),
-      items.map((i) => i.rule.limit),
-      items.map((i) => i.rule.windowMs),
-      deadline,
-    ])
-    if (rows.length === 0) throw late()
-    return decisions(items, rows)
-  }
-
   /** One caller's decisions from the rows a function returned for it (each counter's state before). */
   function decisions(items: readonly RateLimitItem[], rows: ManyRow[]): RateLimitDecision[] {
     const now = Number(rows[0]!.now_ms)
@@ -196,11 +180,13 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
 
   // The decisions asked for in one tick, and those asked for while eight calls travel, go in one
   // call of `rate_limit_batch` (16 callers at most): one statement and one commit for all. A
-  // caller alone takes the single statements above.
+  // caller alone with one counter takes the single upsert above.
   const batchSql = `SELECT * FROM ${schema}.rate_limit_batch($1::int[], $2::float8[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[])`
   type Ask = { items: readonly RateLimitItem[]; deadline: number }
   async function runBatch(asks: Ask[]): Promise<(RateLimitDecision[] | SluiceError)[]> {
-    if (asks.length === 1) return [await many(asks[0]!.items, asks[0]!.deadline)]
+    const lone = asks.length === 1 && asks[0]!.items.length === 1 ? asks[0]! : undefined
+    if (lone)
+      return [[await one(lone.items[0]!.key, lone.items[0]!.cost, lone.items[0]!.rule, lone.deadline)]]
     const all = asks.flatMap((a) => a.items)
     const rows = await query<ManyRow & { caller: number; late: boolean }>(batchSql, [
       asks.map((a) => a.items.length),

@@ -7,7 +7,8 @@
  * (server ms; 0 for none) has passed when the call starts changes nothing and gets one row with
  * `late`.
  * `p_sizes[c]` counters of caller c follow those of the callers before it in the other arrays.
- * `s` is the quoted schema.
+ * A caller alone with several counters is a batch of one: `rate_limit_many` (migration 2) is no
+ * longer called. `s` is the quoted schema.
  */
 export const up = (s: string) => `
 CREATE OR REPLACE FUNCTION ${s}.rate_limit_batch(
