@@ -89,37 +89,10 @@ export function redisRateLimit(
       return decision
     })
   }
-  // One counter (the common case), without the arrays of the general path.
-  async function one(
-    key: string,
-    cost: number,
-    rule: RateLimitRule,
-    peek: boolean,
-  ): Promise<RateLimitDecision> {
-    const args = [
-      peek ? 0 : clock.deadline(timeoutMs),
-      peek ? 1 : 0,
-      1,
-      ALGO[rule.algorithm],
-      cost,
-      rule.limit,
-      rule.windowMs,
-    ]
-    const { now, status, fields } = await ask({ keys: [keyFor(key)], args })
-    if (status === -1) throw late()
-    const { decision } = rateLimitStep(
-      rule,
-      before(rule, fields[1] as string, fields[2] as string, fields[3] as string, now),
-      cost,
-      now,
-    )
-    decision.allowed = fields[0] === 1 // the script decided; the arithmetic only derives the numbers
-    return decision
-  }
   return {
-    consume: (key, cost, rule) => one(key, cost, rule, false),
+    consume: async (key, cost, rule) => (await run([{ key, cost, rule }], false))[0]!,
     consumeAll: (items) => run(items, false),
-    peek: (key, rule) => one(key, 0, rule, true),
+    peek: async (key, rule) => (await run([{ key, cost: 0, rule }], true))[0]!,
     async reset(key) {
       await client.del([keyFor(key)])
     },

@@ -1,6 +1,7 @@
 import PQueue from 'p-queue'
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
 import { claimSizes } from './claim-plan'
+import { outcomesOf, settleJob } from './job-outcome'
 import { holdLeases, type Running } from './lease-hold'
 
 export interface JobContext<D> {
@@ -70,7 +71,6 @@ export class Worker {
   private readonly takes = new Set<Promise<void>>()
   /** Units whose handler ended and whose settles are on their way. */
   private readonly settling = new Set<Promise<void>>()
-  private settlingUnits = 0
 
   constructor(
     private readonly port: QueuePort,
@@ -161,7 +161,7 @@ export class Worker {
       const batch = this.s.batch
       const ahead = !batch && this.avgMs < PREFETCH_BELOW_MS ? this.s.batchSize : 0
       // Up to `concurrency` units may be settling besides those running; past that they hold slots.
-      const settlingOver = Math.max(0, this.settlingUnits - this.s.concurrency)
+      const settlingOver = Math.max(0, this.settling.size - this.s.concurrency)
       const free =
         this.s.concurrency + ahead - this.running.pending - this.running.size - this.takes.size - settlingOver
       const sizes = claimSizes(free, this.s.batchSize, batch !== undefined, this.backlog)
@@ -237,16 +237,18 @@ export class Worker {
       this.release(unit, states)
       return
     }
-    const outcomes = await this.outcomes(live)
+    const outcomes = await outcomesOf(this.handler, this.s.batch !== undefined, live)
     const took = (this.s.now() - started) / unit.length
     if (!this.s.batch) this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
     this.s.onDuration(took)
-    // settle() never throws: a settle the store did not record lets the lease lapse.
-    const settles = Promise.all(live.map(({ job, state }, i) => this.settle(job, state, outcomes[i]!)))
-    this.settlingUnits++
+    // settleJob() never throws: a settle the store did not record lets the lease lapse.
+    const settles = Promise.all(
+      live.map(({ job, state }, i) =>
+        settleJob(this.port, job, state, outcomes[i]!).then((d) => this.retryDue(d)),
+      ),
+    )
     const landed: Promise<void> = settles.then(() => {
-      const bound = this.settlingUnits > this.s.concurrency
-      this.settlingUnits--
+      const bound = this.settling.size > this.s.concurrency
       this.settling.delete(landed)
       this.release(unit, states)
       if (bound) this.nudge() // settles in flight were what held the claims back
@@ -262,59 +264,10 @@ export class Worker {
     }
   }
 
-  /** The handler's result per job: a value, or the error that failed it. */
-  private async outcomes(live: { job: ClaimedJob; state: Running }[]): Promise<Outcome[]> {
-    try {
-      const contexts = live.map(({ job, state }) => ({
-        id: job.id,
-        type: job.type,
-        data: JSON.parse(job.data) as unknown,
-        userId: job.userId,
-        attempt: job.attempts,
-        // Made when the handler first reads it: most never do, and a signal per job costs.
-        get signal() {
-          return state.abort.signal
-        },
-      }))
-      if (!this.s.batch) {
-        return [{ ok: true, value: await (this.handler as JobHandler<unknown, unknown>)(contexts[0]!) }]
-      }
-      const results = await (this.handler as BatchHandler<unknown, unknown>)(contexts)
-      if (!Array.isArray(results) || results.length !== live.length) {
-        const got = Array.isArray(results) ? `${results.length} results` : 'no array'
-        throw new Error(`batch handler returned ${got} for ${live.length} jobs`)
-      }
-      return results.map((value) =>
-        value instanceof Error ? { ok: false, error: value } : { ok: true, value },
-      )
-    } catch (error) {
-      return live.map(() => ({ ok: false, error }))
-    }
-  }
-
-  private async settle(job: ClaimedJob, state: Running, outcome: Outcome): Promise<void> {
-    try {
-      // Abandoned, or its lease is (or may be) another worker's: the job runs again there.
-      if (state.abandoned) return
-      if (outcome.ok) {
-        await this.port.complete(job.id, job.leaseToken, JSON.stringify(outcome.value ?? null))
-        return
-      }
-      if (state.abort.aborted) return
-      const { error } = outcome
-      const message = error instanceof Error ? error.message : String(error)
-      const retry = job.attempts <= job.maxRetries
-      const delay = job.backoffMs * 2 ** (job.attempts - 1)
-      const requeued = await this.port.fail(job.id, job.leaseToken, message, retry ? delay : undefined)
-      // Nobody is told when a retry comes due: this worker looks again then, not a poll later.
-      if (retry && requeued && !this.stopped) {
-        const due = setTimeout(() => this.nudge(), delay + 1)
-        ;(due as { unref?: () => void }).unref?.()
-      }
-    } catch {
-      // The store failed to record the outcome: the lease lapses and the job runs again.
-    }
+  /** Nobody is told when a retry comes due: this worker looks again then, not a poll later. */
+  private retryDue(delay: number | undefined): void {
+    if (delay === undefined || this.stopped) return
+    const due = setTimeout(() => this.nudge(), delay + 1)
+    ;(due as { unref?: () => void }).unref?.()
   }
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
