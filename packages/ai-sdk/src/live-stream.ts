@@ -1,5 +1,6 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import { type CallContext, type Sluice, SluiceError } from '@sluice/core'
+import { joinSignals } from '@sluice/core/adapter'
 import { type Kept, keep, restore } from './cached-result'
 import { nameOf } from './runner'
 import { assembler, replay } from './stream-parts'
@@ -17,6 +18,26 @@ const midStream = (cause: unknown) =>
         cause,
         details: { partial: true },
       })
+
+/** The wait for a model's first part: aborted by the attempt's signal or, after `ms`, a timeout. */
+function firstPartWait(attempt: AbortSignal, name: string, ms: number) {
+  const clock = new AbortController()
+  const timer = setTimeout(
+    () =>
+      clock.abort(
+        new SluiceError('timeout', `${name}: no first part in ${ms}ms`, { provider: name, retryable: true }),
+      ),
+    ms,
+  )
+  const joined = joinSignals([attempt, clock.signal])
+  return {
+    first: joined.signal,
+    settled: () => {
+      clearTimeout(timer)
+      joined.release()
+    },
+  }
+}
 
 /**
  * A stream as one Sluice call: limits, budget (settled at the usage of its finish part), cache
@@ -62,11 +83,17 @@ export async function liveStream(
     models.map((m) => ({
       name: nameOf(m),
       run: async (_input, signal) => {
-        const first = AbortSignal.any([signal, AbortSignal.timeout(firstPartMs)])
-        const result = await untilAborted(m.doStream(params), first)
-        const reader = result.stream.getReader()
-        upstream = reader
-        const head = await untilAborted(reader.read(), first, () => void reader.cancel().catch(() => {}))
+        const { first, settled } = firstPartWait(signal, nameOf(m), firstPartMs)
+        let reader: ReadableStreamDefaultReader<Part>
+        let head: ReadableStreamReadResult<Part>
+        try {
+          const result = await untilAborted(m.doStream(params), first)
+          reader = result.stream.getReader()
+          upstream = reader
+          head = await untilAborted(reader.read(), first, () => void reader.cancel().catch(() => {}))
+        } finally {
+          settled()
+        }
         if (!head.done && head.value.type === 'error') throw head.value.error
         // From here the caller has parts: a failure ends its stream, never a second answer.
         live = true

@@ -65,4 +65,48 @@ describe('a stream that breaks after it started', () => {
     expect(await sluice.cost.spend('x')).toBeGreaterThan(0) // the reservation stands as its cost
     await sluice.close()
   })
+
+  it('a model that sends no first part within the timeout: the stream falls back, and the wait is a timeout', async () => {
+    const silent = new MockLanguageModelV3({
+      provider: 'deepseek',
+      modelId: 'deepseek-chat',
+      doStream: async () => ({ stream: new ReadableStream() }), // open, and nothing ever comes
+    })
+    const fallback = new MockLanguageModelV3({
+      provider: 'groq',
+      modelId: 'llama-3.3-70b-versatile',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'text-start' as const, id: '0' },
+            { type: 'text-delta' as const, id: '0', delta: 'from the fallback' },
+            { type: 'text-end' as const, id: '0' },
+            { type: 'finish' as const, usage, finishReason: { unified: 'stop' as const, raw: 'stop' } },
+          ],
+        }),
+      }),
+    })
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
+      timeout: 100,
+      retry: { retries: 0 },
+    })
+    const failures: unknown[] = []
+    sluice.on('fallback', ({ error }) => void failures.push(error))
+    const model = wrapLanguageModel({
+      model: silent,
+      middleware: sluiceMiddleware({ sluice, fallbacks: [fallback] }),
+    })
+    const s = streamText({
+      model,
+      prompt: 'Say hello',
+      maxRetries: 0,
+      providerOptions: { sluice: { userId: 'x' } },
+    })
+    let text = ''
+    for await (const part of s.textStream) text += part
+    expect(text).toBe('from the fallback')
+    expect(failures).toMatchObject([{ code: 'timeout', retryable: true }])
+    await sluice.close()
+  })
 })

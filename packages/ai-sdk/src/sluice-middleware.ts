@@ -1,5 +1,6 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Middleware } from '@ai-sdk/provider'
 import type { Sluice } from '@sluice/core'
+import { joinSignals } from '@sluice/core/adapter'
 import { cacheInput, type Kept, keep, restore } from './cached-result'
 import { type ContextOf, callContext } from './call-context'
 import { liveStream } from './live-stream'
@@ -21,8 +22,6 @@ export interface SluiceMiddlewareOptions {
    */
   runner?: string
 }
-
-const joined = (a: AbortSignal, b: AbortSignal | undefined) => (b ? AbortSignal.any([a, b]) : a)
 
 /**
  * A language-model middleware (`wrapLanguageModel({ model, middleware })`) that puts Sluice in
@@ -49,11 +48,14 @@ export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Mid
         o.runner !== undefined ? { ...ctx, runner: o.runner } : ctx,
         models(model).map((m) => ({
           name: nameOf(m),
-          run: async (_input, signal) =>
-            keep(
-              m.modelId,
-              await m.doGenerate({ ...params, abortSignal: joined(signal, params.abortSignal) }),
-            ),
+          run: async (_input, signal) => {
+            const joined = joinSignals([signal, params.abortSignal])
+            try {
+              return keep(m.modelId, await m.doGenerate({ ...params, abortSignal: joined.signal }))
+            } finally {
+              joined.release()
+            }
+          },
         })),
       )
       return restore(kept)

@@ -3,11 +3,20 @@ import { dictSchema } from '../config/dict-schema'
 import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
+import { joinSignals } from '../util/join-signals'
 import { abortError } from '../util/sleep'
 import { providerHttpError, providerNetworkError } from './provider-error'
 import { redact } from './redact'
 import { sseData } from './sse'
 import type { CallOptions, ChatChunk, ChatCompletion, ChatRequest, Provider } from './types'
+
+interface Posted {
+  response: Response
+  signal: AbortSignal
+  untimed(): void
+  done(): void
+}
+
 import { parseUsage } from './usage'
 
 export const openAICompatibleSchema = z.object({
@@ -47,7 +56,19 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
     return o.acceptAnyModel ? requested : undefined
   }
 
-  async function post(request: ChatRequest, options: CallOptions = {}): Promise<Response> {
+  /**
+   * Sends the request. The timeout runs until `untimed()` (a chat: until its body is read; a
+   * stream: until its headers, the agent times its first chunk); the caller's signal reaches
+   * the response until `done()`.
+   */
+  async function post(request: ChatRequest, options: CallOptions = {}): Promise<Posted> {
+    const model = resolveModel(request.model)
+    if (model === undefined) {
+      throw new SluiceError('invalid_request', `${o.name}: does not serve model '${request.model}'`, {
+        path: 'request.model',
+        provider: o.name,
+      })
+    }
     const timeoutMs = options.timeoutMs ?? o.timeout
     const timeout = new AbortController()
     const timer = setTimeout(
@@ -60,14 +81,12 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
         ),
       timeoutMs,
     )
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
-    const model = resolveModel(request.model)
-    if (model === undefined) {
-      clearTimeout(timer)
-      throw new SluiceError('invalid_request', `${o.name}: does not serve model '${request.model}'`, {
-        path: 'request.model',
-        provider: o.name,
-      })
+    const joined = joinSignals([options.signal, timeout.signal])
+    const signal = joined.signal
+    const untimed = () => clearTimeout(timer)
+    const done = () => {
+      untimed()
+      joined.release()
     }
     const body = JSON.stringify({ ...request, model })
     try {
@@ -82,13 +101,12 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
         signal,
       })
       if (!response.ok) throw await providerHttpError(o.name, response, secrets)
-      return response
+      return { response, signal, untimed, done }
     } catch (error) {
+      done()
       if (SluiceError.is(error)) throw error
       if (signal.aborted) throw abortError(signal)
       throw providerNetworkError(o.name, error, body.length, secrets)
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -99,16 +117,20 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
     resolveModel,
 
     async chat(request, options) {
-      const response = await post({ ...request, stream: false }, options)
+      const { response, signal, done } = await post({ ...request, stream: false }, options)
       let body: ChatCompletion
       try {
         body = (await response.json()) as ChatCompletion
       } catch {
+        // A body cut by the timeout or the caller's signal: that is what happened.
+        if (signal.aborted) throw abortError(signal)
         // No cause: a parse error quotes the body, and upstream text is not passed on unredacted.
         throw new SluiceError('provider_error', `${o.name}: response was not JSON`, {
           provider: o.name,
           retryable: true,
         })
+      } finally {
+        done()
       }
       if (!Array.isArray(body?.choices)) {
         throw new SluiceError('provider_error', `${o.name}: response has no choices`, {
@@ -121,16 +143,17 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
     },
 
     async *stream(request, options) {
-      const response = await post(
+      const { response, untimed, done } = await post(
         { ...request, stream: true, stream_options: { include_usage: true } },
         options,
       )
-      if (!response.body)
-        throw new SluiceError('provider_error', `${o.name}: empty stream`, {
-          provider: o.name,
-          retryable: true,
-        })
+      untimed()
       try {
+        if (!response.body)
+          throw new SluiceError('provider_error', `${o.name}: empty stream`, {
+            provider: o.name,
+            retryable: true,
+          })
         for await (const data of sseData(response.body)) {
           const chunk = JSON.parse(data) as ChatChunk
           if (chunk.usage) chunk.usage = parseUsage(chunk.usage) ?? null
@@ -147,6 +170,8 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
             retryable: true,
           },
         )
+      } finally {
+        done()
       }
     },
   }

@@ -1,3 +1,6 @@
+import { getEventListeners } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
@@ -152,6 +155,42 @@ describe('openAICompatible providers', () => {
       p.chat({ model: 'deepseek-chat', messages }, { signal: ac.signal, timeoutMs: 5000 }),
     ).rejects.toMatchObject({ code: 'cancelled' })
     await slow.close()
+  })
+
+  it("the timeout covers the body of a chat answer, and the caller's signal reaches it too", async () => {
+    // Headers and half an answer, then nothing: a provider stalled mid-body.
+    const stalled = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"id":"x","choices":[')
+    })
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve))
+    const { port } = stalled.address() as AddressInfo
+    const p = openAICompatible({
+      name: 'stalled',
+      baseURL: `http://127.0.0.1:${port}/v1`,
+      defaultModel: 'm',
+      timeout: 100,
+    })
+    await expect(p.chat({ model: 'm', messages })).rejects.toMatchObject({ code: 'timeout', retryable: true })
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 50)
+    await expect(
+      p.chat({ model: 'm', messages }, { signal: ac.signal, timeoutMs: 60_000 }),
+    ).rejects.toMatchObject({
+      code: 'cancelled',
+    })
+    stalled.closeAllConnections()
+    await new Promise((resolve) => stalled.close(resolve))
+  })
+
+  it('a long-lived caller signal is left as it was after each call and stream', async () => {
+    const p = deepseek({ baseURL: ds.url, apiKey: 'k' })
+    const shutdown = new AbortController()
+    for (let i = 0; i < 5; i++) {
+      await p.chat({ model: 'deepseek-chat', messages }, { signal: shutdown.signal })
+      for await (const _ of p.stream({ model: 'deepseek-chat', messages }, { signal: shutdown.signal }));
+    }
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0)
   })
 
   it('network failures are retryable provider errors', async () => {

@@ -1,9 +1,10 @@
+import { getEventListeners } from 'node:events'
 import { type Simulator, startSimulator } from '@sluice/simulator'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { observeStream } from '../chain/observe-stream'
 import type { SluiceMeta } from '../chain/types'
 import { deepseek } from '../providers/deepseek'
-import type { ChatChunk } from '../providers/types'
+import type { ChatChunk, Provider } from '../providers/types'
 import { createSluice } from './create-sluice'
 
 let ds: Simulator
@@ -145,6 +146,59 @@ describe('streams through the one chain', () => {
     const before = ds.stats.requests
     await read(sluice.stream(ask('leave early please'), { userId: 'h' }))
     expect(ds.stats.requests - before).toBe(1)
+    await sluice.close()
+  })
+
+  it("a caller's signal: a long-lived one is left clean by every call, and aborting it mid-stream ends the stream and closes the provider's", async () => {
+    let closed = 0
+    const chunk = (content: string) => ({
+      id: 's',
+      object: 'chat.completion.chunk' as const,
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    })
+    const slow: Provider = {
+      name: 'slow',
+      models: ['m'],
+      defaultModel: 'm',
+      chat: async () => ({
+        id: 'c',
+        object: 'chat.completion',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+      }),
+      async *stream(_request, options) {
+        try {
+          for (let i = 0; i < 50; i++) {
+            if (options?.signal?.aborted) throw options.signal.reason
+            yield chunk(`${i} `)
+            await new Promise((resolve) => setTimeout(resolve, 5))
+          }
+        } finally {
+          closed++
+        }
+      },
+    }
+    const sluice = createSluice({ providers: [slow], retry: { retries: 0 } })
+    const shutdown = new AbortController()
+    const req = (content: string) => ({ model: 'm', messages: [{ role: 'user' as const, content }] })
+    for (let i = 0; i < 5; i++) {
+      await sluice.chat(req(`chat ${i}`), { userId: 'u', signal: shutdown.signal })
+      const stream = sluice.stream(req(`stream ${i}`), { userId: 'u', signal: shutdown.signal })
+      await stream.next()
+      await stream.return(undefined as never) // a reader that leaves early
+    }
+    // The upstream stream is closed behind the last reader that left, not before return() resolves.
+    await vi.waitFor(() => expect(closed).toBe(5))
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0)
+
+    const stream = sluice.stream(req('aborted'), { userId: 'u', signal: shutdown.signal })
+    await stream.next()
+    setTimeout(() => shutdown.abort(), 20)
+    await expect(read(stream)).rejects.toMatchObject({ code: 'cancelled' })
+    await vi.waitFor(() => expect(closed).toBe(6))
     await sluice.close()
   })
 })

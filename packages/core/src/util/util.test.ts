@@ -1,8 +1,10 @@
+import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from './canonical-json'
 import { parseDuration, tryParseDuration } from './duration'
 import { ExpiringMap } from './expiring-map'
 import { sha256Hex } from './hash'
+import { joinSignals } from './join-signals'
 import { idProblem, keyOf } from './keys'
 import { BoundedMap } from './lru'
 
@@ -41,6 +43,34 @@ describe('keys and hashing', () => {
   it('keyOf escapes separators so no user id can reach into another key', () => {
     expect(keyOf('sluice', 'rl', 'a:b', 'c')).not.toBe(keyOf('sluice', 'rl', 'a', 'b:c'))
     expect(keyOf('p', '{x}')).toBe('p:%7Bx%7D')
+  })
+})
+
+describe('joinSignals', () => {
+  it('aborts with the reason of the first source that aborts, and unhooks itself from the others', () => {
+    const a = new AbortController()
+    const b = new AbortController()
+    const joined = joinSignals([a.signal, undefined, b.signal])
+    expect(joined.signal.aborted).toBe(false)
+    b.abort('stop')
+    expect(joined.signal.aborted).toBe(true)
+    expect(joined.signal.reason).toBe('stop')
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0)
+  })
+
+  it('release() leaves the sources as they were; one source is handed back as it is', () => {
+    const long = new AbortController()
+    for (let i = 0; i < 100; i++) joinSignals([long.signal, new AbortController().signal]).release()
+    expect(getEventListeners(long.signal, 'abort')).toHaveLength(0)
+    expect(joinSignals([long.signal, undefined]).signal).toBe(long.signal)
+  })
+
+  it('a source already aborted gives an aborted signal with its reason', () => {
+    const done = new AbortController()
+    done.abort('earlier')
+    const joined = joinSignals([new AbortController().signal, done.signal])
+    expect(joined.signal.aborted).toBe(true)
+    expect(joined.signal.reason).toBe('earlier')
   })
 })
 
