@@ -79,7 +79,8 @@ describe('CacheService', () => {
   })
 
   it("single-flight across instances: followers read the leader's answer, and take over if it dies", async () => {
-    const store = memoryStore()
+    // The memory store's ports, seen as a store other processes share: the lock protocol runs.
+    const store = { ...memoryStore(), local: false }
     const [a, b] = [
       new CacheService({ store, flightLease: 300 }),
       new CacheService({ store, flightLease: 300 }),
@@ -99,6 +100,26 @@ describe('CacheService', () => {
     await store.cache.setIfAbsent(`${key}:lock`, 'an instance that crashed', 300)
     const taken = await b.wrap('q', 'orphan', slow)
     expect(taken).toMatchObject({ value: 'answer 2', hit: false, shared: false })
+  })
+
+  it('instances on one in-process store share their flights without a lock', async () => {
+    const store = memoryStore()
+    const [a, b] = [new CacheService({ store }), new CacheService({ store })]
+    const lock = `${await a.key('q', 'same')}:lock`
+    const locks: (string | undefined)[] = []
+    let runs = 0
+    const slow = async () => {
+      runs++
+      locks.push(await store.cache.get(lock))
+      await new Promise((r) => setTimeout(r, 20))
+      return `answer ${runs}`
+    }
+    const [x, y] = await Promise.all([a.wrap('q', 'same', slow), b.wrap('q', 'same', slow)])
+    expect(runs).toBe(1)
+    expect(locks).toEqual([undefined]) // the leader ran without taking a lock in the store
+    expect([x.value, y.value]).toEqual(['answer 1', 'answer 1'])
+    expect([x.shared, y.shared].sort()).toEqual([false, true])
+    expect(await b.get('q', 'same')).toBe('answer 1')
   })
 
   it('a store that is down is bypassed: lookups miss, answers are not stored, nothing throws', async () => {

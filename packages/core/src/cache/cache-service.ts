@@ -15,6 +15,21 @@ import { keyInput } from './key-input'
 import { ParsedAnswers } from './parsed-answers'
 import { flyOnce } from './single-flight'
 
+type Flights = Map<
+  string,
+  { flight: Promise<{ value: unknown; shared: boolean }>; keep?: (value: never) => boolean }
+>
+const flightsByPort = new WeakMap<CachePort, Flights>()
+/** The flights in this process on one cache port: instances sharing a store share them. */
+function flightsOn(port: CachePort): Flights {
+  let flights = flightsByPort.get(port)
+  if (!flights) {
+    flights = new Map()
+    flightsByPort.set(port, flights)
+  }
+  return flights
+}
+
 const DEFAULT_TTL_MS = 3_600_000
 const STATS_TTL_MS = 30 * 86_400_000
 
@@ -52,11 +67,10 @@ export class CacheService {
   private readonly o: z.output<typeof schema>
   private readonly port: CachePort
   private readonly metrics: MetricsPort
-  /** Flights led here, with the leader's `keep`: an answer it did not keep is not shared either. */
-  private readonly inFlight = new Map<
-    string,
-    { flight: Promise<{ value: unknown; shared: boolean }>; keep?: (value: never) => boolean }
-  >()
+  /** Flights led in this process on this port, with the leader's `keep` (see `flightsOn`). */
+  private readonly inFlight: Flights
+  /** A store in this process: every instance on it shares `inFlight`, so no lock is needed. */
+  private readonly local: boolean
 
   constructor(options: CacheServiceOptions = {}) {
     this.o = parseOptions(schema, options, 'cache')
@@ -64,6 +78,8 @@ export class CacheService {
     const fallback = store?.cache && store.metrics ? undefined : defaultStore()
     this.port = store?.cache ?? fallback!.cache
     this.metrics = store?.metrics ?? fallback!.metrics
+    this.local = store?.cache ? store.local === true : true
+    this.inFlight = flightsOn(this.port)
     this.buffer = this.o.metricsBuffer ?? new MetricsBuffer(this.metrics)
     this.base = keyOf(this.o.prefix, 'cache')
     this.channel = `${this.base}:flights`
@@ -192,8 +208,9 @@ export class CacheService {
       const raw = await this.port.get(key)
       return raw === undefined ? undefined : this.answers.read<T>(key, raw)
     }
+    // Across processes a lock elects one leader; in one process the flights map already has.
     const flight =
-      options.ttlMs > 0
+      options.ttlMs > 0 && !this.local
         ? flyOnce(
             this.port,
             {
@@ -205,7 +222,7 @@ export class CacheService {
             lead,
             read,
           )
-        : lead().then((value) => ({ value, shared: false })) // nothing is stored to share: this process only
+        : lead().then((value) => ({ value, shared: false })) // this process only: the flights map shares it
     const promise = flight.finally(() => this.inFlight.delete(key))
     this.inFlight.set(key, { flight: promise, ...(options.keep ? { keep: options.keep } : {}) })
     return promise

@@ -48,6 +48,7 @@ export function createSluice(options: SluiceOptions) {
   // Ports the store does not provide stay in-process; storeReport() says which.
   const store: FullStore = markGuarded({
     name: given.name,
+    ...(given.local ? { local: true } : {}),
     rateLimit: given.rateLimit ?? local.rateLimit,
     cache: given.cache ?? local.cache,
     usage: given.usage ?? local.usage,
