@@ -19,8 +19,11 @@ const midStream = (cause: unknown) =>
         details: { partial: true },
       })
 
-/** The wait for a model's first part: aborted by the attempt's signal or, after `ms`, a timeout. */
-function firstPartWait(attempt: AbortSignal, name: string, ms: number) {
+/**
+ * The signal a model's stream runs under: the attempt's, the caller's and, until its first part
+ * (`started()`), a timeout. `done()` unhooks it from the first two once the stream is over.
+ */
+function streamSignal(attempt: AbortSignal, caller: AbortSignal | undefined, name: string, ms: number) {
   const clock = new AbortController()
   const timer = setTimeout(
     () =>
@@ -29,10 +32,11 @@ function firstPartWait(attempt: AbortSignal, name: string, ms: number) {
       ),
     ms,
   )
-  const joined = joinSignals([attempt, clock.signal])
+  const joined = joinSignals([attempt, caller, clock.signal])
   return {
-    first: joined.signal,
-    settled: () => {
+    signal: joined.signal,
+    started: () => clearTimeout(timer),
+    done: () => {
       clearTimeout(timer)
       joined.release()
     },
@@ -83,30 +87,34 @@ export async function liveStream(
     models.map((m) => ({
       name: nameOf(m),
       run: async (_input, signal) => {
-        const { first, settled } = firstPartWait(signal, nameOf(m), firstPartMs)
-        let reader: ReadableStreamDefaultReader<Part>
-        let head: ReadableStreamReadResult<Part>
-        try {
-          const result = await untilAborted(m.doStream(params), first)
-          reader = result.stream.getReader()
-          upstream = reader
-          head = await untilAborted(reader.read(), first, () => void reader.cancel().catch(() => {}))
-        } finally {
-          settled()
-        }
-        if (!head.done && head.value.type === 'error') throw head.value.error
-        // From here the caller has parts: a failure ends its stream, never a second answer.
-        live = true
-        opened()
+        // The model's request runs under it too: a first part that never comes aborts the request.
+        const run = streamSignal(signal, params.abortSignal, nameOf(m), firstPartMs)
         const parts = assembler()
         try {
-          for (let next = head; !next.done; next = await reader.read()) {
-            if (next.value.type === 'error') throw next.value.error
-            parts.add(next.value)
-            controller.enqueue(next.value)
+          const result = await untilAborted(m.doStream({ ...params, abortSignal: run.signal }), run.signal)
+          const reader = result.stream.getReader()
+          upstream = reader
+          const head = await untilAborted(
+            reader.read(),
+            run.signal,
+            () => void reader.cancel().catch(() => {}),
+          )
+          run.started()
+          if (!head.done && head.value.type === 'error') throw head.value.error
+          // From here the caller has parts: a failure ends its stream, never a second answer.
+          live = true
+          opened()
+          try {
+            for (let next = head; !next.done; next = await reader.read()) {
+              if (next.value.type === 'error') throw next.value.error
+              parts.add(next.value)
+              controller.enqueue(next.value)
+            }
+          } catch (error) {
+            throw midStream(error)
           }
-        } catch (error) {
-          throw midStream(error)
+        } finally {
+          run.done()
         }
         const assembled = parts.result()
         if (cancelled || !assembled)

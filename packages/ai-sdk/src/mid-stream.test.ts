@@ -66,11 +66,15 @@ describe('a stream that breaks after it started', () => {
     await sluice.close()
   })
 
-  it('a model that sends no first part within the timeout: the stream falls back, and the wait is a timeout', async () => {
+  it('a model that sends no first part within the timeout: its request is aborted, the stream falls back, the wait is a timeout', async () => {
+    let silentSignal: AbortSignal | undefined
     const silent = new MockLanguageModelV3({
       provider: 'deepseek',
       modelId: 'deepseek-chat',
-      doStream: async () => ({ stream: new ReadableStream() }), // open, and nothing ever comes
+      doStream: async (options) => {
+        silentSignal = options.abortSignal
+        return { stream: new ReadableStream() } // open, and nothing ever comes
+      },
     })
     const fallback = new MockLanguageModelV3({
       provider: 'groq',
@@ -107,6 +111,7 @@ describe('a stream that breaks after it started', () => {
     for await (const part of s.textStream) text += part
     expect(text).toBe('from the fallback')
     expect(failures).toMatchObject([{ code: 'timeout', retryable: true }])
+    expect(silentSignal?.aborted).toBe(true) // the silent model's request does not run on
     await sluice.close()
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ChatChunk } from '../providers/types'
-import { observeStream, openStream } from './observe-stream'
+import { ResilientAgent } from '../resilience/resilient-agent'
+import { observeStream } from './observe-stream'
 import { shareStream } from './shared-stream'
 
 const chunk = (content: string): ChatChunk => ({
@@ -37,15 +38,29 @@ async function read(stream: AsyncIterable<ChatChunk>, max = Number.POSITIVE_INFI
 }
 
 describe('stream iterators', () => {
-  it('openStream hands back every chunk, the first included, and closes the source when left early', async () => {
+  it("agent.openStream hands back every chunk, the first included, and closes the provider's stream when left early", async () => {
+    const opened = async (up: ReturnType<typeof upstream>) => {
+      const agent = new ResilientAgent({
+        providers: [
+          {
+            name: 'p',
+            models: ['m'],
+            defaultModel: 'm',
+            chat: () => Promise.reject(new Error('unused')),
+            stream: () => up.source,
+          },
+        ],
+      })
+      return (await agent.openStream({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).stream
+    }
     const whole = upstream(4)
-    expect(await read(await openStream(whole.source))).toEqual(['0', '1', '2', '3'])
+    expect(await read(await opened(whole))).toEqual(['0', '1', '2', '3'])
     const left = upstream(4)
-    expect(await read(await openStream(left.source), 2)).toEqual(['0', '1'])
+    expect(await read(await opened(left), 2)).toEqual(['0', '1'])
     expect(left.seen.closed).toBe(true)
     expect(left.seen.produced).toBe(2)
     const unread = upstream(4)
-    await (await openStream(unread.source))[Symbol.asyncIterator]().return?.()
+    await (await opened(unread)).return?.()
     expect(unread.seen.closed).toBe(true)
   })
 

@@ -14,7 +14,7 @@ import { type BreakerEvents, Breakers } from './breakers'
 import { breakerSchema, retrySchema } from './resilience-schema'
 import { canFallBack, isRetryable } from './retryable'
 import { type Gate, SharedCircuit } from './shared-circuit'
-import { streamWithFallback } from './stream-with-fallback'
+import { type OpenedStream, openWithFallback, streamWithFallback } from './stream-with-fallback'
 import { withTimeout } from './with-timeout'
 
 const schema = z
@@ -191,6 +191,11 @@ export class ResilientAgent {
     meta?: (r: Omit<RunResult<null>, 'value'>) => void,
   ): AsyncGenerator<ChatChunk> {
     return streamWithFallback(this, request, options, meta)
+  }
+
+  /** The same as `stream`, resolved once its first chunk is in: who answered, and the stream. */
+  openStream(request: ChatRequest, options: RunOptions = {}): Promise<OpenedStream> {
+    return openWithFallback(this, request, options)
   }
 
   close(): void {

@@ -1,22 +1,26 @@
+import { ENDED } from '../chain/stream-chunks'
 import { SluiceError } from '../errors/sluice-error'
 import type { ChatChunk, ChatRequest } from '../providers/types'
 import { joinSignals } from '../util/join-signals'
 import { abortError } from '../util/sleep'
 import type { ResilientAgent, RunOptions, RunResult } from './resilient-agent'
 
+/** A provider stream with its first chunk in hand: who answered, and the whole stream from the start. */
+export type OpenedStream = Omit<RunResult<null>, 'value'> & { stream: AsyncIterableIterator<ChatChunk> }
+
 /**
- * `agent.stream`: opening a stream (up to its first chunk) is one attempt under the agent's
- * retries, breakers and fallback; after the first chunk a failure ends the stream with
- * `provider_error` (`details.partial`), never a silent truncation.
+ * Opens a stream: getting it to its first chunk is one attempt under the agent's retries,
+ * breakers and fallback, so a stream that fails to start rejects here. After the first chunk a
+ * failure ends the stream with `provider_error` (`details.partial`), never a silent truncation;
+ * a reader that leaves early closes the provider's stream.
  */
-export async function* streamWithFallback(
+export async function openWithFallback(
   agent: ResilientAgent,
   request: ChatRequest,
   options: RunOptions,
-  meta?: (r: Omit<RunResult<null>, 'value'>) => void,
-): AsyncGenerator<ChatChunk> {
+): Promise<OpenedStream> {
   type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk>; release: () => void }
-  const opened = await agent.run<Opened>(
+  const { value, ...opened } = await agent.run<Opened>(
     agent.providersFor(request.model).map((p) => ({
       name: p.name,
       // The attempt's signal times out the wait for the first chunk; the caller's signal must
@@ -34,36 +38,65 @@ export async function* streamWithFallback(
     })),
     options,
   )
-  meta?.({
-    provider: opened.provider,
-    attempts: opened.attempts,
-    retries: opened.retries,
-    fallbacks: opened.fallbacks,
-  })
-  const { first, rest, release } = opened.value
-  let ended = first.done === true
-  try {
-    if (ended) return
-    yield first.value
-    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value
-    ended = true
-  } catch (error) {
-    ended = true
-    if (SluiceError.is(error) && error.code === 'cancelled') throw error
+  const { rest, release } = value
+  let first: IteratorResult<ChatChunk> | undefined = value.first
+  let over = false
+  const end = () => {
+    over = true
+    release()
+  }
+  if (first.done) end()
+  const failed = (error: unknown) => {
+    end()
+    if (SluiceError.is(error, 'cancelled')) return error
     // The caller's signal stopped it: a cancellation, whatever the provider threw.
-    if (options.signal?.aborted) throw abortError(options.signal)
-    throw new SluiceError(
+    if (options.signal?.aborted) return abortError(options.signal)
+    return new SluiceError(
       'provider_error',
       `${opened.provider}: stream failed after it started; the answer is incomplete`,
-      {
-        provider: opened.provider,
-        cause: error,
-        details: { partial: true },
-      },
+      { provider: opened.provider, cause: error, details: { partial: true } },
     )
-  } finally {
-    release()
-    // A reader that left early: the provider's stream is closed too (its connection goes).
-    if (!ended) await Promise.resolve(rest.return?.()).catch(() => {})
   }
+  // A hand-made iterator, not a generator: each chunk of each stream passes through it.
+  const stream: AsyncIterableIterator<ChatChunk> = {
+    async next() {
+      if (first !== undefined) {
+        const head = first
+        first = undefined
+        if (!head.done) return head
+      }
+      if (over) return ENDED
+      let next: IteratorResult<ChatChunk>
+      try {
+        next = await rest.next()
+      } catch (error) {
+        throw failed(error)
+      }
+      if (!next.done) return next
+      end()
+      return ENDED
+    },
+    async return() {
+      first = undefined
+      if (!over) {
+        end()
+        await Promise.resolve(rest.return?.()).catch(() => {})
+      }
+      return ENDED
+    },
+    [Symbol.asyncIterator]: () => stream,
+  }
+  return { ...opened, stream }
+}
+
+/** `agent.stream`: the opened stream as a generator; `meta` is told who answered once it opens. */
+export async function* streamWithFallback(
+  agent: ResilientAgent,
+  request: ChatRequest,
+  options: RunOptions,
+  meta?: (r: Omit<RunResult<null>, 'value'>) => void,
+): AsyncGenerator<ChatChunk> {
+  const { stream, ...opened } = await openWithFallback(agent, request, options)
+  meta?.(opened)
+  yield* stream
 }

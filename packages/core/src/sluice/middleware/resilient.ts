@@ -1,4 +1,3 @@
-import { openStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion } from '../../providers/types'
@@ -21,19 +20,12 @@ export function wrappedOutcome(value: unknown): Outcome {
  * stream that fails to start is a rejection here, where every step before can still undo.
  */
 async function streamStep(agent: ResilientAgent, call: Call, options: RunOptions): Promise<Outcome> {
-  const chunks = agent.stream(call.request!, options, (m) => {
-    call.meta.provider = m.provider
-    call.meta.attempts += m.attempts
-    call.meta.retries += m.retries
-    call.meta.fallbacks += m.fallbacks
-  })
-  const stream = await openStream(chunks)
-  return {
-    value: undefined,
-    stream,
-    model: call.request!.model,
-    ...(call.meta.provider ? { provider: call.meta.provider } : {}),
-  }
+  const { stream, provider, attempts, retries, fallbacks } = await agent.openStream(call.request!, options)
+  call.meta.provider = provider
+  call.meta.attempts += attempts
+  call.meta.retries += retries
+  call.meta.fallbacks += fallbacks
+  return { value: undefined, stream, model: call.request!.model, provider }
 }
 
 /** The last step: retries, breakers and fallback around the provider (or the wrapped call). */
