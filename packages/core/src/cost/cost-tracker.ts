@@ -198,8 +198,8 @@ export class CostTracker {
 
   // One store call: every counter moves by the cost minus what was reserved on it, and the row.
   private async write(r: Reservation, cost: number, input: SettleInput): Promise<void> {
-    const reserved = new Set(r.limits.map((l) => l.key))
-    const delta = (key: string) => cost - (reserved.has(key) ? r.amountUsd : 0)
+    // A counter a reservation moved gets the difference (a call reserves on two counters at most).
+    const delta = (key: string) => cost - (r.limits.some((l) => l.key === key) ? r.amountUsd : 0)
     const changes = r.counters.map((c) => ({ key: c.key, deltaUsd: delta(c.key), ttlMs: c.ttlMs }))
     const row: UsageRow = {
       userId: r.userId,

@@ -32,10 +32,12 @@ export class SharedCircuit {
     this.now = o.now ?? Date.now
   }
 
-  private see(name: string, state: BreakerState['state'], since = this.now()): void {
-    const before = this.seen.get(name)?.state ?? 'closed'
-    this.seen.set(name, { state, since })
-    if (before !== state) this.changed(name, state)
+  private see(name: string, state: BreakerState['state'], since?: number): void {
+    const before = this.seen.get(name)
+    // Seen as it was (most calls: closed, and closed again): nothing to record.
+    if (before?.state === state && (state === 'closed' || before.since === since)) return
+    this.seen.set(name, { state, since: since ?? this.now() })
+    if ((before?.state ?? 'closed') !== state) this.changed(name, state)
   }
 
   /**
