@@ -10,6 +10,7 @@ import { guardStore } from '../store/store-guard'
 import { canonicalJson } from '../util/canonical-json'
 import { sha256Hex } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
+import { untilAborted } from '../util/until-aborted'
 import { type CacheScope, cacheOptionsSchema } from './cache-schema'
 import { keyInput } from './key-input'
 import { ParsedAnswers } from './parsed-answers'
@@ -183,8 +184,10 @@ export class CacheService {
    * Identical in-flight calls (same key) share one run of `fn` — in this process, and across
    * every instance sharing the store: one instance leads (its `fn` runs and the answer is stored
    * under `key` for `ttlMs` before the flight ends), the others read that answer (pushed where
-   * the store has pub/sub, polled where not). A leader that dies is taken over. `keep` may refuse
-   * to store an answer (followers in other processes then run their own).
+   * the store has pub/sub, polled where not). A leader that dies is taken over, and so is one
+   * whose caller left (its call cancelled): a follower still waiting leads next. A follower whose
+   * own `signal` aborts stops waiting at once. `keep` may refuse to store an answer (followers in
+   * other processes then run their own).
    */
   async coalesce<T>(
     key: string,
@@ -193,7 +196,17 @@ export class CacheService {
   ): Promise<{ value: T; shared: boolean }> {
     const running = this.inFlight.get(key)
     if (running) {
-      const { value } = await running.flight
+      let value: unknown
+      try {
+        // A follower whose own caller leaves stops waiting at once; the flight goes on for the others.
+        ;({ value } = await untilAborted(running.flight, options.signal))
+      } catch (error) {
+        // The leader's caller left, and its call with it: this caller, still here, leads next
+        // (as a follower in another process does when a leader dies).
+        if (SluiceError.is(error, 'cancelled') && !options.signal?.aborted)
+          return this.coalesce(key, fn, options)
+        throw error
+      }
       // Not kept (a stream left by its readers, say): nothing to share, this call leads its own.
       if (running.keep?.(value as never) === false) return this.coalesce(key, fn, options)
       return { value: value as T, shared: true }

@@ -5,6 +5,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { toHttp } from '../errors/to-http'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
+import type { Provider } from '../providers/types'
 import { createSluice, type Sluice } from './create-sluice'
 
 let ds: Simulator
@@ -128,6 +129,67 @@ describe('createSluice', () => {
     expect(results.filter((r) => r.sluice.coalesced)).toHaveLength(9)
     expect(results.every((r) => r.sluice.provider === 'deepseek')).toBe(true)
     expect(results.filter((r) => r.sluice.costUsd > 0)).toHaveLength(1)
+  })
+
+  it('callers of a shared call in flight leave alone: a follower goes at its abort, a leader that goes does not take the others', async () => {
+    let upstream = 0
+    let abortedUpstream = 0
+    const slow: Provider = {
+      name: 'slow',
+      models: ['m'],
+      defaultModel: 'm',
+      chat: (_request, options) =>
+        new Promise((resolve, reject) => {
+          upstream++
+          const timer = setTimeout(
+            () =>
+              resolve({
+                id: 'c',
+                object: 'chat.completion',
+                created: 0,
+                model: 'm',
+                choices: [
+                  { index: 0, message: { role: 'assistant', content: 'the answer' }, finish_reason: 'stop' },
+                ],
+              }),
+            150,
+          )
+          options?.signal?.addEventListener('abort', () => {
+            abortedUpstream++
+            clearTimeout(timer)
+            reject(options.signal!.reason)
+          })
+        }),
+      async *stream() {},
+    }
+    const local = createSluice({ providers: [slow], retry: { retries: 0 } })
+    const same = { model: 'm', messages: [{ role: 'user' as const, content: 'same' }] }
+    const [leader, follower] = [new AbortController(), new AbortController()]
+    const settled: string[] = []
+    const outcome = (who: string, p: Promise<{ choices: { message: { content: unknown } }[] }>) =>
+      p
+        .then(
+          (r) => ({ ok: r.choices[0]!.message.content }),
+          (e) => ({ error: (e as SluiceError).code }),
+        )
+        .finally(() => settled.push(who))
+    const calls = [
+      outcome('a', local.chat(same, { userId: 'a', signal: leader.signal })),
+      outcome('b', local.chat(same, { userId: 'b', signal: follower.signal })),
+      outcome('c', local.chat(same, { userId: 'c' })),
+      outcome('d', local.chat(same, { userId: 'd' })),
+    ]
+    setTimeout(() => follower.abort(), 30)
+    setTimeout(() => leader.abort(), 60)
+    const [a, b, c, d] = await Promise.all(calls)
+    expect(b).toMatchObject({ error: 'cancelled' })
+    expect(settled.slice(0, 2)).toEqual(['b', 'a']) // b went at its own abort, before the leader's
+    expect(a).toMatchObject({ error: 'cancelled' })
+    // The leader's abort cancelled its own upstream call only; c and d still got the answer, from one call.
+    expect([c, d]).toMatchObject([{ ok: 'the answer' }, { ok: 'the answer' }])
+    expect(upstream).toBe(2)
+    expect(abortedUpstream).toBe(1)
+    await local.close()
   })
 
   it('falls back to the next provider during an outage', async () => {
