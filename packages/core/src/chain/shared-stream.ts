@@ -1,9 +1,13 @@
 import type { ChatChunk, ChatCompletion } from '../providers/types'
+import { abortError } from '../util/sleep'
 import { assembleChunks, ENDED } from './stream-chunks'
 
 export interface SharedStream {
-  /** A new reader: every chunk from the first, then the live ones as they come. */
-  read(): AsyncIterableIterator<ChatChunk>
+  /**
+   * A new reader: every chunk from the first, then the live ones as they come. When its `signal`
+   * aborts, the reader leaves (its read in progress throws the abort); the others read on.
+   */
+  read(signal?: AbortSignal): AsyncIterableIterator<ChatChunk>
   /** The whole answer once the stream ended (undefined when it was not plain text, or was left). */
   done: Promise<ChatCompletion | undefined>
 }
@@ -46,24 +50,35 @@ export function shareStream(source: AsyncIterable<ChatChunk>, onLeft?: () => voi
   done.catch(() => {}) // each reader sees the failure itself
   return {
     done,
-    read() {
+    read(signal) {
       readers++ // counted from now, so a reader that has not started yet keeps the stream going
       let i = 0
       let gone = false
       const leave = () => {
         if (gone) return
         gone = true
+        signal?.removeEventListener('abort', onAbort)
         if (--readers === 0 && !ended) {
           left = true
           onLeft?.()
           void Promise.resolve(upstream.return?.()).catch(() => {})
         }
       }
+      // Wakes every waiting reader: this one, aborted, throws; the others wait again.
+      let aborted = false
+      const onAbort = () => {
+        aborted = true
+        leave()
+        wake()
+      }
+      if (signal?.aborted) onAbort()
+      else signal?.addEventListener('abort', onAbort, { once: true })
       // A plain iterator, not an async generator: it costs less per chunk, and a reader that
       // leaves before its first read still counts as gone.
       const reader: AsyncIterableIterator<ChatChunk> = {
         async next() {
           for (;;) {
+            if (aborted) throw abortError(signal!)
             if (gone) return ENDED
             if (i < chunks.length) return { value: chunks[i++]!, done: false }
             if (ended) {

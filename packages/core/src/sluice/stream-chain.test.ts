@@ -3,6 +3,7 @@ import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { observeStream } from '../chain/observe-stream'
 import type { SluiceMeta } from '../chain/types'
+import type { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
 import type { ChatChunk, Provider } from '../providers/types'
 import { createSluice } from './create-sluice'
@@ -200,5 +201,89 @@ describe('streams through the one chain', () => {
     await expect(read(stream)).rejects.toMatchObject({ code: 'cancelled' })
     await vi.waitFor(() => expect(closed).toBe(6))
     await sluice.close()
+  })
+
+  it('identical streams in flight: each reader leaves alone, at its own abort, and the others read on', async () => {
+    let upstream = 0
+    let closed = 0
+    const chunk = (content: string) => ({
+      id: 's',
+      object: 'chat.completion.chunk' as const,
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    })
+    const paced = (firstAfterMs: number): Provider => ({
+      name: 'paced',
+      models: ['m'],
+      defaultModel: 'm',
+      chat: () => Promise.reject(new Error('streams only')),
+      async *stream(_request, options) {
+        upstream++
+        try {
+          for (let i = 0; i < 8; i++) {
+            await new Promise((resolve) => setTimeout(resolve, i === 0 ? firstAfterMs : 10))
+            if (options?.signal?.aborted) throw options.signal.reason
+            yield chunk(`${i} `)
+          }
+        } finally {
+          closed++
+        }
+      },
+    })
+    const same = { model: 'm', messages: [{ role: 'user' as const, content: 'same' }] }
+    const text = async (s: AsyncIterable<ChatChunk>, onChunk?: (n: number) => void) => {
+      let t = ''
+      let n = 0
+      try {
+        for await (const c of s) {
+          t += c.choices[0]?.delta.content ?? ''
+          onChunk?.(++n)
+        }
+        return t
+      } catch (error) {
+        return `${(error as SluiceError).code} after "${t}"`
+      }
+    }
+    const whole = '0 1 2 3 4 5 6 7 '
+
+    // Mid-stream: the leader's caller and a follower's leave; the third reads all of it, from one stream.
+    const mid = createSluice({ providers: [paced(5)], retry: { retries: 0 } })
+    const [leader, follower] = [new AbortController(), new AbortController()]
+    const reads = [
+      text(mid.stream(same, { userId: 'a', signal: leader.signal }), (n) => n === 3 && leader.abort()),
+      text(mid.stream(same, { userId: 'b', signal: follower.signal }), (n) => n === 1 && follower.abort()),
+      text(mid.stream(same, { userId: 'c' })),
+    ]
+    const [a, b, c] = await Promise.all(reads)
+    expect(a).toBe('cancelled after "0 1 2 "')
+    expect(b).toBe('cancelled after "0 "')
+    expect(c).toBe(whole)
+    expect(upstream).toBe(1)
+    await mid.close()
+
+    // Before the first chunk: the leader's caller leaves, and a follower leads a stream of its own.
+    upstream = 0
+    const early = createSluice({ providers: [paced(60)], retry: { retries: 0 } })
+    const gone = new AbortController()
+    const first = [
+      text(early.stream(same, { userId: 'a', signal: gone.signal })),
+      text(early.stream(same, { userId: 'b' })),
+    ]
+    setTimeout(() => gone.abort(), 20)
+    expect(await Promise.all(first)).toEqual(['cancelled after ""', whole])
+    expect(upstream).toBe(2)
+    await early.close()
+
+    // Every reader gone: the provider's stream is closed.
+    closed = 0
+    const all = createSluice({ providers: [paced(5)], retry: { retries: 0 } })
+    const both = [new AbortController(), new AbortController()]
+    const left = both.map((ac, i) =>
+      text(all.stream(same, { userId: `u${i}`, signal: ac.signal }), (n) => n === 2 && ac.abort()),
+    )
+    expect(await Promise.all(left)).toEqual(['cancelled after "0 1 "', 'cancelled after "0 1 "'])
+    await vi.waitFor(() => expect(closed).toBe(1))
+    await all.close()
   })
 })

@@ -1,6 +1,9 @@
 import type { CacheService } from '../../cache/cache-service'
 import { type SharedStream, shareStream } from '../../chain/shared-stream'
 import type { Call, Next, Outcome } from '../../chain/types'
+import { SluiceError } from '../../errors/sluice-error'
+import { abortError } from '../../util/sleep'
+import { untilAborted } from '../../util/until-aborted'
 import { asStream, keyOf, ttlOf } from './cache-key'
 
 /** A stream this process leads upstream, with the outcome its leader got. */
@@ -32,28 +35,51 @@ export async function coalesceStream(
 ): Promise<Outcome> {
   const key = await keyOf(cache, call)
   call.state.cacheStored = true // the leader stores the answer
+  const caller = call.signal
+  // A leader whose caller left before the first chunk took the opening with it: lead next.
+  const again = () => coalesceStream(cache, flights, call, next)
   const joined = flights.get(key)
-  if (joined) return join(call, joined, true)
+  if (joined) return join(call, joined, { follower: true, caller, again })
   const gone = () => {
     if (flights.get(key) === f) flights.delete(key)
   }
   const f = lead(cache, key, call, next, gone)
   flights.set(key, f)
   f.flight.then(gone, gone)
-  return join(call, f, false)
+  return join(call, f, { follower: false, caller, again })
 }
 
+/**
+ * The leader's upstream stream runs under a signal of its own: the leader's caller cancels the
+ * opening (followers waiting then lead next), but once the first chunk is in, its caller only
+ * makes its own reader leave — the stream goes on while anyone reads, and stops when nobody does.
+ */
 function lead(cache: CacheService, key: string, call: Call, next: Next, gone: () => void): StreamFlight {
   let leading!: (l: Live) => void
   const led = new Promise<Live>((resolve) => {
     leading = resolve
   })
+  const caller = call.signal
+  const upstream = new AbortController()
+  const cancelOpening = () => upstream.abort(abortError(caller!))
+  caller?.addEventListener('abort', cancelOpening, { once: true })
+  if (caller?.aborted) cancelOpening()
+  call.signal = upstream.signal
   const flight = cache.coalesce(
     key,
     async (): Promise<Outcome> => {
-      const outcome = await next()
+      let outcome: Outcome
+      try {
+        outcome = await next()
+      } finally {
+        caller?.removeEventListener('abort', cancelOpening)
+      }
       if (!outcome.stream) return outcome // a middleware answered without streaming
-      const live: Live = { shared: shareStream(outcome.stream, gone), outcome }
+      const nobodyReads = () => {
+        gone()
+        upstream.abort(new SluiceError('cancelled', 'every reader left the stream'))
+      }
+      const live: Live = { shared: shareStream(outcome.stream, nobodyReads), outcome }
       leading(live)
       const completion = await live.shared.done
       const { stream: _, ...rest } = outcome
@@ -62,21 +88,35 @@ function lead(cache: CacheService, key: string, call: Call, next: Next, gone: ()
     {
       ttlMs: ttlOf(cache, call),
       keep: (o) => o.value !== undefined, // a stream left by its readers, or not plain text: not kept
-      ...(call.signal ? { signal: call.signal } : {}),
+      ...(caller ? { signal: caller } : {}),
     },
   )
   return { led, flight } // its failures reach the readers through their streams (see join)
 }
 
-async function join(call: Call, f: StreamFlight, follower: boolean): Promise<Outcome> {
+interface Joining {
+  follower: boolean
+  /** The caller's own signal (a leader's call runs under the upstream's from here on). */
+  caller: AbortSignal | undefined
+  again: () => Promise<Outcome>
+}
+
+async function join(call: Call, f: StreamFlight, { follower, caller, again }: Joining): Promise<Outcome> {
   const over = f.flight.then((r) => ({ r }))
   over.catch(() => {}) // once led, a later failure reaches the reader through its stream
-  const first = await Promise.race([f.led.then((l) => ({ l })), over])
+  let first: { l: Live } | { r: { value: Outcome; shared: boolean } }
+  try {
+    // Each reader waits for the first chunk under its own signal.
+    first = await untilAborted(Promise.race([f.led.then((l) => ({ l })), over]), caller)
+  } catch (error) {
+    if (follower && SluiceError.is(error, 'cancelled') && !caller?.aborted) return again()
+    throw error
+  }
   const outcome = 'l' in first ? first.l.outcome : first.r.value
   if (follower || ('r' in first && first.r.shared)) {
     call.meta.coalesced = true
     call.meta.provider = outcome.provider ?? null
   }
-  if ('l' in first) return { ...outcome, stream: first.l.shared.read() }
+  if ('l' in first) return { ...outcome, stream: first.l.shared.read(caller) }
   return asStream(call, outcome)
 }
