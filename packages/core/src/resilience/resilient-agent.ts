@@ -10,6 +10,7 @@ import { defaultStore } from '../store/default-store'
 import { Emitter } from '../util/emitter'
 import { keyOf } from '../util/keys'
 import { abortError, sleep } from '../util/sleep'
+import { untilAborted } from '../util/until-aborted'
 import { type BreakerEvents, Breakers } from './breakers'
 import { breakerSchema, retrySchema } from './resilience-schema'
 import { canFallBack, isRetryable } from './retryable'
@@ -219,8 +220,10 @@ export class ResilientAgent {
         provider: target.name,
         retryAfterMs: this.shared.retryAfterMs(target.name) || this.o.breaker.resetTimeout,
       })
+    // A target that times itself out still gives up at once when the caller's signal aborts,
+    // whether or not it listens to that signal itself.
     const attempt = target.ownTimeout
-      ? () => target.run(options.signal, timeoutMs)
+      ? () => untilAborted(target.run(options.signal, timeoutMs), options.signal)
       : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
     const once = async (): Promise<T> => {
       // Refused without firing: a short-circuited call is not an attempt and must not count.

@@ -41,8 +41,23 @@ export async function openWithFallback(
   const { rest, release } = value
   let first: IteratorResult<ChatChunk> | undefined = value.first
   let over = false
+  // The caller's abort ends a read in progress, whether or not the provider listens to it.
+  const caller = options.signal
+  let onAbort: (() => void) | undefined
+  const aborted = caller
+    ? new Promise<never>((_, reject) => {
+        onAbort = () => {
+          reject(abortError(caller))
+          void Promise.resolve(rest.return?.()).catch(() => {})
+        }
+        if (caller.aborted) onAbort()
+        else caller.addEventListener('abort', onAbort, { once: true })
+      })
+    : undefined
+  aborted?.catch(() => {}) // raced by each read; nobody may be reading when it fires
   const end = () => {
     over = true
+    if (onAbort) caller?.removeEventListener('abort', onAbort)
     release()
   }
   if (first.done) end()
@@ -68,7 +83,7 @@ export async function openWithFallback(
       if (over) return ENDED
       let next: IteratorResult<ChatChunk>
       try {
-        next = await rest.next()
+        next = await (aborted ? Promise.race([rest.next(), aborted]) : rest.next())
       } catch (error) {
         throw failed(error)
       }

@@ -286,4 +286,57 @@ describe('streams through the one chain', () => {
     await vi.waitFor(() => expect(closed).toBe(1))
     await all.close()
   })
+
+  it("a provider deaf to signals: the caller's abort still ends its chat and its stream at once", async () => {
+    const events: string[] = []
+    const later = (what: string) =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          events.push(`provider ${what}`)
+          resolve()
+        }, 200),
+      )
+    const deaf: Provider = {
+      name: 'deaf',
+      models: ['m'],
+      defaultModel: 'm',
+      chat: async () => {
+        await later('answered')
+        return {
+          id: 'c',
+          object: 'chat.completion',
+          created: 0,
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'late' }, finish_reason: 'stop' }],
+        }
+      },
+      async *stream() {
+        yield {
+          id: 's',
+          object: 'chat.completion.chunk',
+          created: 0,
+          model: 'm',
+          choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }],
+        }
+        await later('streamed on')
+      },
+    }
+    const sluice = createSluice({ providers: [deaf], retry: { retries: 0 } })
+    const req = (content: string) => ({ model: 'm', messages: [{ role: 'user' as const, content }] })
+    for (const cache of [true, false]) {
+      const chat = new AbortController()
+      const asked = sluice.chat(req(`chat ${cache}`), { userId: 'u', signal: chat.signal, cache })
+      setTimeout(() => chat.abort(), 20)
+      await expect(asked).rejects.toMatchObject({ code: 'cancelled' })
+      events.push('chat ended')
+      const read = new AbortController()
+      const stream = sluice.stream(req(`stream ${cache}`), { userId: 'u', signal: read.signal, cache })
+      expect((await stream.next()).done).toBe(false)
+      read.abort()
+      await expect(stream.next()).rejects.toMatchObject({ code: 'cancelled' })
+      events.push('stream ended')
+    }
+    expect(events.slice(0, 4)).toEqual(['chat ended', 'stream ended', 'chat ended', 'stream ended'])
+    await sluice.close()
+  })
 })
