@@ -1,5 +1,5 @@
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
-import { LazyAbort } from './lazy-abort'
+import { LazyAbort } from '../util/lazy-abort'
 
 /** A claimed job as its worker holds it. */
 export interface Running {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
+import type { Provider } from '../providers/types'
 import { MAX_BREAKERS } from './breakers'
 import { ResilientAgent } from './resilient-agent'
 
@@ -185,6 +186,38 @@ describe('ResilientAgent', () => {
     expect(e).toMatchObject({ code: 'timeout', provider: 'mine' })
     expect(calls).toBe(3)
     agent.close()
+  })
+
+  it('a provider that never answers and ignores its signal: the attempt ends at its timeout, and the next provider answers', async () => {
+    const gq = await sim({ profile: 'groq' })
+    let asked = 0
+    const silent: Provider = {
+      name: 'silent',
+      models: ['deepseek-chat'],
+      defaultModel: 'deepseek-chat',
+      chat: () => {
+        asked++
+        return new Promise(() => {})
+      },
+      async *stream() {
+        await new Promise(() => {})
+      },
+    }
+    const agent = new ResilientAgent({
+      providers: [silent, groq({ baseURL: gq.url, ...toLlama })],
+      retry: { retries: 0 },
+      timeout: 50,
+    })
+    const failures: unknown[] = []
+    agent.events.on('fallback', ({ error }) => void failures.push(error))
+    const res = await agent.chat(request)
+    expect(res.provider).toBe('groq')
+    expect(asked).toBe(1)
+    expect(failures).toMatchObject([{ code: 'timeout', provider: 'silent', retryable: true }])
+    let text = ''
+    for await (const c of agent.stream(request)) text += c.choices[0]?.delta.content ?? ''
+    expect(text.length).toBeGreaterThan(0)
+    expect(failures).toHaveLength(2)
   })
 
   it('keeps a bounded number of breakers when apps wrap calls under many names', async () => {

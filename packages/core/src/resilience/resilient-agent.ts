@@ -4,13 +4,12 @@ import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
 import { modelFor } from '../providers/models'
-import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
+import type { CallOptions, ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
 import type { BreakerPort } from '../store/breaker-port'
 import { defaultStore } from '../store/default-store'
 import { Emitter } from '../util/emitter'
 import { keyOf } from '../util/keys'
 import { abortError, sleep } from '../util/sleep'
-import { untilAborted } from '../util/until-aborted'
 import { type BreakerEvents, Breakers } from './breakers'
 import { breakerSchema, retrySchema } from './resilience-schema'
 import { canFallBack, isRetryable } from './retryable'
@@ -44,10 +43,20 @@ export interface AgentEvents extends BreakerEvents {
 /** Something the agent can try: a provider, or any async call. */
 export interface Target<T> {
   name: string
-  /** `timeoutMs` is the per-attempt budget; a target that enforces it itself sets `ownTimeout`. */
+  /** `signal` aborts at the attempt's timeout (`timeoutMs`) or when the caller gives up. */
   run(signal: AbortSignal | undefined, timeoutMs: number): Promise<T>
-  /** Providers time out on their own; other targets get a timeout wrapper. */
-  ownTimeout?: boolean
+  /** The same, given the attempt's abort: its signal is made only if read (providers in the process may never). */
+  runWith?(abort: { readonly signal: AbortSignal }, timeoutMs: number): Promise<T>
+}
+
+/** A provider's call options whose `signal` is made only when the provider reads it. */
+function lazyOptions(abort: { readonly signal: AbortSignal }, timeoutMs: number): CallOptions {
+  return {
+    get signal() {
+      return abort.signal
+    },
+    timeoutMs,
+  }
 }
 
 export interface RunResult<T> {
@@ -149,8 +158,8 @@ export class ResilientAgent {
     return this.run(
       this.providersFor(request.model).map((p) => ({
         name: p.name,
-        ownTimeout: true,
         run: (signal, timeoutMs) => p.chat(request, { ...(signal ? { signal } : {}), timeoutMs }),
+        runWith: (abort, timeoutMs) => p.chat(request, lazyOptions(abort, timeoutMs)),
       })),
       options,
     )
@@ -220,11 +229,11 @@ export class ResilientAgent {
         provider: target.name,
         retryAfterMs: this.shared.retryAfterMs(target.name) || this.o.breaker.resetTimeout,
       })
-    // A target that times itself out still gives up at once when the caller's signal aborts,
-    // whether or not it listens to that signal itself.
-    const attempt = target.ownTimeout
-      ? () => untilAborted(target.run(options.signal, timeoutMs), options.signal)
-      : () => withTimeout(target.name, timeoutMs, options.signal, (s) => target.run(s, timeoutMs))
+    // Every attempt ends at its timeout or the caller's abort, whether or not the target listens.
+    const attempt = () =>
+      withTimeout(target.name, timeoutMs, options.signal, (abort) =>
+        target.runWith ? target.runWith(abort, timeoutMs) : target.run(abort.signal, timeoutMs),
+      )
     const once = async (): Promise<T> => {
       // Refused without firing: a short-circuited call is not an attempt and must not count.
       const gate = await this.gate(target.name)

@@ -1,7 +1,7 @@
 import { ENDED } from '../chain/stream-chunks'
 import { SluiceError } from '../errors/sluice-error'
-import type { ChatChunk, ChatRequest } from '../providers/types'
-import { joinSignals } from '../util/join-signals'
+import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
+import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { abortError } from '../util/sleep'
 import type { ResilientAgent, RunOptions, RunResult } from './resilient-agent'
 
@@ -20,21 +20,32 @@ export async function openWithFallback(
   options: RunOptions,
 ): Promise<OpenedStream> {
   type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk>; release: () => void }
+  const open = async (p: Provider, join: () => JoinedSignal): Promise<Opened> => {
+    let joined: JoinedSignal | undefined
+    const release = () => joined?.release()
+    try {
+      const rest = p
+        .stream(request, {
+          get signal() {
+            joined ??= join()
+            return joined.signal
+          },
+        })
+        [Symbol.asyncIterator]()
+      return { first: await rest.next(), rest, release }
+    } catch (error) {
+      release()
+      throw error
+    }
+  }
   const { value, ...opened } = await agent.run<Opened>(
     agent.providersFor(request.model).map((p) => ({
       name: p.name,
       // The attempt's signal times out the wait for the first chunk; the caller's signal must
       // still reach the stream after that, so both are joined.
-      run: async (attempt) => {
-        const { signal, release } = joinSignals([attempt, options.signal])
-        try {
-          const rest = p.stream(request, { signal })[Symbol.asyncIterator]()
-          return { first: await rest.next(), rest, release }
-        } catch (error) {
-          release()
-          throw error
-        }
-      },
+      run: (attempt) => open(p, () => joinSignals([attempt, options.signal])),
+      // The joined signal is made only if the provider reads it (one in this process may not).
+      runWith: (attempt) => open(p, () => joinSignals([attempt.signal, options.signal])),
     })),
     options,
   )

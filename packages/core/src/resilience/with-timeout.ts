@@ -1,19 +1,24 @@
 import { SluiceError } from '../errors/sluice-error'
+import { LazyAbort } from '../util/lazy-abort'
 import { abortError } from '../util/sleep'
 
-/** Runs fn with a signal that aborts on the caller's signal or after timeoutMs (a `timeout` error). */
+/**
+ * Runs fn with an abort that fires on the caller's signal or after timeoutMs (a `timeout`
+ * error). The returned promise settles at that moment whether or not fn listens; fn's signal is
+ * made only if fn reads it.
+ */
 export function withTimeout<T>(
   name: string,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (abort: LazyAbort) => Promise<T>,
 ): Promise<T> {
   if (signal?.aborted) return Promise.reject(abortError(signal))
-  const controller = new AbortController()
+  const abort = new LazyAbort()
   return new Promise<T>((resolve, reject) => {
     const stop = (error: unknown) => {
       finish()
-      controller.abort(error)
+      abort.abort(error)
       reject(error)
     }
     const onAbort = () => stop(abortError(signal!))
@@ -35,7 +40,7 @@ export function withTimeout<T>(
     signal?.addEventListener('abort', onAbort)
     let running: Promise<T>
     try {
-      running = fn(controller.signal)
+      running = fn(abort)
     } catch (error) {
       finish()
       reject(error)

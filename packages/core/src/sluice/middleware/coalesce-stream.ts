@@ -60,11 +60,12 @@ function lead(cache: CacheService, key: string, call: Call, next: Next, gone: ()
     leading = resolve
   })
   const caller = call.signal
-  const upstream = new AbortController()
-  const cancelOpening = () => upstream.abort(abortError(caller!))
+  // Without a caller's signal nothing but the readers leaving can end it (and they close it).
+  const upstream = caller ? new AbortController() : undefined
+  const cancelOpening = () => upstream?.abort(abortError(caller!))
   caller?.addEventListener('abort', cancelOpening, { once: true })
   if (caller?.aborted) cancelOpening()
-  call.signal = upstream.signal
+  if (upstream) call.signal = upstream.signal
   const flight = cache.coalesce(
     key,
     async (): Promise<Outcome> => {
@@ -77,7 +78,7 @@ function lead(cache: CacheService, key: string, call: Call, next: Next, gone: ()
       if (!outcome.stream) return outcome // a middleware answered without streaming
       const nobodyReads = () => {
         gone()
-        upstream.abort(new SluiceError('cancelled', 'every reader left the stream'))
+        upstream?.abort(new SluiceError('cancelled', 'every reader left the stream'))
       }
       const live: Live = { shared: shareStream(outcome.stream, nobodyReads), outcome }
       leading(live)
