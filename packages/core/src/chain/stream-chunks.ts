@@ -29,6 +29,7 @@ export function assembleChunks(chunks: readonly ChatChunk[]): ChatCompletion | u
       if (c.finish_reason) choice.finish_reason = c.finish_reason
     }
   }
+  if (choices.size === 0) return undefined // no answer in it (usage alone): nothing to keep
   return {
     id: first.id,
     object: 'chat.completion',

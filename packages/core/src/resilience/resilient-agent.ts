@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
+import { checkedCompletion } from '../providers/answer-shape'
 import { modelFor } from '../providers/models'
 import type { CallOptions, ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
 import type { BreakerPort } from '../store/breaker-port'
@@ -158,8 +159,12 @@ export class ResilientAgent {
     return this.run(
       this.providersFor(request.model).map((p) => ({
         name: p.name,
-        run: (signal, timeoutMs) => p.chat(request, { ...(signal ? { signal } : {}), timeoutMs }),
-        runWith: (abort, timeoutMs) => p.chat(request, lazyOptions(abort, timeoutMs)),
+        run: (signal, timeoutMs) =>
+          p
+            .chat(request, { ...(signal ? { signal } : {}), timeoutMs })
+            .then((v) => checkedCompletion(p.name, v)),
+        runWith: (abort, timeoutMs) =>
+          p.chat(request, lazyOptions(abort, timeoutMs)).then((v) => checkedCompletion(p.name, v)),
       })),
       options,
     )

@@ -1,5 +1,6 @@
 import { ENDED } from '../chain/stream-chunks'
 import { SluiceError } from '../errors/sluice-error'
+import { checkedChunk } from '../providers/answer-shape'
 import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { abortError } from '../util/sleep'
@@ -32,7 +33,9 @@ export async function openWithFallback(
           },
         })
         [Symbol.asyncIterator]()
-      return { first: await rest.next(), rest, release }
+      const first = await rest.next()
+      if (!first.done) checkedChunk(p.name, first.value) // a first chunk that is not one: fall back
+      return { first, rest, release }
     } catch (error) {
       release()
       throw error
@@ -98,7 +101,15 @@ export async function openWithFallback(
       } catch (error) {
         throw failed(error)
       }
-      if (!next.done) return next
+      if (!next.done) {
+        try {
+          checkedChunk(opened.provider, next.value)
+        } catch (error) {
+          void Promise.resolve(rest.return?.()).catch(() => {})
+          throw failed(error)
+        }
+        return next
+      }
       end()
       return ENDED
     },

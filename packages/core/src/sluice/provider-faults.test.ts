@@ -5,6 +5,7 @@ import { toHttp } from '../errors/to-http'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
 import { openAICompatible } from '../providers/openai-compatible'
+import type { ChatChunk, ChatCompletion, Provider } from '../providers/types'
 import { ResilientAgent } from '../resilience/resilient-agent'
 import { createSluice } from './create-sluice'
 
@@ -180,5 +181,58 @@ describe('provider faults', () => {
     expect(JSON.stringify(http.body)).not.toContain('leaky')
     expect(JSON.stringify(toHttp(e, { expose: true }).body)).toContain('exploded')
     await sluice.close()
+  })
+
+  it('an answer that is not a chat completion is a provider failure: the next provider answers, and nothing malformed is kept', async () => {
+    const gq = await sim({ profile: 'groq' })
+    const odd = (answer: unknown, chunks: unknown[]): Provider => ({
+      name: 'odd',
+      models: ['deepseek-chat'],
+      defaultModel: 'deepseek-chat',
+      chat: async () => answer as ChatCompletion,
+      async *stream() {
+        for (const c of chunks) yield c as ChatChunk
+      },
+    })
+    const chunk = {
+      id: 's',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content: 'half' }, finish_reason: null }],
+    }
+    for (const [answer, chunks] of [
+      ['hello', ['hello']],
+      [null, [null]],
+      [{ choices: 'x' }, [{}]],
+    ] as const) {
+      const sluice = createSluice({
+        providers: [odd(answer, [...chunks]), groq({ baseURL: gq.url, ...toLlama })],
+        retry: { retries: 0 },
+      })
+      const chat = await sluice.chat(ask(`chat ${String(answer)}`), { userId: 'u' })
+      expect(chat.sluice).toMatchObject({ provider: 'groq', fallbacks: 1 })
+      expect(chat.choices[0]?.message.content).toBeTruthy()
+      let text = ''
+      for await (const c of sluice.stream(ask(`stream ${String(answer)}`), { userId: 'u' }))
+        text += c.choices[0]?.delta.content ?? ''
+      expect(text.length).toBeGreaterThan(0) // the first chunk was not one: groq streamed instead
+      await sluice.close()
+    }
+    // Mid-stream: a chunk that is not one ends the stream with provider_error, and nothing is cached.
+    const sluice = createSluice({ providers: [odd(null, [chunk, 42])], retry: { retries: 0 } })
+    const got: string[] = []
+    const e = await (async () => {
+      for await (const c of sluice.stream(ask('mid'), { userId: 'u' }))
+        got.push(c.choices[0]?.delta.content ?? '')
+    })().catch((x) => x)
+    expect(got).toEqual(['half'])
+    expect(e).toMatchObject({ code: 'provider_error', details: { partial: true } })
+    expect(await sluice.cache.get('default', ask('mid'), { userId: 'u' })).toBeUndefined()
+    await sluice.close()
+    const whole = createSluice({ providers: [odd(null, [chunk])], retry: { retries: 0 } })
+    for await (const _ of whole.stream(ask('mid'), { userId: 'u' }));
+    expect(await whole.cache.get('default', ask('mid'), { userId: 'u' })).toBeDefined() // where it would be
+    await whole.close()
   })
 })

@@ -51,9 +51,7 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
   call.meta.retries += result.retries
   call.meta.fallbacks += result.fallbacks
   if (!call.request) return { ...wrappedOutcome(result.value), provider: result.provider }
-  const completion = result.value as ChatCompletion
-  if (!completion)
-    throw new SluiceError('provider_error', `${result.provider}: empty answer`, { provider: result.provider })
+  const completion = result.value as ChatCompletion // checked by the agent to be a completion
   return {
     value: completion,
     ...(completion.usage ? { usage: completion.usage } : {}),
