@@ -1,5 +1,4 @@
 import type { Call, Outcome } from '../../chain/types'
-import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion } from '../../providers/types'
 import { parseUsage } from '../../providers/usage'
 import type { ResilientAgent, RunOptions } from '../../resilience/resilient-agent'
