@@ -1,3 +1,5 @@
+import { abortError } from '../util/sleep'
+
 interface Waiting<I, O> {
   item: I
   resolve: (value: O) => void
@@ -19,7 +21,12 @@ export class Batcher<I, O> {
     private readonly flush: (items: I[]) => Promise<PromiseSettledResult<O>[]>,
   ) {}
 
-  add(group: string, item: I): Promise<O> {
+  /**
+   * Adds an item to its group. When `signal` aborts, the item leaves at once with the abort: taken
+   * out of its group if the group has not gone up yet, its result dropped if it has.
+   */
+  add(group: string, item: I, signal?: AbortSignal): Promise<O> {
+    if (signal?.aborted) return Promise.reject(abortError(signal))
     let g = this.open.get(group)
     if (!g) {
       const timer = setTimeout(() => this.send(group), this.o.windowMs)
@@ -28,8 +35,32 @@ export class Batcher<I, O> {
       this.open.set(group, g)
     }
     const { waiting } = g
+    const opened = g
     const result = new Promise<O>((resolve, reject) => {
-      waiting.push({ item, resolve, reject })
+      const w: Waiting<I, O> = { item, resolve, reject }
+      waiting.push(w)
+      if (!signal) return
+      const onAbort = () => {
+        const i = waiting.indexOf(w)
+        if (i !== -1 && this.open.get(group) === opened) {
+          waiting.splice(i, 1) // not sent yet: it does not go up at all
+          if (waiting.length === 0) {
+            clearTimeout(opened.timer)
+            this.open.delete(group)
+          }
+        }
+        reject(abortError(signal))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      const unhook = () => signal.removeEventListener('abort', onAbort)
+      w.resolve = (value) => {
+        unhook()
+        resolve(value)
+      }
+      w.reject = (error) => {
+        unhook()
+        reject(error)
+      }
     })
     if (waiting.length >= this.o.maxSize) this.send(group)
     return result

@@ -182,6 +182,46 @@ describe('batching similar requests', () => {
     await sluice.close()
   })
 
+  it('a batched caller whose signal aborts leaves at once; before its batch goes up, its item is not sent', async () => {
+    const runs: unknown[][] = []
+    const sluice = build({
+      batch: {
+        embed: {
+          groupBy: () => 'all',
+          maxSize: 8,
+          windowMs: 100,
+          run: async (inputs: unknown[]) => {
+            runs.push(inputs)
+            await new Promise((r) => setTimeout(r, 100))
+            return inputs.map((t) => `vector(${t})`)
+          },
+        },
+      },
+    })
+    const single = async (t: string) => `single(${t})`
+    const settled: string[] = []
+    const ask = (t: string, signal?: AbortSignal) =>
+      sluice.call('embed', t, { userId: t, ...(signal ? { signal } : {}) }, single).then(
+        (v) => {
+          settled.push(t)
+          return v
+        },
+        (e) => {
+          settled.push(t)
+          return (e as { code: string }).code
+        },
+      )
+    const early = new AbortController()
+    const late = new AbortController()
+    const out = [ask('a'), ask('early', early.signal), ask('late', late.signal), ask('b')]
+    setTimeout(() => early.abort(), 20) // while the window is open
+    setTimeout(() => late.abort(), 150) // while the batch is upstream
+    expect(await Promise.all(out)).toEqual(['vector(a)', 'cancelled', 'cancelled', 'vector(b)'])
+    expect(runs).toEqual([['a', 'late', 'b']]) // the early leaver was never sent
+    expect(settled.slice(0, 2)).toEqual(['early', 'late']) // each went at its abort, not with the batch
+    await sluice.close()
+  })
+
   it('through the queue, a worker batches the jobs it claims together, whoever enqueued them', async () => {
     const sluice = build({ queue: { concurrency: 30, batchSize: 30, pollInterval: 20 } })
     const before = ds.stats.requests

@@ -168,7 +168,7 @@ export function batchStep(
     run(call: Call): Promise<Outcome> {
       const group = groupOf(call)
       if (group === undefined) return single(call)
-      return batcherFor(call.endpoint, batches[call.endpoint]!).add(group, call)
+      return batcherFor(call.endpoint, batches[call.endpoint]!).add(group, call, call.signal)
     },
   }
 }
