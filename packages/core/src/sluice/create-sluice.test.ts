@@ -3,9 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { named } from '../chain/types'
 import { SluiceError } from '../errors/sluice-error'
 import { toHttp } from '../errors/to-http'
+import { memoryStore } from '../memory/memory-store'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
 import type { Provider } from '../providers/types'
+import type { RateLimitPort } from '../store/rate-limit-port'
 import { createSluice, type Sluice } from './create-sluice'
 
 let ds: Simulator
@@ -190,6 +192,42 @@ describe('createSluice', () => {
     expect(upstream).toBe(2)
     expect(abortedUpstream).toBe(1)
     await local.close()
+  })
+
+  it('a caller that aborts while a slow store decides leaves at once, and nothing is sent upstream', async () => {
+    const events: string[] = []
+    const store = memoryStore()
+    const slowLimits: RateLimitPort = {
+      ...store.rateLimit,
+      consumeAll: async (items) => {
+        await new Promise((r) => setTimeout(r, 150))
+        events.push('store answered')
+        return store.rateLimit.consumeAll(items)
+      },
+      consume: async (key, cost, rule) => {
+        await new Promise((r) => setTimeout(r, 150))
+        events.push('store answered')
+        return store.rateLimit.consume(key, cost, rule)
+      },
+    }
+    const before = ds.stats.requests
+    const slow = build({ store: { ...store, rateLimit: slowLimits } })
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 20)
+    await expect(
+      slow.chat(ask('slow store'), {
+        userId: 'u',
+        tier: 'free',
+        endpoint: 'check_answer',
+        signal: ac.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'cancelled' })
+    events.push('caller left')
+    await new Promise((r) => setTimeout(r, 200))
+    expect(events).toEqual(['caller left', 'store answered'])
+    expect(ds.stats.requests - before).toBe(0)
+    expect((await slow.stats()).errorsByCode).toEqual({ cancelled: 1 })
+    await slow.close()
   })
 
   it('falls back to the next provider during an outage', async () => {

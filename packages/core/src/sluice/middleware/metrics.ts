@@ -3,9 +3,20 @@ import { type Call, isStreamOutcome, named, type Outcome } from '../../chain/typ
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
 import type { Usage } from '../../providers/types'
+import { untilAborted } from '../../util/until-aborted'
 
 /** USD for a model's usage (undefined when it has no price or there is no usage). */
 export type Pricing = (model: string | undefined, usage: Usage | undefined) => number | undefined
+
+function dropLate(running: Promise<Outcome>): void {
+  running.then(
+    (o) => {
+      if (isStreamOutcome(o))
+        void Promise.resolve(o.stream[Symbol.asyncIterator]().return?.()).catch(() => {})
+    },
+    () => {},
+  )
+}
 
 const codeOf = (error: unknown) => (SluiceError.is(error) ? error.code : 'internal')
 
@@ -29,7 +40,12 @@ export function metricsMiddleware(monitor: Monitor, price: Pricing) {
     monitor.begin(call.userId)
     let outcome: Awaited<ReturnType<typeof next>>
     try {
-      outcome = await next()
+      // The caller's abort ends the call for it at once, wherever the chain is (a slow store…);
+      // what the chain still returns is dropped, a stream closed unread.
+      const running = next()
+      outcome = call.signal
+        ? await untilAborted(running, call.signal, () => dropLate(running))
+        : await running
     } catch (error) {
       monitor.end(performance.now() - started, codeOf(error))
       throw error
