@@ -1,10 +1,9 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import { type CallContext, type Sluice, SluiceError } from '@sluice/core'
-import { joinSignals } from '@sluice/core/adapter'
+import { joinSignals, untilAborted } from '@sluice/core/adapter'
 import { type Kept, keep, restore } from './cached-result'
 import { nameOf } from './runner'
 import { assembler, replay } from './stream-parts'
-import { untilAborted } from './until-aborted'
 
 type Part = LanguageModelV3StreamPart
 /** A stream's call is bounded by the wait for its first part, not by a timeout on its whole length. */
