@@ -9,6 +9,23 @@ const usage = {
   outputTokens: { total: 2, text: 2, reasoning: 0 },
 }
 
+/** A fallback model that streams one text. */
+const groqSaying = (text: string) =>
+  new MockLanguageModelV3({
+    provider: 'groq',
+    modelId: 'llama-3.3-70b-versatile',
+    doStream: async () => ({
+      stream: simulateReadableStream({
+        chunks: [
+          { type: 'text-start' as const, id: '0' },
+          { type: 'text-delta' as const, id: '0', delta: text },
+          { type: 'text-end' as const, id: '0' },
+          { type: 'finish' as const, usage, finishReason: { unified: 'stop' as const, raw: 'stop' } },
+        ],
+      }),
+    }),
+  })
+
 describe('a stream that breaks after it started', () => {
   it('ends the caller stream with provider_error (no second answer, no fallback) and keeps its reservation', async () => {
     const broken = new MockLanguageModelV3({
@@ -25,20 +42,7 @@ describe('a stream that breaks after it started', () => {
         }),
       }),
     })
-    const fallback = new MockLanguageModelV3({
-      provider: 'groq',
-      modelId: 'llama-3.3-70b-versatile',
-      doStream: async () => ({
-        stream: simulateReadableStream({
-          chunks: [
-            { type: 'text-start' as const, id: '0' },
-            { type: 'text-delta' as const, id: '0', delta: 'should not be sent' },
-            { type: 'text-end' as const, id: '0' },
-            { type: 'finish' as const, usage, finishReason: { unified: 'stop' as const, raw: 'stop' } },
-          ],
-        }),
-      }),
-    })
+    const fallback = groqSaying('should not be sent')
     const sluice = createSluice({
       providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
       tiers: { free: { budget: { daily: 1 } } },
@@ -76,20 +80,7 @@ describe('a stream that breaks after it started', () => {
         return { stream: new ReadableStream() } // open, and nothing ever comes
       },
     })
-    const fallback = new MockLanguageModelV3({
-      provider: 'groq',
-      modelId: 'llama-3.3-70b-versatile',
-      doStream: async () => ({
-        stream: simulateReadableStream({
-          chunks: [
-            { type: 'text-start' as const, id: '0' },
-            { type: 'text-delta' as const, id: '0', delta: 'from the fallback' },
-            { type: 'text-end' as const, id: '0' },
-            { type: 'finish' as const, usage, finishReason: { unified: 'stop' as const, raw: 'stop' } },
-          ],
-        }),
-      }),
-    })
+    const fallback = groqSaying('from the fallback')
     const sluice = createSluice({
       providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
       timeout: 100,

@@ -34,6 +34,23 @@ const build = (extra: Record<string, unknown> = {}) =>
     ...extra,
   })
 
+/** An `embed` endpoint batched through its own list function (taking `takesMs`), recording each batch. */
+const embedding = (runs: unknown[][], takesMs = 0) =>
+  build({
+    batch: {
+      embed: {
+        groupBy: () => 'all',
+        maxSize: 8,
+        windowMs: 100,
+        run: async (inputs: unknown[]) => {
+          runs.push(inputs)
+          if (takesMs > 0) await new Promise((r) => setTimeout(r, takesMs))
+          return inputs.map((t) => `vector(${t})`)
+        },
+      },
+    },
+  })
+
 describe('batching similar requests', () => {
   it('50 translations into 3 languages from 5 users make 3 upstream calls; each user gets exactly its own answers', async () => {
     const sluice = build()
@@ -160,19 +177,7 @@ describe('batching similar requests', () => {
 
   it("sluice.call batches through the endpoint's own list function", async () => {
     const runs: unknown[][] = []
-    const sluice = build({
-      batch: {
-        embed: {
-          groupBy: () => 'all',
-          maxSize: 8,
-          windowMs: 100,
-          run: async (inputs: unknown[]) => {
-            runs.push(inputs)
-            return inputs.map((t) => `vector(${t})`)
-          },
-        },
-      },
-    })
+    const sluice = embedding(runs)
     const single = async (t: string) => `single(${t})`
     const out = await Promise.all(
       Array.from({ length: 8 }, (_, i) => sluice.call('embed', `text ${i}`, { userId: `e${i}` }, single)),
@@ -184,20 +189,7 @@ describe('batching similar requests', () => {
 
   it('a batched caller whose signal aborts leaves at once; before its batch goes up, its item is not sent', async () => {
     const runs: unknown[][] = []
-    const sluice = build({
-      batch: {
-        embed: {
-          groupBy: () => 'all',
-          maxSize: 8,
-          windowMs: 100,
-          run: async (inputs: unknown[]) => {
-            runs.push(inputs)
-            await new Promise((r) => setTimeout(r, 100))
-            return inputs.map((t) => `vector(${t})`)
-          },
-        },
-      },
-    })
+    const sluice = embedding(runs, 100)
     const single = async (t: string) => `single(${t})`
     const settled: string[] = []
     const ask = (t: string, signal?: AbortSignal) =>

@@ -5,7 +5,7 @@ import { observeStream } from '../chain/observe-stream'
 import type { SluiceMeta } from '../chain/types'
 import type { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
-import type { ChatChunk, Provider } from '../providers/types'
+import type { ChatChunk, ChatCompletion, Provider } from '../providers/types'
 import { createSluice } from './create-sluice'
 
 let ds: Simulator
@@ -21,6 +21,23 @@ const build = () =>
     retry: { retries: 0 },
   })
 const ask = (content: string) => ({ model: 'deepseek-chat', messages: [{ role: 'user' as const, content }] })
+
+/** A chunk and a completion of model `m`, for providers written in a test. */
+const chunk = (content: string): ChatChunk => ({
+  id: 's',
+  object: 'chat.completion.chunk',
+  created: 0,
+  model: 'm',
+  choices: [{ index: 0, delta: { content }, finish_reason: null }],
+})
+const toM = (content: string) => ({ model: 'm', messages: [{ role: 'user' as const, content }] })
+const completion = (content: string): ChatCompletion => ({
+  id: 'c',
+  object: 'chat.completion',
+  created: 0,
+  model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+})
 
 /** Reads a stream to its end: its text, its chunks and the meta it returns. */
 async function read(stream: AsyncGenerator<ChatChunk, SluiceMeta>) {
@@ -152,24 +169,11 @@ describe('streams through the one chain', () => {
 
   it("a caller's signal: a long-lived one is left clean by every call, and aborting it mid-stream ends the stream and closes the provider's", async () => {
     let closed = 0
-    const chunk = (content: string) => ({
-      id: 's',
-      object: 'chat.completion.chunk' as const,
-      created: 0,
-      model: 'm',
-      choices: [{ index: 0, delta: { content }, finish_reason: null }],
-    })
     const slow: Provider = {
       name: 'slow',
       models: ['m'],
       defaultModel: 'm',
-      chat: async () => ({
-        id: 'c',
-        object: 'chat.completion',
-        created: 0,
-        model: 'm',
-        choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-      }),
+      chat: async () => completion('ok'),
       async *stream(_request, options) {
         try {
           for (let i = 0; i < 50; i++) {
@@ -184,10 +188,9 @@ describe('streams through the one chain', () => {
     }
     const sluice = createSluice({ providers: [slow], retry: { retries: 0 } })
     const shutdown = new AbortController()
-    const req = (content: string) => ({ model: 'm', messages: [{ role: 'user' as const, content }] })
     for (let i = 0; i < 5; i++) {
-      await sluice.chat(req(`chat ${i}`), { userId: 'u', signal: shutdown.signal })
-      const stream = sluice.stream(req(`stream ${i}`), { userId: 'u', signal: shutdown.signal })
+      await sluice.chat(toM(`chat ${i}`), { userId: 'u', signal: shutdown.signal })
+      const stream = sluice.stream(toM(`stream ${i}`), { userId: 'u', signal: shutdown.signal })
       await stream.next()
       await stream.return(undefined as never) // a reader that leaves early
     }
@@ -195,7 +198,7 @@ describe('streams through the one chain', () => {
     await vi.waitFor(() => expect(closed).toBe(5))
     expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0)
 
-    const stream = sluice.stream(req('aborted'), { userId: 'u', signal: shutdown.signal })
+    const stream = sluice.stream(toM('aborted'), { userId: 'u', signal: shutdown.signal })
     await stream.next()
     setTimeout(() => shutdown.abort(), 20)
     await expect(read(stream)).rejects.toMatchObject({ code: 'cancelled' })
@@ -206,13 +209,6 @@ describe('streams through the one chain', () => {
   it('identical streams in flight: each reader leaves alone, at its own abort, and the others read on', async () => {
     let upstream = 0
     let closed = 0
-    const chunk = (content: string) => ({
-      id: 's',
-      object: 'chat.completion.chunk' as const,
-      created: 0,
-      model: 'm',
-      choices: [{ index: 0, delta: { content }, finish_reason: null }],
-    })
     const paced = (firstAfterMs: number): Provider => ({
       name: 'paced',
       models: ['m'],
@@ -231,7 +227,7 @@ describe('streams through the one chain', () => {
         }
       },
     })
-    const same = { model: 'm', messages: [{ role: 'user' as const, content: 'same' }] }
+    const same = toM('same')
     const text = async (s: AsyncIterable<ChatChunk>, onChunk?: (n: number) => void) => {
       let t = ''
       let n = 0
@@ -302,35 +298,22 @@ describe('streams through the one chain', () => {
       defaultModel: 'm',
       chat: async () => {
         await later('answered')
-        return {
-          id: 'c',
-          object: 'chat.completion',
-          created: 0,
-          model: 'm',
-          choices: [{ index: 0, message: { role: 'assistant', content: 'late' }, finish_reason: 'stop' }],
-        }
+        return completion('late')
       },
       async *stream() {
-        yield {
-          id: 's',
-          object: 'chat.completion.chunk',
-          created: 0,
-          model: 'm',
-          choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }],
-        }
+        yield chunk('a')
         await later('streamed on')
       },
     }
     const sluice = createSluice({ providers: [deaf], retry: { retries: 0 } })
-    const req = (content: string) => ({ model: 'm', messages: [{ role: 'user' as const, content }] })
     for (const cache of [true, false]) {
       const chat = new AbortController()
-      const asked = sluice.chat(req(`chat ${cache}`), { userId: 'u', signal: chat.signal, cache })
+      const asked = sluice.chat(toM(`chat ${cache}`), { userId: 'u', signal: chat.signal, cache })
       setTimeout(() => chat.abort(), 20)
       await expect(asked).rejects.toMatchObject({ code: 'cancelled' })
       events.push('chat ended')
       const read = new AbortController()
-      const stream = sluice.stream(req(`stream ${cache}`), { userId: 'u', signal: read.signal, cache })
+      const stream = sluice.stream(toM(`stream ${cache}`), { userId: 'u', signal: read.signal, cache })
       expect((await stream.next()).done).toBe(false)
       read.abort()
       await expect(stream.next()).rejects.toMatchObject({ code: 'cancelled' })
