@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createSluice, deepseek, memoryStore, QueueClient } from '@sluice/core'
 import { type Simulator, startSimulator } from '@sluice/simulator'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createHandler, startChatWorker } from './app'
 
 let sim: Simulator
@@ -78,6 +78,33 @@ describe('HTTP example', () => {
       status: 'completed',
       result: { answer: expect.stringContaining('encolado') },
     })
+  })
+
+  it('refuses a body over its cap with 413 before reading it on; nothing is sent upstream', async () => {
+    const before = sim.stats.requests
+    const res = await call('/api/chat', 'dan', { message: 'x'.repeat(200_000) })
+    expect(res.status).toBe(413)
+    expect((await res.json()).error).toMatchObject({ code: 'invalid_request', path: 'body' })
+    expect(sim.stats.requests - before).toBe(0)
+  })
+
+  it('a client that hangs up cancels its call', async () => {
+    const slow = await startSimulator({ profile: 'deepseek', latencyMs: { min: 400, max: 400 } })
+    const sluice = createSluice({ providers: [deepseek({ baseURL: slow.url })], retry: { retries: 0 } })
+    const queue = new QueueClient({ store: memoryStore() })
+    const hungUpServer = createServer(createHandler(sluice, queue, () => ({ userId: 'hung', tier: 'free' })))
+    await new Promise<void>((r) => hungUpServer.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(hungUpServer.address() as AddressInfo).port}/api/chat`
+    const client = new AbortController()
+    setTimeout(() => client.abort(), 100)
+    await expect(
+      fetch(url, { method: 'POST', body: JSON.stringify({ message: 'never mind' }), signal: client.signal }),
+    ).rejects.toThrow()
+    await vi.waitFor(async () => expect((await sluice.stats()).errorsByCode).toEqual({ cancelled: 1 }))
+    await sluice.close()
+    hungUpServer.closeAllConnections()
+    await new Promise((r) => hungUpServer.close(r))
+    await slow.close()
   })
 
   it('serves stats and Prometheus metrics', async () => {

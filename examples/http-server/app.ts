@@ -25,9 +25,22 @@ function send(
   res.end(JSON.stringify(body))
 }
 
+/** A chat body is small: a client that sends more is refused before it is read on. */
+const MAX_BODY_BYTES = 64 * 1024
+
 async function readJson(req: IncomingMessage): Promise<ChatBody> {
   let text = ''
-  for await (const chunk of req) text += chunk
+  let bytes = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    bytes += chunk.length
+    if (bytes > MAX_BODY_BYTES) {
+      throw new SluiceError('invalid_request', `body: larger than ${MAX_BODY_BYTES} bytes`, {
+        path: 'body',
+        status: 413,
+      })
+    }
+    text += chunk
+  }
   try {
     return JSON.parse(text || '{}') as ChatBody
   } catch {
@@ -72,7 +85,17 @@ export function createHandler(sluice: Sluice, queue: QueueClient, identify: Iden
       if (req.method === 'POST' && url.pathname === '/api/chat') {
         const body = await readJson(req)
         const endpoint = typeof body.endpoint === 'string' ? body.endpoint : 'default'
-        const answer = await sluice.chat(request(message(body)), { userId, tier, endpoint })
+        // A client that hangs up cancels its call: nothing more is sent upstream for it.
+        const hungUp = new AbortController()
+        res.once('close', () => {
+          if (!res.writableEnded) hungUp.abort()
+        })
+        const answer = await sluice.chat(request(message(body)), {
+          userId,
+          tier,
+          endpoint,
+          signal: hungUp.signal,
+        })
         return send(res, 200, { answer: answer.choices[0]?.message.content, sluice: answer.sluice })
       }
       if (req.method === 'POST' && url.pathname === '/api/chat/queue') {
@@ -101,7 +124,13 @@ export function createHandler(sluice: Sluice, queue: QueueClient, identify: Iden
       send(res, 404, { error: { code: 'not_found', message: 'no such route' } })
     } catch (error) {
       const http = toHttp(error)
-      send(res, http.status, http.body, http.headers)
+      // A body refused half-read: the connection is closed behind the answer, not read on.
+      send(
+        res,
+        http.status,
+        http.body,
+        http.status === 413 ? { ...http.headers, connection: 'close' } : http.headers,
+      )
     }
   }
 }
