@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { createSluice, deepseek, type Sluice } from '@sluice/core'
 import { type Simulator, startSimulator } from '@sluice/simulator'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { expressApp } from './express-app'
 import { honoApp } from './hono-app'
 
@@ -22,23 +22,27 @@ afterAll(async () => {
 type Fetch = (path: string, init: RequestInit) => Promise<Response>
 
 /** Express on a real port; Hono through its own fetch handler. */
-const frameworks: [string, () => Promise<{ fetch: Fetch; close: () => Promise<void> }>][] = [
+const frameworks: [string, (on?: Sluice) => Promise<{ fetch: Fetch; close: () => Promise<void> }>][] = [
   [
     'Express',
-    async () => {
-      const server = expressApp(sluice).listen(0)
+    async (on = sluice) => {
+      const server = expressApp(on).listen(0)
       await new Promise((r) => server.once('listening', r))
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
       return {
         fetch: (path, init) => fetch(base + path, init),
-        close: () => new Promise((r) => server.close(() => r())),
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections()
+            server.close(() => r())
+          }),
       }
     },
   ],
   [
     'Hono',
-    async () => {
-      const app = honoApp(sluice)
+    async (on = sluice) => {
+      const app = honoApp(on)
       return { fetch: async (path, init) => app.request(path, init), close: async () => {} }
     },
   ],
@@ -92,6 +96,37 @@ describe.each(frameworks)('%s helpers', (name, start) => {
       expect(sim.stats.requests - before).toBe(0)
     } finally {
       await app.close()
+    }
+  })
+
+  it('a client that goes before its answer cancels its call', async () => {
+    const slow = await startSimulator({ profile: 'deepseek', latencyMs: { min: 400, max: 400 } })
+    const patient = createSluice({
+      providers: [deepseek({ baseURL: slow.url, apiKey: 'sim' })],
+      retry: { retries: 0 },
+    })
+    const app = await start(patient)
+    try {
+      const client = new AbortController()
+      setTimeout(() => client.abort(), 100)
+      const answer = await app
+        .fetch('/chat', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer token-bob' },
+          body: JSON.stringify({ message: `${name}: never mind` }),
+          signal: client.signal,
+        })
+        .then(
+          (r) => r.status,
+          () => 'gone',
+        )
+      // Over a socket the client is gone; Hono in the process still answers, with 499 (cancelled).
+      expect(answer).toBe(name === 'Express' ? 'gone' : 499)
+      await vi.waitFor(async () => expect((await patient.stats()).errorsByCode).toEqual({ cancelled: 1 }))
+    } finally {
+      await app.close()
+      await patient.close()
+      await slow.close()
     }
   })
 })

@@ -8,15 +8,27 @@ export interface ExpressRequestLike {
 }
 export interface ExpressResponseLike {
   headersSent?: boolean
+  /** Set once the response is fully sent; a `close` before that is a client that hung up. */
+  writableEnded?: boolean
+  once?(event: 'close', listener: () => void): unknown
   status(code: number): this
   set(headers: Record<string, string>): this
   json(body: unknown): unknown
 }
 type NextLike = (error?: unknown) => void
 
+/** Aborts when the client hangs up before its response is sent: its call is cancelled. */
+function hangUpSignal(res: Pick<ExpressResponseLike, 'writableEnded' | 'once'>): AbortSignal {
+  const hungUp = new AbortController()
+  res.once?.('close', () => {
+    if (!res.writableEnded) hungUp.abort()
+  })
+  return hungUp.signal
+}
+
 /**
  * Express helpers. `context` puts the caller's call context on `req.sluice` (from `identify`,
- * the app's auth); `errors` is the error handler that answers any error through `toHttp()`:
+ * the app's auth), with a `signal` that aborts when the client hangs up; `errors` is the error handler that answers any error through `toHttp()`:
  * its status, `Retry-After` and `X-RateLimit-*` headers and a JSON body.
  *
  * ```ts
@@ -31,10 +43,10 @@ export function sluiceExpress<R extends ExpressRequestLike>(
   options: ToHttpOptions = {},
 ) {
   return {
-    context(req: R, _res: unknown, next: NextLike): void {
+    context(req: R, res: Pick<ExpressResponseLike, 'writableEnded' | 'once'>, next: NextLike): void {
       contextOf(identify, req).then(
         (ctx) => {
-          req.sluice = ctx
+          req.sluice = ctx.signal || !res.once ? ctx : { ...ctx, signal: hangUpSignal(res) }
           next()
         },
         (error: unknown) => next(error),

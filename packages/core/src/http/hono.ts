@@ -7,12 +7,15 @@ export interface HonoContextLike {
   set(key: 'sluice', value: CallContext): void
   get(key: 'sluice'): CallContext | undefined
   json(body: unknown, status?: number, headers?: Record<string, string>): Response
+  /** The request; its `signal` aborts when the client goes (where the runtime says so). */
+  req?: { raw?: { signal?: AbortSignal } }
 }
 
 /**
  * Hono helpers. `context` sets `c.get('sluice')` to the caller's call context (from `identify`,
- * the app's auth); `errors` is an `app.onError` handler answering any error through `toHttp()`:
- * its status, `Retry-After` and `X-RateLimit-*` headers and a JSON body.
+ * the app's auth), with the request's `signal`, so a client that goes cancels its call;
+ * `errors` is an `app.onError` handler answering any error through `toHttp()`: its status,
+ * `Retry-After` and `X-RateLimit-*` headers and a JSON body.
  *
  * ```ts
  * const http = sluiceHono((c) => ({ userId: c.get('user').id, tier: c.get('user').plan }))
@@ -24,7 +27,9 @@ export interface HonoContextLike {
 export function sluiceHono<C extends HonoContextLike>(identify: Identify<C>, options: ToHttpOptions = {}) {
   return {
     async context(c: C, next: () => Promise<void>): Promise<void> {
-      c.set('sluice', await contextOf(identify, c))
+      const ctx = await contextOf(identify, c)
+      const signal = ctx.signal ?? c.req?.raw?.signal
+      c.set('sluice', signal ? { ...ctx, signal } : ctx)
       await next()
     },
     errors(error: unknown, c: C): Response {
