@@ -36,7 +36,13 @@ export function sluiceMiddleware(o: SluiceMiddlewareOptions): LanguageModelV3Mid
   const models = (model: LanguageModelV3) => [model, ...(o.fallbacks ?? [])]
   const contextFor = (params: LanguageModelV3CallOptions, model: LanguageModelV3) => {
     const { endpoint, ...ctx } = callContext(params, o.context)
-    return { endpoint: endpoint ?? o.endpoint ?? 'ai-sdk', ctx: { ...ctx, model: model.modelId } }
+    // The AI SDK caller's abortSignal is the call's: Sluice's own waits (a queue, an identical
+    // call in flight, a batch, a slow store) end at it too, not only the model's request.
+    const signal = ctx.signal ?? params.abortSignal
+    return {
+      endpoint: endpoint ?? o.endpoint ?? 'ai-sdk',
+      ctx: { ...ctx, model: model.modelId, ...(signal ? { signal } : {}) },
+    }
   }
   return {
     specificationVersion: 'v3',
