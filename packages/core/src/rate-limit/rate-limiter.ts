@@ -7,7 +7,6 @@ import type { RateLimitDecision, RateLimitItem, RateLimitPort, RateLimitRule } f
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { checkId, keyOf, slotted } from '../util/keys'
-import { BoundedMap } from '../util/lru'
 
 const DAY_MS = 86_400_000
 
@@ -146,14 +145,27 @@ export class RateLimiter {
   }
 
   // The encoded tier × endpoint part, kept: it is the same for every user.
-  private readonly bases = new BoundedMap<string, string>(1_000)
+  // scope → endpoint → key base, looked up by the strings the call came with (no key built to
+  // find it); bounded by forgetting them all past 1,000 (an app has a handful).
+  private readonly bases = new Map<string, Map<string, string>>()
+  private baseCount = 0
 
   private endpointKey(scope: string, endpoint: string, userId: string): string {
-    const id = `${scope}\u0000${endpoint}`
-    let base = this.bases.get(id)
+    let byEndpoint = this.bases.get(scope)
+    let base = byEndpoint?.get(endpoint)
     if (base === undefined) {
+      if (this.baseCount >= 1_000) {
+        this.bases.clear()
+        this.baseCount = 0
+        byEndpoint = undefined
+      }
+      if (!byEndpoint) {
+        byEndpoint = new Map()
+        this.bases.set(scope, byEndpoint)
+      }
       base = `${this.rlPrefix}:${keyOf(scope, endpoint)}`
-      this.bases.set(id, base)
+      byEndpoint.set(endpoint, base)
+      this.baseCount++
     }
     return slotted(base, userId)
   }
