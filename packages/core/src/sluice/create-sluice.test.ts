@@ -227,6 +227,15 @@ describe('createSluice', () => {
     expect(events).toEqual(['caller left', 'store answered'])
     expect(ds.stats.requests - before).toBe(0)
     expect((await slow.stats()).errorsByCode).toEqual({ cancelled: 1 })
+    // A signal aborted before the call: nothing runs (the slow store is not even asked).
+    events.length = 0
+    const aborted = AbortSignal.abort()
+    await expect(
+      slow.chat(ask('too late'), { userId: 'u', tier: 'free', endpoint: 'check_answer', signal: aborted }),
+    ).rejects.toMatchObject({ code: 'cancelled' })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(events).toEqual([])
+    expect((await slow.stats()).requestsTotal).toBe(1)
     await slow.close()
   })
 

@@ -3,6 +3,7 @@ import { type Call, isStreamOutcome, named, type Outcome } from '../../chain/typ
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
 import type { Usage } from '../../providers/types'
+import { abortError } from '../../util/sleep'
 import { untilAborted } from '../../util/until-aborted'
 
 /** USD for a model's usage (undefined when it has no price or there is no usage). */
@@ -36,6 +37,8 @@ export function metricsMiddleware(monitor: Monitor, price: Pricing) {
     if (by) monitor.saved(by, 1, price(o.model ?? call.request?.model, o.usage) ?? 0)
   }
   return named('metrics', async (call, next) => {
+    // Cancelled before it began: nothing runs, nothing is counted, no limit or budget is touched.
+    if (call.signal?.aborted) throw abortError(call.signal)
     const started = performance.now()
     monitor.begin(call.userId)
     let outcome: Awaited<ReturnType<typeof next>>
