@@ -178,4 +178,14 @@ describe('RateLimiter', () => {
     })
     expect((await limiter.limit({ userId: 'ünï 😀 用户', endpoint: 'ask' })).allowed).toBe(true)
   })
+
+  it('a limit holds exactly while thousands of other endpoint and tier names come and go', async () => {
+    const limiter = new RateLimiter({ defaultLimit: { limit: 3, window: '1h' } })
+    const call = () => limiter.limit({ userId: 'u', endpoint: 'ask', tier: 'gold' })
+    expect((await call()).allowed).toBe(true)
+    for (let i = 0; i < 3_000; i++) await limiter.limit({ userId: 'u', endpoint: `e${i}`, tier: `t${i % 7}` })
+    expect((await call()).allowed).toBe(true)
+    expect((await call()).allowed).toBe(true)
+    expect(await call()).toMatchObject({ allowed: false, remaining: 0 })
+  })
 })

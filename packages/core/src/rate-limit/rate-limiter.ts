@@ -141,31 +141,37 @@ export class RateLimiter {
 
   // A user's counters share one slot (`{user}`), so a sharded store decides them in one operation.
   private dailyKey(scope: string, userId: string): string {
-    return slotted(`${this.dailyPrefix}:${keyOf(scope)}`, userId)
+    return slotted(this.scopeKeys(scope).daily, userId)
   }
 
-  // The encoded tier × endpoint part, kept: it is the same for every user.
-  // scope → endpoint → key base, looked up by the strings the call came with (no key built to
-  // find it); bounded by forgetting them all past 1,000 (an app has a handful).
-  private readonly bases = new Map<string, Map<string, string>>()
+  // Per scope (tier): its daily key base and its endpoints' key bases, found by the strings the
+  // call came with (no key is built to look them up); bounded by forgetting them all past 1,000
+  // (an app has a handful of tiers and endpoints).
+  private readonly bases = new Map<string, { daily: string; endpoints: Map<string, string> }>()
   private baseCount = 0
 
+  private scopeKeys(scope: string) {
+    let keys = this.bases.get(scope)
+    if (!keys) {
+      this.makeRoom()
+      keys = { daily: `${this.dailyPrefix}:${keyOf(scope)}`, endpoints: new Map() }
+      this.bases.set(scope, keys)
+    }
+    return keys
+  }
+
+  private makeRoom(): void {
+    if (++this.baseCount <= 1_000) return
+    this.bases.clear()
+    this.baseCount = 1
+  }
+
   private endpointKey(scope: string, endpoint: string, userId: string): string {
-    let byEndpoint = this.bases.get(scope)
-    let base = byEndpoint?.get(endpoint)
+    let base = this.scopeKeys(scope).endpoints.get(endpoint)
     if (base === undefined) {
-      if (this.baseCount >= 1_000) {
-        this.bases.clear()
-        this.baseCount = 0
-        byEndpoint = undefined
-      }
-      if (!byEndpoint) {
-        byEndpoint = new Map()
-        this.bases.set(scope, byEndpoint)
-      }
+      this.makeRoom()
       base = `${this.rlPrefix}:${keyOf(scope, endpoint)}`
-      byEndpoint.set(endpoint, base)
-      this.baseCount++
+      this.scopeKeys(scope).endpoints.set(endpoint, base) // its scope's entry again: room may have been made
     }
     return slotted(base, userId)
   }
