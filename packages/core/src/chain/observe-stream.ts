@@ -26,65 +26,83 @@ export function observeStream(
   hooks: StreamHooks,
   options: { assemble?: boolean } = {},
 ): StreamOutcome {
-  // A hand-made iterator, not an async generator: every chunk of every stream passes through
-  // several of these, and a generator's resumption costs more than the hook itself. A reader
-  // takes one chunk at a time (as `for await` does).
-  let source: AsyncIterator<ChatChunk> | undefined
-  const chunks: ChatChunk[] = []
-  let usage: Usage | undefined
-  let model = outcome.model
-  let over = false
-  const failed = async (error: unknown) => {
-    if (over) return
-    over = true
-    await hooks.onError?.(error)
+  return { ...outcome, stream: new Watched(outcome, hooks, options.assemble === true) }
+}
+
+/**
+ * A hand-made iterator, not an async generator, and a class, not closures: every chunk of every
+ * stream passes through several of these, and a generator's resumption (or a stream's worth of
+ * closures) costs more than the hook itself. A reader takes one chunk at a time (as `for await`
+ * does).
+ */
+class Watched implements AsyncIterableIterator<ChatChunk> {
+  private source: AsyncIterator<ChatChunk> | undefined
+  private readonly chunks: ChatChunk[] = []
+  private usage: Usage | undefined
+  private model: string | undefined
+  private over = false
+
+  constructor(
+    private readonly outcome: StreamOutcome,
+    private readonly hooks: StreamHooks,
+    private readonly assemble: boolean,
+  ) {
+    this.model = outcome.model
   }
-  const watched: AsyncIterableIterator<ChatChunk> = {
-    async next() {
-      if (over) return ENDED
-      source ??= outcome.stream[Symbol.asyncIterator]()
-      let next: IteratorResult<ChatChunk>
-      try {
-        next = await source.next()
-      } catch (error) {
-        await failed(error)
-        throw error
-      }
-      if (next.done) {
-        over = true
-        await hooks.onEnd?.({
-          value: options.assemble ? assembleChunks(chunks) : undefined,
-          ...(usage ? { usage } : {}),
-          ...(model !== undefined ? { model } : {}),
-          ...(outcome.provider !== undefined ? { provider: outcome.provider } : {}),
-        })
-        return ENDED
-      }
-      const chunk = next.value
-      if (options.assemble) chunks.push(chunk)
-      if (chunk.usage) usage = chunk.usage
-      if (chunk.model) model = chunk.model
-      try {
-        hooks.onChunk?.(chunk)
-      } catch (error) {
-        await Promise.resolve(source.return?.()).catch(() => {})
-        await failed(error)
-        throw error
-      }
-      return { value: chunk, done: false }
-    },
-    async return() {
-      if (!over) {
-        source ??= outcome.stream[Symbol.asyncIterator]()
-        try {
-          await source.return?.()
-        } finally {
-          await failed(new SluiceError('cancelled', 'the stream was closed before its end'))
-        }
-      }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  async next(): Promise<IteratorResult<ChatChunk>> {
+    if (this.over) return ENDED
+    this.source ??= this.outcome.stream[Symbol.asyncIterator]()
+    let next: IteratorResult<ChatChunk>
+    try {
+      next = await this.source.next()
+    } catch (error) {
+      await this.failed(error)
+      throw error
+    }
+    if (next.done) {
+      this.over = true
+      await this.hooks.onEnd?.({
+        value: this.assemble ? assembleChunks(this.chunks) : undefined,
+        ...(this.usage ? { usage: this.usage } : {}),
+        ...(this.model !== undefined ? { model: this.model } : {}),
+        ...(this.outcome.provider !== undefined ? { provider: this.outcome.provider } : {}),
+      })
       return ENDED
-    },
-    [Symbol.asyncIterator]: () => watched,
+    }
+    const chunk = next.value
+    if (this.assemble) this.chunks.push(chunk)
+    if (chunk.usage) this.usage = chunk.usage
+    if (chunk.model) this.model = chunk.model
+    try {
+      this.hooks.onChunk?.(chunk)
+    } catch (error) {
+      await Promise.resolve(this.source.return?.()).catch(() => {})
+      await this.failed(error)
+      throw error
+    }
+    return next
   }
-  return { ...outcome, stream: watched }
+
+  async return(): Promise<IteratorResult<ChatChunk>> {
+    if (!this.over) {
+      this.source ??= this.outcome.stream[Symbol.asyncIterator]()
+      try {
+        await this.source.return?.()
+      } finally {
+        await this.failed(new SluiceError('cancelled', 'the stream was closed before its end'))
+      }
+    }
+    return ENDED
+  }
+
+  private async failed(error: unknown): Promise<void> {
+    if (this.over) return
+    this.over = true
+    await this.hooks.onError?.(error)
+  }
 }

@@ -1,9 +1,7 @@
-import { ENDED } from '../chain/stream-chunks'
-import { SluiceError } from '../errors/sluice-error'
 import { checkedChunk } from '../providers/answer-shape'
 import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
-import { abortError } from '../util/sleep'
+import { ProviderStream } from './provider-stream'
 import type { ResilientAgent, RunOptions, RunResult } from './resilient-agent'
 
 /** A provider stream with its first chunk in hand: who answered, and the whole stream from the start. */
@@ -52,77 +50,7 @@ export async function openWithFallback(
     })),
     options,
   )
-  const { rest, release } = value
-  let first: IteratorResult<ChatChunk> | undefined = value.first
-  let over = false
-  // The caller's abort ends a read in progress, whether or not the provider listens to it.
-  const caller = options.signal
-  let onAbort: (() => void) | undefined
-  const aborted = caller
-    ? new Promise<never>((_, reject) => {
-        onAbort = () => {
-          reject(abortError(caller))
-          void Promise.resolve(rest.return?.()).catch(() => {})
-        }
-        if (caller.aborted) onAbort()
-        else caller.addEventListener('abort', onAbort, { once: true })
-      })
-    : undefined
-  aborted?.catch(() => {}) // raced by each read; nobody may be reading when it fires
-  const end = () => {
-    over = true
-    if (onAbort) caller?.removeEventListener('abort', onAbort)
-    release()
-  }
-  if (first.done) end()
-  const failed = (error: unknown) => {
-    end()
-    if (SluiceError.is(error, 'cancelled')) return error
-    // The caller's signal stopped it: a cancellation, whatever the provider threw.
-    if (options.signal?.aborted) return abortError(options.signal)
-    return new SluiceError(
-      'provider_error',
-      `${opened.provider}: stream failed after it started; the answer is incomplete`,
-      { provider: opened.provider, cause: error, details: { partial: true } },
-    )
-  }
-  // A hand-made iterator, not a generator: each chunk of each stream passes through it.
-  const stream: AsyncIterableIterator<ChatChunk> = {
-    async next() {
-      if (first !== undefined) {
-        const head = first
-        first = undefined
-        if (!head.done) return head
-      }
-      if (over) return ENDED
-      let next: IteratorResult<ChatChunk>
-      try {
-        next = await (aborted ? Promise.race([rest.next(), aborted]) : rest.next())
-      } catch (error) {
-        throw failed(error)
-      }
-      if (!next.done) {
-        try {
-          checkedChunk(opened.provider, next.value)
-        } catch (error) {
-          void Promise.resolve(rest.return?.()).catch(() => {})
-          throw failed(error)
-        }
-        return next
-      }
-      end()
-      return ENDED
-    },
-    async return() {
-      first = undefined
-      if (!over) {
-        end()
-        await Promise.resolve(rest.return?.()).catch(() => {})
-      }
-      return ENDED
-    },
-    [Symbol.asyncIterator]: () => stream,
-  }
+  const stream = new ProviderStream(opened.provider, value.first, value.rest, value.release, options.signal)
   return { ...opened, stream }
 }
 
