@@ -107,5 +107,40 @@ export function sluiceConformance(t: ConformanceApi, name: string, store: () => 
         await b.close()
       },
     )
+
+    t.it(
+      'two instances: a caller of a shared call leaves alone; its abort ends its own wait only',
+      async () => {
+        const shared = await store()
+        const provider = countingProvider(150)
+        const make = () => createSluice({ store: shared, providers: [provider], retry: { retries: 0 } })
+        const [a, b] = [make(), make()]
+        const request = {
+          model: 'm',
+          messages: [{ role: 'user' as const, content: 'asked, then abandoned' }],
+        }
+        const [leader, quitter] = [new AbortController(), new AbortController()]
+        const settled: string[] = []
+        const track = (who: string, call: Promise<ChatCompletion>) =>
+          call
+            .then(
+              (r) => r.choices[0]?.message.content,
+              (e) => (e as { code?: string }).code,
+            )
+            .finally(() => settled.push(who))
+        const first = track('first', a.chat(request, { userId: 'ana', signal: leader.signal }))
+        await new Promise((r) => setTimeout(r, 20))
+        const stayer = track('stayer', b.chat(request, { userId: 'bob' }))
+        const leaver = track('leaver', b.chat(request, { userId: 'cy', signal: quitter.signal }))
+        setTimeout(() => quitter.abort(), 30)
+        setTimeout(() => leader.abort(), 60)
+        // Whoever leads, the two who left are cancelled, each at its own abort, and the one who
+        // stayed gets the answer (leading next when the leader was the first caller).
+        t.expect(await Promise.all([first, stayer, leaver])).toEqual(['cancelled', 'ok', 'cancelled'])
+        t.expect(settled.slice(0, 2)).toEqual(['leaver', 'first'])
+        await a.close()
+        await b.close()
+      },
+    )
   })
 }
