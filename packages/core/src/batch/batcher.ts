@@ -17,7 +17,8 @@ export class Batcher<I, O> {
   >()
 
   constructor(
-    private readonly o: { maxSize: number; windowMs: number },
+    /** `onLeave`: an item whose signal aborted, and whether its group had gone up by then. */
+    private readonly o: { maxSize: number; windowMs: number; onLeave?: (item: I, sent: boolean) => void },
     private readonly flush: (items: I[]) => Promise<PromiseSettledResult<O>[]>,
   ) {}
 
@@ -42,13 +43,15 @@ export class Batcher<I, O> {
       if (!signal) return
       const onAbort = () => {
         const i = waiting.indexOf(w)
-        if (i !== -1 && this.open.get(group) === opened) {
+        const sent = !(i !== -1 && this.open.get(group) === opened)
+        if (!sent) {
           waiting.splice(i, 1) // not sent yet: it does not go up at all
           if (waiting.length === 0) {
             clearTimeout(opened.timer)
             this.open.delete(group)
           }
         }
+        this.o.onLeave?.(item, sent)
         reject(abortError(signal))
       }
       signal.addEventListener('abort', onAbort, { once: true })

@@ -251,6 +251,42 @@ describe('budgets have no way around them', () => {
     await sluice.close()
   })
 
+  it('a caller who hangs up while its request is upstream pays what it reserved; one who leaves before pays nothing', async () => {
+    const slow = await startSimulator({ profile: 'deepseek', latencyMs: { min: 300, max: 300 } })
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: slow.url })],
+      tiers: { free: { budget: { daily: 0.001 } } },
+      cache: { enabled: false },
+      retry: { retries: 0 },
+    })
+    const hangUp = async (content: string, afterMs: number) => {
+      const ac = new AbortController()
+      setTimeout(() => ac.abort(), afterMs)
+      return sluice
+        .chat(ask(content, { max_tokens: 64 }), { userId: 'h', tier: 'free', signal: ac.signal })
+        .catch((e) => e)
+    }
+    // Cut mid-call, again and again: each keeps its reservation, until the budget refuses.
+    const codes: string[] = []
+    for (let i = 0; i < 40 && !codes.includes('budget_exceeded'); i++)
+      codes.push(((await hangUp(`hang up ${i}`, 50)) as SluiceError).code)
+    expect(codes.at(-1)).toBe('budget_exceeded')
+    expect(codes.slice(0, -1).every((c) => c === 'cancelled')).toBe(true)
+    expect(await sluice.cost.spend('h')).toBeGreaterThan(0.001 * 0.9)
+    // Cancelled before anything went up: nothing is spent.
+    const other = await sluice.cost.spend('g')
+    const ac = new AbortController()
+    ac.abort()
+    await expect(
+      sluice.chat(ask('never sent'), { userId: 'g', tier: 'free', signal: ac.signal }),
+    ).rejects.toMatchObject({
+      code: 'cancelled',
+    })
+    expect(await sluice.cost.spend('g')).toBe(other)
+    await sluice.close()
+    await slow.close()
+  })
+
   it('fires the 100% threshold when the budget is used up', async () => {
     const sluice = createSluice({
       providers: [deepseek({ baseURL: ds.url })],

@@ -8,6 +8,7 @@ import { SluiceError } from '../../errors/sluice-error'
 import type { ChatCompletion, Usage } from '../../providers/types'
 import type { ResilientAgent, RunOptions, RunResult } from '../../resilience/resilient-agent'
 import { isRequestCaused } from '../../resilience/retryable'
+import { watchAttempts } from './attempt-watch'
 import type { Pricing } from './metrics'
 import { wrappedOutcome } from './resilient'
 
@@ -131,7 +132,11 @@ export function batchStep(
   function batcherFor(endpoint: string, b: BatchOptions): Batcher<Call, Outcome> {
     let batcher = batchers.get(endpoint)
     if (!batcher) {
-      batcher = new Batcher(b, async (calls) => {
+      // A caller that leaves a batch already upstream may have spent its share of it.
+      const onLeave = (call: Call, sent: boolean) => {
+        if (sent) call.state.cutUpstream = true
+      }
+      batcher = new Batcher({ ...b, onLeave }, async (calls) => {
         if (calls.length === 1) return Promise.allSettled([single(calls[0]!)])
         counters.batches++
         counters.batchedCalls += calls.length
@@ -177,18 +182,7 @@ const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
 
 /** The batch's one upstream attempt, told to every call in it (each call's trace shows it). */
 function attemptsOf(calls: Call[]): RunOptions {
-  const hooks = calls.flatMap((c) =>
-    c.state.onAttempt ? [c.state.onAttempt as NonNullable<RunOptions['onAttempt']>] : [],
-  )
-  if (hooks.length === 0) return {}
-  return {
-    onAttempt: (target) => {
-      const ends = hooks.map((h) => h(target))
-      return (error) => {
-        for (const end of ends) end(error)
-      }
-    },
-  }
+  return { onAttempt: watchAttempts(calls) }
 }
 const usageOf = (prompt: number, completion: number): Usage => ({
   prompt_tokens: prompt,

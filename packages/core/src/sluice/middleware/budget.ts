@@ -107,8 +107,10 @@ export function budgetMiddleware(d: BudgetDeps) {
       outcome = await next()
     } catch (error) {
       // A stream that broke after it started (a wrapped one, e.g. through the AI SDK) spent its
-      // tokens: its reservation stands as its cost, as for a chat stream.
-      if (!call.state.handedOff && !brokeAfterStart(error)) await releaseOrCount(d, reservation)
+      // tokens, and so may a call cancelled while its request was upstream: its reservation
+      // stands as its cost (else a caller who hangs up just before each answer spends unbudgeted).
+      const spent = brokeAfterStart(error) || call.state.cutUpstream === true
+      if (!call.state.handedOff && !spent) await releaseOrCount(d, reservation)
       throw error
     }
     if (call.state.handedOff) return outcome

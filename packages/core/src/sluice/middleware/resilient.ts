@@ -2,6 +2,7 @@ import type { Call, Outcome } from '../../chain/types'
 import type { ChatCompletion } from '../../providers/types'
 import { parseUsage } from '../../providers/usage'
 import type { ResilientAgent, RunOptions } from '../../resilience/resilient-agent'
+import { watchAttempts } from './attempt-watch'
 
 /** A wrapped call's result, with its usage when it reports one (OpenAI or AI SDK shapes). */
 export function wrappedOutcome(value: unknown): Outcome {
@@ -29,11 +30,10 @@ async function streamStep(agent: ResilientAgent, call: Call, options: RunOptions
 
 /** The last step: retries, breakers and fallback around the provider (or the wrapped call). */
 export async function resilientStep(agent: ResilientAgent, call: Call): Promise<Outcome> {
-  const onAttempt = call.state.onAttempt as RunOptions['onAttempt']
   const options: RunOptions = {
     ...(call.signal ? { signal: call.signal } : {}),
     ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
-    ...(onAttempt ? { onAttempt } : {}),
+    onAttempt: watchAttempts([call]),
   }
   if (call.stream) return streamStep(agent, call, options)
   const result = call.request

@@ -1,0 +1,21 @@
+import type { Call } from '../../chain/types'
+import { SluiceError } from '../../errors/sluice-error'
+import type { RunOptions } from '../../resilience/resilient-agent'
+
+type OnAttempt = NonNullable<RunOptions['onAttempt']>
+
+/**
+ * The attempt hook for the upstream call of `calls` (one call, or a batch): each call's own hook
+ * (its trace) is told, and a call whose attempt was cut by a cancellation is marked
+ * `state.cutUpstream` — its request had gone up, so its tokens may have been spent.
+ */
+export function watchAttempts(calls: readonly Call[]): OnAttempt {
+  const hooks = calls.flatMap((c) => (c.state.onAttempt ? [c.state.onAttempt as OnAttempt] : []))
+  return (target) => {
+    const ends = hooks.map((h) => h(target))
+    return (error) => {
+      if (SluiceError.is(error, 'cancelled')) for (const c of calls) c.state.cutUpstream = true
+      for (const end of ends) end(error)
+    }
+  }
+}
