@@ -243,6 +243,8 @@ export class ResilientAgent {
       // Refused without firing: a short-circuited call is not an attempt and must not count.
       const gate = await this.gate(target.name)
       if (gate === 'open' || (gate === 'closed' && this.breakers.refuses(target.name))) throw circuitOpen()
+      // Nor is one whose caller has already left: nothing goes up.
+      if (options.signal?.aborted) throw abortError(options.signal)
       stats.attempts++
       const ended = options.onAttempt?.(target.name)
       try {

@@ -226,6 +226,8 @@ describe('createSluice', () => {
     await new Promise((r) => setTimeout(r, 200))
     expect(events).toEqual(['caller left', 'store answered'])
     expect(ds.stats.requests - before).toBe(0)
+    // Nothing went up, so nothing was spent: the reservation made after the caller left is given back.
+    expect(await slow.cost.spend('u')).toBe(0)
     expect((await slow.stats()).errorsByCode).toEqual({ cancelled: 1 })
     // A signal aborted before the call: nothing runs (the slow store is not even asked).
     events.length = 0
