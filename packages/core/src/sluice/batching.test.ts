@@ -193,16 +193,23 @@ describe('batching similar requests', () => {
     const single = async (t: string) => `single(${t})`
     const settled: string[] = []
     const ask = (t: string, signal?: AbortSignal) =>
-      sluice.call('embed', t, { userId: t, ...(signal ? { signal } : {}) }, single).then(
-        (v) => {
-          settled.push(t)
-          return v
-        },
-        (e) => {
-          settled.push(t)
-          return (e as { code: string }).code
-        },
-      )
+      sluice
+        .call(
+          'embed',
+          t,
+          { userId: t, tier: 'free', estimateUsd: 0.01, ...(signal ? { signal } : {}) },
+          single,
+        )
+        .then(
+          (v) => {
+            settled.push(t)
+            return v
+          },
+          (e) => {
+            settled.push(t)
+            return (e as { code: string }).code
+          },
+        )
     const early = new AbortController()
     const late = new AbortController()
     const out = [ask('a'), ask('early', early.signal), ask('late', late.signal), ask('b')]
@@ -211,6 +218,9 @@ describe('batching similar requests', () => {
     expect(await Promise.all(out)).toEqual(['vector(a)', 'cancelled', 'cancelled', 'vector(b)'])
     expect(runs).toEqual([['a', 'late', 'b']]) // the early leaver was never sent
     expect(settled.slice(0, 2)).toEqual(['early', 'late']) // each went at its abort, not with the batch
+    // Its share had gone up with the batch: the late leaver keeps its reservation; the early one spent nothing.
+    expect(await sluice.cost.spend('late')).toBeCloseTo(0.01, 10)
+    expect(await sluice.cost.spend('early')).toBe(0)
     await sluice.close()
   })
 
