@@ -1,4 +1,4 @@
-import { ENDED } from '../chain/stream-chunks'
+import { closeQuietly, ENDED } from '../chain/stream-chunks'
 import { SluiceError } from '../errors/sluice-error'
 import { checkedChunk } from '../providers/answer-shape'
 import type { ChatChunk } from '../providers/types'
@@ -71,7 +71,7 @@ export class ProviderStream implements AsyncIterableIterator<ChatChunk> {
     this.first = undefined
     if (!this.over) {
       this.end()
-      await Promise.resolve(this.rest.return?.()).catch(noop)
+      await closeQuietly(this.rest)
     }
     return ENDED
   }
@@ -83,7 +83,7 @@ export class ProviderStream implements AsyncIterableIterator<ChatChunk> {
   }
 
   private closeSource(): void {
-    void Promise.resolve(this.rest.return?.()).catch(noop)
+    void closeQuietly(this.rest)
   }
 
   private failed(error: unknown): unknown {

@@ -1,22 +1,24 @@
-import pRetry from 'p-retry'
 import { z } from 'zod'
 import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError } from '../errors/sluice-error'
-import { checkedCompletion } from '../providers/answer-shape'
 import { modelFor } from '../providers/models'
-import type { CallOptions, ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
+import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
 import type { BreakerPort } from '../store/breaker-port'
 import { defaultStore } from '../store/default-store'
 import { Emitter } from '../util/emitter'
 import { keyOf } from '../util/keys'
-import { abortError, sleep } from '../util/sleep'
+import { abortError } from '../util/sleep'
 import { type BreakerEvents, Breakers } from './breakers'
 import { breakerSchema, retrySchema } from './resilience-schema'
+import { retryAfterFailure } from './retry-after-failure'
 import { canFallBack, isRetryable } from './retryable'
 import { type Gate, SharedCircuit } from './shared-circuit'
 import { type OpenedStream, openWithFallback, streamWithFallback } from './stream-with-fallback'
+import { chatTargets, runTarget, type Target } from './targets'
 import { withTimeout } from './with-timeout'
+
+export type { Target } from './targets'
 
 const schema = z
   .object({
@@ -39,25 +41,6 @@ export type ResilientAgentOptions = z.input<typeof schema>
 export interface AgentEvents extends BreakerEvents {
   retry: { name: string; attempt: number; error: unknown }
   fallback: { from: string; to: string; error: unknown }
-}
-
-/** Something the agent can try: a provider, or any async call. */
-export interface Target<T> {
-  name: string
-  /** `signal` aborts at the attempt's timeout (`timeoutMs`) or when the caller gives up. */
-  run(signal: AbortSignal | undefined, timeoutMs: number): Promise<T>
-  /** The same, given the attempt's abort: its signal is made only if read (providers in the process may never). */
-  runWith?(abort: { readonly signal: AbortSignal }, timeoutMs: number): Promise<T>
-}
-
-/** A provider's call options whose `signal` is made only when the provider reads it. */
-function lazyOptions(abort: { readonly signal: AbortSignal }, timeoutMs: number): CallOptions {
-  return {
-    get signal() {
-      return abort.signal
-    },
-    timeoutMs,
-  }
 }
 
 export interface RunResult<T> {
@@ -156,18 +139,7 @@ export class ResilientAgent {
   }
 
   chat(request: ChatRequest, options: RunOptions = {}): Promise<RunResult<ChatCompletion>> {
-    return this.run(
-      this.providersFor(request.model).map((p) => ({
-        name: p.name,
-        run: (signal, timeoutMs) =>
-          p
-            .chat(request, { ...(signal ? { signal } : {}), timeoutMs })
-            .then((v) => checkedCompletion(p.name, v)),
-        runWith: (abort, timeoutMs) =>
-          p.chat(request, lazyOptions(abort, timeoutMs)).then((v) => checkedCompletion(p.name, v)),
-      })),
-      options,
-    )
+    return this.run(chatTargets(this.providersFor(request.model), request), options)
   }
 
   /** Runs targets in order until one succeeds. */
@@ -223,12 +195,7 @@ export class ResilientAgent {
     stats: { attempts: number; retries: number },
   ): Promise<T> {
     const breaker = this.breakers.get(target.name)
-    const retry = this.o.retry
     const timeoutMs = options.timeoutMs ?? this.o.timeout
-    const retryAfterOf = (error: unknown) => (SluiceError.is(error) ? error.retryAfterMs : undefined)
-    // A Retry-After longer than maxRetryAfter is not waited for: the call falls back instead.
-    const worthRetrying = (error: unknown) =>
-      isRetryable(error) && (retryAfterOf(error) ?? 0) <= retry.maxRetryAfter
     const circuitOpen = () =>
       new SluiceError('circuit_open', `${target.name}: circuit open`, {
         provider: target.name,
@@ -236,9 +203,7 @@ export class ResilientAgent {
       })
     // Every attempt ends at its timeout or the caller's abort, whether or not the target listens.
     const attempt = () =>
-      withTimeout(target.name, timeoutMs, options.signal, (abort) =>
-        target.runWith ? target.runWith(abort, timeoutMs) : target.run(abort.signal, timeoutMs),
-      )
+      withTimeout(target.name, timeoutMs, options.signal, (abort) => runTarget(target, abort, timeoutMs))
     const once = async (): Promise<T> => {
       // Refused without firing: a short-circuited call is not an attempt and must not count.
       const gate = await this.gate(target.name)
@@ -259,41 +224,19 @@ export class ResilientAgent {
         throw error
       }
     }
-    // Most calls succeed at once: p-retry is set up only after a first failure, which it then
-    // sees as its own first attempt (same counting, same backoff from there on).
-    let failed: { error: unknown } | undefined
     try {
       return await once()
     } catch (error) {
-      failed = { error }
-    }
-    return pRetry(
-      () => {
-        if (!failed) return once()
-        const { error } = failed
-        failed = undefined
-        return Promise.reject(error)
-      },
-      {
-        retries: retry.retries,
-        factor: retry.factor,
-        minTimeout: retry.minTimeout,
-        maxTimeout: retry.maxTimeout,
-        randomize: true,
-        ...(options.signal ? { signal: options.signal } : {}),
-        shouldRetry: ({ error }) => worthRetrying(error),
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          // p-retry calls this before shouldRetry: count and wait only for attempts that will be retried.
-          if (retriesLeft === 0 || !worthRetrying(error)) return
-          const wait = retryAfterOf(error)
+      return retryAfterFailure(once, error, {
+        retry: this.o.retry,
+        signal: options.signal,
+        onRetry: (failure, attempt) => {
           stats.retries++
           this.retries++
-          this.events.emit('retry', { name: target.name, attempt: attemptNumber, error })
-          // Honour the provider's Retry-After; p-retry's own backoff follows it.
-          if (wait) await sleep(wait, options.signal)
+          this.events.emit('retry', { name: target.name, attempt, error: failure })
         },
-      },
-    )
+      })
+    }
   }
 
   /** The fleet's one half-open probe, sent by this instance: its outcome closes or reopens the circuit. */

@@ -3,6 +3,7 @@ import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { ProviderStream } from './provider-stream'
 import type { ResilientAgent, RunOptions, RunResult } from './resilient-agent'
+import type { AttemptAbort } from './targets'
 
 /** A provider stream with its first chunk in hand: who answered, and the whole stream from the start. */
 export type OpenedStream = Omit<RunResult<null>, 'value'> & { stream: AsyncIterableIterator<ChatChunk> }
@@ -44,9 +45,8 @@ export async function openWithFallback(
       name: p.name,
       // The attempt's signal times out the wait for the first chunk; the caller's signal must
       // still reach the stream after that, so both are joined.
-      run: (attempt) => open(p, () => joinSignals([attempt, options.signal])),
       // The joined signal is made only if the provider reads it (one in this process may not).
-      runWith: (attempt) => open(p, () => joinSignals([attempt.signal, options.signal])),
+      runWith: (attempt: AttemptAbort) => open(p, () => joinSignals([attempt.signal, options.signal])),
     })),
     options,
   )
