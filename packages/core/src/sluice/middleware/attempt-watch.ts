@@ -10,11 +10,15 @@ type OnAttempt = NonNullable<RunOptions['onAttempt']>
  * `state.cutUpstream` — its request had gone up, so its tokens may have been spent.
  */
 export function watchAttempts(calls: readonly Call[]): OnAttempt {
+  const cut = (error?: unknown) => {
+    if (SluiceError.is(error, 'cancelled')) for (const c of calls) c.state.cutUpstream = true
+  }
   const hooks = calls.flatMap((c) => (c.state.onAttempt ? [c.state.onAttempt as OnAttempt] : []))
+  if (hooks.length === 0) return () => cut // untraced (most calls): nothing made per attempt
   return (target) => {
     const ends = hooks.map((h) => h(target))
     return (error) => {
-      if (SluiceError.is(error, 'cancelled')) for (const c of calls) c.state.cutUpstream = true
+      cut(error)
       for (const end of ends) end(error)
     }
   }
