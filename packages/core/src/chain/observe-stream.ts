@@ -1,6 +1,6 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { ChatChunk, Usage } from '../providers/types'
-import { assembleChunks, ENDED } from './stream-chunks'
+import { assembleChunks, closeQuietly, ENDED } from './stream-chunks'
 import type { Outcome, StreamOutcome } from './types'
 
 export interface StreamHooks {
@@ -81,7 +81,7 @@ class Watched implements AsyncIterableIterator<ChatChunk> {
     try {
       this.hooks.onChunk?.(chunk)
     } catch (error) {
-      await Promise.resolve(this.source.return?.()).catch(() => {})
+      await closeQuietly(this.source)
       await this.failed(error)
       throw error
     }

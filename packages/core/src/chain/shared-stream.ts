@@ -1,6 +1,6 @@
 import type { ChatChunk, ChatCompletion } from '../providers/types'
 import { abortError } from '../util/sleep'
-import { assembleChunks, ENDED } from './stream-chunks'
+import { assembleChunks, closeQuietly, ENDED } from './stream-chunks'
 
 export interface SharedStream {
   /**
@@ -61,7 +61,7 @@ export function shareStream(source: AsyncIterable<ChatChunk>, onLeft?: () => voi
         if (--readers === 0 && !ended) {
           left = true
           onLeft?.()
-          void Promise.resolve(upstream.return?.()).catch(() => {})
+          void closeQuietly(upstream)
         }
       }
       // Wakes every waiting reader: this one, aborted, throws; the others wait again.

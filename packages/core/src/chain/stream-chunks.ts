@@ -77,6 +77,14 @@ export async function* replayCompletion(completion: ChatCompletion): AsyncGenera
 /** What an iterator that has ended answers (the chain's hand-made stream iterators share it). */
 export const ENDED: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
 
+/** Closes a stream's source that nobody reads on; what closing it throws is nobody's concern. */
+export function closeQuietly(source: AsyncIterator<unknown>): Promise<void> {
+  return Promise.resolve(source.return?.()).then(
+    () => {},
+    () => {},
+  )
+}
+
 /**
  * What `replayCompletion` yields, as a plain iterator over chunks in hand: no async generator's
  * cost per chunk (the chain replays every cache hit on a stream this way).

@@ -1,4 +1,5 @@
 import { observeStream } from '../../chain/observe-stream'
+import { closeQuietly } from '../../chain/stream-chunks'
 import { type Call, isStreamOutcome, named, type Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
@@ -12,8 +13,7 @@ export type Pricing = (model: string | undefined, usage: Usage | undefined) => n
 function dropLate(running: Promise<Outcome>): void {
   running.then(
     (o) => {
-      if (isStreamOutcome(o))
-        void Promise.resolve(o.stream[Symbol.asyncIterator]().return?.()).catch(() => {})
+      if (isStreamOutcome(o)) void closeQuietly(o.stream[Symbol.asyncIterator]())
     },
     () => {},
   )
