@@ -45,13 +45,19 @@ export function postgresNotify(pool: Pool, pgChannel: string) {
     }
   }
 
+  /** Connects and listens; never rejects (a failure retries after RETRY_MS), so callers need not await it. */
   function listen(): Promise<void> {
     connecting ??= (async () => {
       const c = await pool.connect()
       c.on('notification', (n) => dispatch(n.payload))
       c.on('error', (error) => drop(c, error))
       c.on('end', () => drop(c))
-      await c.query(`LISTEN ${pgChannel}`)
+      try {
+        await c.query(`LISTEN ${pgChannel}`)
+      } catch (error) {
+        c.release(true) // not listening: the connection goes, it is not kept out of the pool
+        throw error
+      }
       if (closed) return c.release(true)
       client = c
       for (const ready of [...readies]) ready()
