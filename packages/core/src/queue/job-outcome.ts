@@ -1,4 +1,5 @@
 import type { ClaimedJob, QueuePort } from '../store/queue-port'
+import { encodeJobError } from './job-error'
 import type { Running } from './lease-hold'
 import type { BatchHandler, JobHandler } from './worker'
 
@@ -56,8 +57,7 @@ export async function settleJob(
       return undefined
     }
     if (state.abort.aborted) return undefined
-    const { error } = outcome
-    const message = error instanceof Error ? error.message : String(error)
+    const message = encodeJobError(outcome.error)
     const retry = job.attempts <= job.maxRetries
     const delay = job.backoffMs * 2 ** (job.attempts - 1)
     const requeued = await port.fail(job.id, job.leaseToken, message, retry ? delay : undefined)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { SluiceError } from '../errors/sluice-error'
 import { memoryStore } from '../memory/memory-store'
 import { QueueClient } from './queue-client'
 
@@ -65,6 +66,30 @@ describe('QueueClient', () => {
     await worker.stop()
   })
 
+  it("a handler's SluiceError reaches the waiter whole; status shows its message and code", async () => {
+    const queue = new QueueClient(fast)
+    const { id } = await queue.enqueue({ type: 'over', userId: 'u', data: null, maxRetries: 0 })
+    const worker = queue.process('over', async () => {
+      throw new SluiceError('budget_exceeded', 'budget: the daily budget of $1 is spent', {
+        retryAfterMs: 3_600_000,
+        details: { period: 'day', limitUsd: 1 },
+      })
+    })
+    const error = await queue.wait(id, { userId: 'u' }).catch((e: unknown) => e)
+    expect(SluiceError.is(error, 'budget_exceeded')).toBe(true)
+    expect(error).toMatchObject({
+      message: 'budget: the daily budget of $1 is spent',
+      retryAfterMs: 3_600_000,
+      details: { period: 'day', limitUsd: 1, jobId: id, status: 'failed' },
+    })
+    expect(await queue.status(id, { userId: 'u' })).toMatchObject({
+      status: 'failed',
+      error: 'budget: the daily budget of $1 is spent',
+      errorCode: 'budget_exceeded',
+    })
+    await worker.stop()
+  })
+
   it('a job that fails once and then succeeds completes', async () => {
     const queue = new QueueClient(fast)
     const { id } = await queue.enqueue({ type: 'once', userId: 'u', data: null })
@@ -84,7 +109,10 @@ describe('QueueClient', () => {
     })
     await new Promise((r) => setTimeout(r, 60))
     expect((await queue.status(id, { userId: 'u' })).status).toBe('expired')
-    await expect(queue.wait(id, { anyUser: true })).rejects.toMatchObject({ details: { status: 'expired' } })
+    await expect(queue.wait(id, { anyUser: true })).rejects.toMatchObject({
+      code: 'queue_timeout',
+      details: { status: 'expired' },
+    })
   })
 
   it('cancels pending jobs; counts add up', async () => {

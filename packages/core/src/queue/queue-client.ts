@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseOptions, parseWith } from '../config/parse-options'
+import type { SluiceErrorCode } from '../errors/codes'
 import { SluiceError } from '../errors/sluice-error'
 import { claimScore } from '../store/claim-order'
 import { defaultStore } from '../store/default-store'
@@ -9,6 +10,7 @@ import { guardStore } from '../store/store-guard'
 import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { cheapRunAt } from './cheap-hours'
+import { jobErrorMessage } from './job-error'
 import { type EnqueueInput, jobSchema } from './job-schema'
 import { type ProcessBatchOptions, type ProcessOptions, processSchema } from './process-schema'
 import { queueOptionsSchema } from './queue-schema'
@@ -48,6 +50,8 @@ export interface JobView {
   finishedAt?: number
   result?: unknown
   error?: string
+  /** The code of the SluiceError that failed it, when one did. */
+  errorCode?: SluiceErrorCode
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -141,7 +145,11 @@ export class QueueClient {
     if (job.startedAt !== undefined) view.startedAt = job.startedAt
     if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt
     if (job.result !== undefined) view.result = JSON.parse(job.result)
-    if (job.error !== undefined) view.error = job.error
+    if (job.error !== undefined) {
+      const { message, code } = jobErrorMessage(job.error)
+      view.error = message
+      if (code !== undefined) view.errorCode = code
+    }
     return view
   }
 

@@ -1,10 +1,12 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { JobRecord, QueuePort } from '../store/queue-port'
 import { abortError } from '../util/sleep'
+import { jobError } from './job-error'
 
 /**
  * Resolves with the job's result once it completes, as pushed by the store (polled every
- * `pollMs` only as a backstop); rejects when it fails, expires or is cancelled, with
+ * `pollMs` only as a backstop); rejects when it fails (with the worker's own error, rebuilt whole), expires (`queue_timeout`) or is
+ * cancelled, with
  * `queue_timeout` after `timeoutMs`, or `cancelled` when the signal aborts.
  */
 export function waitForJob<R>(
@@ -19,17 +21,7 @@ export function waitForJob<R>(
       if (settled) return
       if (job.status === 'completed') end(() => resolve(JSON.parse(job.result ?? 'null') as R))
       else if (job.status === 'failed' || job.status === 'expired' || job.status === 'cancelled') {
-        end(() =>
-          reject(
-            new SluiceError(
-              job.status === 'cancelled' ? 'cancelled' : 'provider_error',
-              `job ${job.status}: ${job.error ?? ''}`.trim(),
-              {
-                details: { jobId: id, status: job.status },
-              },
-            ),
-          ),
-        )
+        end(() => reject(jobError(job)))
       }
     }
     const check = () =>

@@ -5,6 +5,7 @@ import type { ConformanceApi, ConformanceOptions } from './conformance-api'
 import { uniquePrefix } from './conformance-api'
 import { metricsConformance } from './metrics-conformance'
 import { queueConformance } from './queue-conformance'
+import { queuedErrorConformance } from './queued-errors-conformance'
 import { rateLimitConformance } from './rate-limit-conformance'
 import { sluiceConformance } from './sluice-conformance'
 import { usageConformance } from './usage-conformance'
@@ -44,6 +45,7 @@ export function storeConformance(t: ConformanceApi, options: ConformanceOptions)
       async () => need(await fresh(), 'queue'),
       (storeOptions) => fresh(storeOptions),
     )
+  if (wanted('queue') && wanted('breaker')) queuedErrorConformance(t, options.name, fresh)
   if (wanted('breaker')) breakerConformance(t, options.name, async () => need(await fresh(), 'breaker'))
   if (wanted('metrics')) metricsConformance(t, options.name, async () => need(await fresh(), 'metrics'))
 }
