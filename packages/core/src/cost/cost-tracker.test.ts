@@ -35,10 +35,23 @@ describe('CostTracker', () => {
     const denied = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
     expect(denied.reason).toMatchObject({
       code: 'budget_exceeded',
+      message: 'budget: the daily budget of $0.1 is spent',
       details: { period: 'day', limitUsd: 0.1 },
     })
     expect(denied.reason.retryAfterMs).toBeGreaterThan(0)
     expect(await cost.spend('ana', 'day')).toBeCloseTo(0.099)
+  })
+
+  it('a memory store full of live budget periods refuses with details.reason memory_full', async () => {
+    // Two budgeted users' day and month keys fill a cap of four; the third user's are refused.
+    const cost = new CostTracker({ store: memoryStore({ maxKeys: 4 }), tiers })
+    await cost.reserve('ana', 'free', 0.001)
+    await cost.reserve('ben', 'free', 0.001)
+    await expect(cost.reserve('cleo', 'free', 0.001)).rejects.toMatchObject({
+      code: 'store_unavailable',
+      details: { reason: 'memory_full', maxKeys: 4 },
+    })
+    expect(await cost.spend('ana', 'day')).toBeCloseTo(0.001)
   })
 
   it('settle replaces the reservation by the real cost and records a row', async () => {

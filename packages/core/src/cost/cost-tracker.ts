@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { dictSchema } from '../config/dict-schema'
 import { tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
-import { SluiceError } from '../errors/sluice-error'
+import { SluiceError, storeFailed } from '../errors/sluice-error'
 import type { Usage } from '../providers/types'
 import { defaultStore } from '../store/default-store'
 import type { Store } from '../store/store'
@@ -13,7 +13,7 @@ import { randomId } from '../util/hash'
 import { checkId, keyOf, slotted } from '../util/keys'
 import { buildReport, type CostReport } from './cost-report'
 import { costOf } from './estimate'
-import { DAY_MS, type Period, PeriodClock } from './periods'
+import { DAY_MS, type Period, PeriodClock, periodly } from './periods'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
 import { type Counter, type ThresholdEvent, Thresholds } from './thresholds'
 
@@ -138,14 +138,7 @@ export class CostTracker {
       result = await this.port.reserve(amountUsd, limits)
     } catch (cause) {
       if (this.o.onStoreError === 'open') return { ...reservation, limits: [] }
-      throw new SluiceError(
-        'store_unavailable',
-        'budget store failed; refusing the call (budgets fail closed)',
-        {
-          cause,
-          retryable: true,
-        },
-      )
+      throw storeFailed('budget store failed; refusing the call (budgets fail closed)', cause)
     }
     const who = { userId, tier: tierName }
     if (!result.ok) {
@@ -154,7 +147,7 @@ export class CostTracker {
       this.thresholds.refused(who, denied, spentUsd)
       throw new SluiceError(
         'budget_exceeded',
-        `budget: the ${denied.period}ly budget of $${denied.limitUsd} is spent`,
+        `budget: the ${periodly(denied.period)} budget of $${denied.limitUsd} is spent`,
         {
           retryAfterMs: this.clock.untilNext(denied.period),
           details: { period: denied.period, limitUsd: denied.limitUsd, spentUsd },

@@ -2,6 +2,9 @@ export const DAY_MS = 86_400_000
 
 export type Period = 'day' | 'month'
 
+/** The adjective of a period, for messages: `daily`, `monthly`. */
+export const periodly = (period: Period): string => (period === 'day' ? 'daily' : 'monthly')
+
 /** UTC day and month labels (`2026-11-22`, `2026-11`), recomputed only when the day changes. */
 export class PeriodClock {
   private today = { until: 0, from: 0, day: '', month: '' }

@@ -57,3 +57,12 @@ export class SluiceError extends Error {
     }
   }
 }
+
+/**
+ * `store_unavailable` for a port call that failed: the store's own facts (`details.reason`, such
+ * as `timeout` or `memory_full`, and `port`) stay on the error, the store's error is its cause.
+ */
+export function storeFailed(message: string, cause: unknown): SluiceError {
+  const details = SluiceError.is(cause) ? { ...cause.details } : {}
+  return new SluiceError('store_unavailable', message, { cause, retryable: true, details })
+}

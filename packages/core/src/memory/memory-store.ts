@@ -15,6 +15,7 @@ const schema = z.object({
    * windows and budget periods are never dropped while they are in force: expired ones make room;
    * when every slot holds live state, a new key is refused with `store_unavailable` (reason
    * `memory_full`) and the failure policy applies (rate limits: `onStoreError`; budgets: closed).
+   * It counts keys, not users: a user with a daily and a monthly budget holds two budget keys.
    */
   maxKeys: z.number().int().positive().default(100_000),
   /** Usage rows kept for reports. */

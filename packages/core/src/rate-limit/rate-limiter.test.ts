@@ -136,6 +136,7 @@ describe('RateLimiter', () => {
     // Full of live windows: a new key is refused, and a closed policy says so.
     await expect(strict.limit({ userId: 'late', endpoint: 'ask' })).rejects.toMatchObject({
       code: 'store_unavailable',
+      details: { reason: 'memory_full', maxKeys: 100 },
     })
     now += 2_001 // every window (kept for two) has ended
     for (let i = 0; i < 100; i++)

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { limitsSchema, type Rule, ruleSchema, tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
-import { SluiceError } from '../errors/sluice-error'
+import { SluiceError, storeFailed } from '../errors/sluice-error'
 import { defaultStore } from '../store/default-store'
 import type { RateLimitDecision, RateLimitItem, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
 import type { Store } from '../store/store'
@@ -179,7 +179,7 @@ export class RateLimiter {
   private consumeOne(key: string, cost: number, rule: RateLimitRule): Promise<RateLimitDecision> {
     return this.port.consume(key, cost, rule).catch((cause) => {
       if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
-        throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
+        throw storeFailed('rate-limit store failed', cause)
       }
       return this.insurance.consume(key, cost, rule).catch(() => admitted(rule))
     })
@@ -191,7 +191,7 @@ export class RateLimiter {
       return await this.port.consumeAll(items)
     } catch (cause) {
       if (this.o.onStoreError === 'closed' || this.port === this.insurance) {
-        throw new SluiceError('store_unavailable', 'rate-limit store failed', { cause, retryable: true })
+        throw storeFailed('rate-limit store failed', cause)
       }
       // Open: the in-process limiter stands in; if even it has no room, the call is admitted.
       return this.insurance.consumeAll(items).catch(() => items.map((i) => admitted(i.rule)))

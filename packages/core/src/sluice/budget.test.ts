@@ -295,14 +295,28 @@ describe('budgets have no way around them', () => {
     })
     const ratios: number[] = []
     sluice.on('budget:threshold', (e) => ratios.push(e.ratio))
-    for (let i = 0; i < 40; i++) {
-      const e = await sluice
-        .chat(ask(`t ${i}`, { max_tokens: 64 }), { userId: 'c', tier: 'free' })
-        .catch((x) => x)
-      if (SluiceError.is(e, 'budget_exceeded')) break
+    const lines: string[] = []
+    const logged = createSluice({
+      providers: [deepseek({ baseURL: ds.url })],
+      tiers: { free: { budget: { daily: 0.0002 } } },
+      cache: { enabled: false },
+      logger: { info: (m: string) => lines.push(m) },
+    })
+    for (const s of [sluice, logged]) {
+      for (let i = 0; i < 40; i++) {
+        const e = await s
+          .chat(ask(`t ${i}`, { max_tokens: 64 }), { userId: 'c', tier: 'free' })
+          .catch((x) => x)
+        if (SluiceError.is(e, 'budget_exceeded')) {
+          expect(e.message).toBe('budget: the daily budget of $0.0002 is spent')
+          break
+        }
+      }
     }
     expect(ratios).toEqual([0.8, 1])
+    expect(lines).toContain('sluice: c reached 100% of the daily budget')
     await sluice.close()
+    await logged.close()
   })
 
   it('a cached answer costs nothing: an over-budget user still gets it, and no budget is consulted', async () => {

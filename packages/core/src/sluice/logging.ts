@@ -1,4 +1,5 @@
 import type { ThresholdEvent } from '../cost/cost-tracker'
+import { periodly } from '../cost/periods'
 import { SluiceError } from '../errors/sluice-error'
 import type { AgentEvents } from '../resilience/resilient-agent'
 
@@ -35,8 +36,11 @@ export function attachLogger(on: On, log: Logger): void {
     }),
   )
   on('budget:threshold', (e) =>
-    log.info?.(`sluice: ${e.userId} reached ${Math.round(e.ratio * 100)}% of the ${e.period}ly budget`, {
-      ...e,
-    }),
+    log.info?.(
+      `sluice: ${e.userId} reached ${Math.round(e.ratio * 100)}% of the ${periodly(e.period)} budget`,
+      {
+        ...e,
+      },
+    ),
   )
 }
