@@ -6,6 +6,7 @@ import * as m005 from './005-queue-groups'
 import * as m006 from './006-queue-take'
 import * as m007 from './007-queue-claim-by-id'
 import * as m008 from './008-rate-limit-batch'
+import * as m009 from './009-queue-claim-whole-group'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 6, name: 'queue-take', up: m006.up },
   { id: 7, name: 'queue-claim-by-id', up: m007.up },
   { id: 8, name: 'rate-limit-batch', up: m008.up },
+  { id: 9, name: 'queue-claim-whole-group', up: m009.up },
 ]

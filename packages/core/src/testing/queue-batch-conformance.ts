@@ -55,6 +55,23 @@ export function queueBatchConformance(
       t.expect((await p.counts('g')).active).toBe(3)
     })
 
+    t.it('parallel group claims never split a group: each group whole in one claim', async () => {
+      const p = await port()
+      for (let round = 0; round < 10; round++) {
+        const jobs = Array.from({ length: 20 }, (_, i) =>
+          grouped(`r${round}-${i % 2 ? 'de' : 'fr'}${i}`, round * 100 + i, `${round}-${i % 2 ? 'de' : 'fr'}`),
+        )
+        for (const j of jobs) await p.add(j, { turnMs: 0 })
+        const claims = await Promise.all(Array.from({ length: 4 }, () => p.claim(byGroup(10))))
+        const sizes = claims.map((c) => c.length).sort((a, b) => b - a)
+        t.expect(sizes).toEqual([10, 10, 0, 0])
+        for (const c of claims.filter((c) => c.length > 0)) {
+          const groups = new Set(names(c).map((n) => n.replace(/\d+$/, '')))
+          t.expect(groups.size).toBe(1)
+        }
+      }
+    })
+
     t.it(
       'a batch handler gets one group per claim; each job ends by its own result',
       async () => {
