@@ -31,6 +31,11 @@ const T = `greatest(r.updated_ms, ${CLOCK})`
  * server that wakes up to it must not apply it.
  */
 const inTime = (param: string) => `WHERE ${param}::float8 = 0 OR n.t <= ${param}::float8`
+/**
+ * The same check once the row lock is held (DO UPDATE's WHERE runs after the lock): a statement
+ * that waited past its deadline behind another transaction's lock on the row changes nothing.
+ */
+const stillInTime = (param: string) => `WHERE ${param}::float8 = 0 OR ${CLOCK} <= ${param}::float8`
 
 /**
  * Fixed and sliding window in one upsert: a new key is inserted with the clock of the moment;
@@ -57,6 +62,7 @@ ON CONFLICT (key) DO UPDATE SET (allowed, count, prev, win, updated_ms, expires_
     ) c
   ) d
 )
+${stillInTime('$6')}
 RETURNING allowed, win, count, prev, updated_ms AS now`
 
 /** Token bucket in one upsert, decided under the row lock the same way ($5 is the deadline). */
@@ -73,6 +79,7 @@ ON CONFLICT (key) DO UPDATE SET (allowed, tokens, updated_ms, expires_at) = (
     FROM (SELECT ${T} AS t) a
   ) b
 )
+${stillInTime('$5')}
 RETURNING allowed, tokens, updated_ms AS now`
 
 const peekSql = (s: string) => `

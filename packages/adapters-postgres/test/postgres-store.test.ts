@@ -225,3 +225,67 @@ describe('postgres queue settles', () => {
     },
   )
 })
+
+describe('postgresStore: a limit call past its timeout never takes effect', () => {
+  const rule = { limit: 10, windowMs: 60_000, algorithm: 'fixed-window' as const }
+  // Each key's count (windows) or tokens left (buckets), read in SQL.
+  const levels = async (s: string, column: 'count' | 'tokens' = 'count') =>
+    Object.fromEntries(
+      (await pool.query(`SELECT key, ${column} AS n FROM "${s}".rate_limits ORDER BY key`)).rows.map((r) => [
+        r.key,
+        Math.round(Number(r.n)),
+      ]),
+    )
+  // Takes the rows' locks in another transaction; once they are held, resolves to its commit after `ms`.
+  async function holdRows(s: string, keys: string[], ms: number) {
+    const client = await pool.connect()
+    await client.query('BEGIN')
+    await client.query(`SELECT key FROM "${s}".rate_limits WHERE key = ANY($1) FOR UPDATE`, [keys])
+    const committed = new Promise<void>((resolve, reject) =>
+      setTimeout(() => {
+        client
+          .query('COMMIT')
+          .then(() => resolve(), reject)
+          .finally(() => client.release())
+      }, ms),
+    )
+    return { committed }
+  }
+
+  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket'] as const) {
+    it(`${algorithm}: one counter, its row locked past the timeout`, async () => {
+      const s = schema(`late_one_${algorithm}`)
+      // A day's window: a bucket refills too slowly here to hide a token taken late.
+      const r = { ...rule, algorithm, windowMs: 86_400_000 }
+      const store = postgresStore({ pool, schema: s, timeout: 300 })
+      const port = store.rateLimit
+      const column = algorithm === 'token-bucket' ? 'tokens' : 'count'
+      for (let i = 0; i < 5; i++) expect((await port.consume('k', 1, r)).allowed).toBe(true)
+      expect(await levels(s, column)).toEqual({ k: 5 }) // five counted, or five of ten tokens left
+      const held = await holdRows(s, ['k'], 900)
+      await expect(port.consume('k', 1, r)).rejects.toMatchObject({ code: 'store_unavailable' })
+      await held.committed
+      await new Promise((done) => setTimeout(done, 200)) // the statement ran when the lock went
+      expect(await levels(s, column)).toEqual({ k: 5 })
+      await store.close()
+    })
+  }
+
+  it('several counters in one call (rate_limit_batch), their rows locked past the timeout', async () => {
+    const s = schema('late_many')
+    const store = postgresStore({ pool, schema: s, timeout: 300 })
+    const port = store.rateLimit
+    const items = [
+      { key: 'a', cost: 1, rule },
+      { key: 'b', cost: 1, rule },
+    ]
+    for (let i = 0; i < 5; i++) for (const d of await port.consumeAll(items)) expect(d.allowed).toBe(true)
+    expect(await levels(s)).toEqual({ a: 5, b: 5 })
+    const held = await holdRows(s, ['a', 'b'], 900)
+    await expect(port.consumeAll(items)).rejects.toMatchObject({ code: 'store_unavailable' })
+    await held.committed
+    await new Promise((done) => setTimeout(done, 200))
+    expect(await levels(s)).toEqual({ a: 5, b: 5 })
+    await store.close()
+  })
+})

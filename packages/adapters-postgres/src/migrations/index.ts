@@ -7,6 +7,7 @@ import * as m006 from './006-queue-take'
 import * as m007 from './007-queue-claim-by-id'
 import * as m008 from './008-rate-limit-batch'
 import * as m009 from './009-queue-claim-whole-group'
+import * as m010 from './010-rate-limit-late-after-lock'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -19,4 +20,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 7, name: 'queue-claim-by-id', up: m007.up },
   { id: 8, name: 'rate-limit-batch', up: m008.up },
   { id: 9, name: 'queue-claim-whole-group', up: m009.up },
+  { id: 10, name: 'rate-limit-late-after-lock', up: m010.up },
 ]
