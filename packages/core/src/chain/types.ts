@@ -1,4 +1,6 @@
+import type { Reservation } from '../cost/cost-tracker'
 import type { ChatChunk, ChatRequest, Usage } from '../providers/types'
+import type { RunOptions } from '../resilience/resilient-agent'
 
 /** What Sluice adds beside the OpenAI shape: `res.sluice`. */
 export interface SluiceMeta {
@@ -15,6 +17,32 @@ export interface SluiceMeta {
   costUsd: number
   queuedMs: number
   latencyMs: number
+}
+
+/** Told when an upstream attempt fires; the returned function, how it ended (telemetry's spans). */
+export type AttemptHook = NonNullable<RunOptions['onAttempt']>
+
+/**
+ * What the built-in steps share about a call. Each field is written by one step and read by the
+ * others named beside it; a user middleware may read them, and keeps its own things in `state`.
+ */
+export interface CallSteps {
+  /** The cache key, hashed once (admission or cache; read by cache and coalesce). */
+  cacheKey?: string
+  /** The cache lookup admission started beside the limit check, awaited by the cache step. */
+  cacheLookup?: Promise<Outcome | undefined>
+  /** Coalesce stored the answer itself, so the cache step does not store it again. */
+  cacheStored?: boolean
+  /** The prompt's estimated tokens, counted once (admission's token rules, the budget's estimate). */
+  promptTokens?: number
+  /** The budget's reservation, which a queued call carries to its worker. */
+  reservation?: Reservation
+  /** The queue step handed the call to a worker, which settles its budget. */
+  handedOff?: boolean
+  /** An attempt was cut by a cancellation after its request went up: its tokens may be spent. */
+  cutUpstream?: boolean
+  /** Telemetry's hook for each upstream attempt. */
+  onAttempt?: AttemptHook
 }
 
 /** One call on its way through the chain. Middlewares read it and may write `meta` and `state`. */
@@ -41,7 +69,9 @@ export interface Call {
   signal?: AbortSignal
   timeoutMs?: number
   meta: SluiceMeta
-  /** Scratch space for middlewares (reservations, keys). */
+  /** What the built-in steps share (typed, one writer each). */
+  steps: CallSteps
+  /** Scratch space for your own middlewares. */
   state: Record<string, unknown>
 }
 

@@ -300,7 +300,7 @@ describe('createSluice', () => {
     )
     expect(sluice.middlewares()).toEqual([
       'metrics',
-      'rateLimit',
+      'admission',
       'cache',
       'budget',
       'coalesce',

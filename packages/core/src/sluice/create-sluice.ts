@@ -19,13 +19,13 @@ import type { FullStore, PortName } from '../store/store'
 import { guardStore, markGuarded } from '../store/store-guard'
 import { telemetryMiddleware } from '../telemetry/telemetry-middleware'
 import { attachLogger } from './logging'
-import { blankMeta, callMaker } from './make-call'
+import { callMaker } from './make-call'
+import { admissionMiddleware } from './middleware/admission'
 import { batchStep } from './middleware/batch'
 import { type BudgetDeps, budgetMiddleware } from './middleware/budget'
 import { cacheMiddleware, coalesceMiddleware } from './middleware/cache'
 import { metricsMiddleware, type Pricing } from './middleware/metrics'
 import { CHAT_JOB, chatBatchHandler, chatJobHandler, queueMiddleware } from './middleware/queue'
-import { rateLimitMiddleware } from './middleware/rate-limit'
 import { resilientStep } from './middleware/resilient'
 import { plainRequestBytes } from './plain-request'
 import { type CallContext, chatRequestSchema } from './request-schema'
@@ -119,7 +119,7 @@ export function createSluice(options: SluiceOptions) {
   const front: Middleware[] = [
     ...(o.telemetry ? [telemetryMiddleware(o.telemetry.otel)] : []),
     metricsMiddleware(monitor, price),
-    rateLimitMiddleware(limiter, maxTokens, cache),
+    admissionMiddleware(limiter, maxTokens, cache),
     cacheMiddleware(cache),
     budgetMiddleware(budget),
     coalesceMiddleware(cache),
@@ -129,7 +129,7 @@ export function createSluice(options: SluiceOptions) {
   const worker = queue && startWorker ? startChatWorker(queue) : undefined
   // With batched endpoints, a worker claims one group's queued chats at a time (from any instance).
   function startChatWorker(q: QueueClient) {
-    const handler = chatJobHandler(back, blankMeta, budget, o.runners)
+    const handler = chatJobHandler(back, budget, o.runners)
     const sizes = Object.values(o.batch).map((b) => b.maxSize)
     if (sizes.length === 0) return q.process(CHAT_JOB, handler)
     return q.processBatch(CHAT_JOB, chatBatchHandler(handler), { maxSize: Math.max(...sizes), byGroup: true })

@@ -22,6 +22,14 @@ export function blankMeta(): SluiceMeta {
   }
 }
 
+/** The fields a call starts with; meta, state and steps start blank. */
+export type CallFields = Omit<Call, 'meta' | 'state' | 'steps'>
+
+/** Builds a call: every call the chain runs (from a caller, or rebuilt from a queued job) starts here. */
+export function newCall(fields: CallFields, meta: Partial<SluiceMeta> = {}): Call {
+  return { ...fields, meta: { ...blankMeta(), ...meta }, steps: {}, state: {} }
+}
+
 /** Context fields only `sluice.call()` takes, and what a chat uses instead. */
 const CALL_ONLY = { runner: '', model: '; chat uses request.model' } as const
 
@@ -52,16 +60,14 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
     const cache: Call['cache'] = { enabled: cacheEnabled && ctx.cache, type }
     if (ctx.cacheTtl !== undefined) cache.ttlMs = ctx.cacheTtl
     if (ctx.cacheScope) cache.scope = ctx.cacheScope
-    const call: Call = {
+    const call = newCall({
       kind,
       endpoint: ctx.endpoint,
       userId: ctx.userId,
       tier,
       priority: named ?? (tier ? o.tiers[tier]?.priority : undefined) ?? 5,
       cache,
-      meta: blankMeta(),
-      state: {},
-    }
+    })
     if (ctx.signal) call.signal = ctx.signal
     if (ctx.timeout !== undefined) call.timeoutMs = ctx.timeout
     if (ctx.model !== undefined || ctx.estimateUsd !== undefined) {

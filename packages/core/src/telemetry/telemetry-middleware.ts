@@ -5,7 +5,7 @@ import type { OtelApiLike } from './otel-like'
 
 /**
  * One span per call (a stream's until its last chunk), child spans for its upstream attempts
- * (the resilient step starts them through `call.state.onAttempt`), attributes in the GenAI
+ * (the resilient step starts them through `call.steps.onAttempt`), attributes in the GenAI
  * semantic conventions plus Sluice's own. The span is a child of whatever span is active.
  */
 export function telemetryMiddleware(api: OtelApiLike) {
@@ -19,7 +19,7 @@ export function telemetryMiddleware(api: OtelApiLike) {
         attributes: requestAttributes(call),
       },
     )
-    call.state.onAttempt = attemptSpans(tracer, api, span, call)
+    call.steps.onAttempt = attemptSpans(tracer, api, span, call)
     let outcome: Awaited<ReturnType<typeof next>>
     try {
       outcome = await next()

@@ -7,13 +7,13 @@ type OnAttempt = NonNullable<RunOptions['onAttempt']>
 /**
  * The attempt hook for the upstream call of `calls` (one call, or a batch): each call's own hook
  * (its trace) is told, and a call whose attempt was cut by a cancellation is marked
- * `state.cutUpstream` — its request had gone up, so its tokens may have been spent.
+ * `steps.cutUpstream` — its request had gone up, so its tokens may have been spent.
  */
 export function watchAttempts(calls: readonly Call[]): OnAttempt {
   const cut = (error?: unknown) => {
-    if (SluiceError.is(error, 'cancelled')) for (const c of calls) c.state.cutUpstream = true
+    if (SluiceError.is(error, 'cancelled')) for (const c of calls) c.steps.cutUpstream = true
   }
-  const hooks = calls.flatMap((c) => (c.state.onAttempt ? [c.state.onAttempt as OnAttempt] : []))
+  const hooks = calls.flatMap((c) => (c.steps.onAttempt ? [c.steps.onAttempt] : []))
   if (hooks.length === 0) return () => cut // untraced (most calls): nothing made per attempt
   return (target) => {
     const ends = hooks.map((h) => h(target))

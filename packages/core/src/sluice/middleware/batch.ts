@@ -134,7 +134,7 @@ export function batchStep(
     if (!batcher) {
       // A caller that leaves a batch already upstream may have spent its share of it.
       const onLeave = (call: Call, sent: boolean) => {
-        if (sent) call.state.cutUpstream = true
+        if (sent) call.steps.cutUpstream = true
       }
       batcher = new Batcher({ ...b, onLeave }, async (calls) => {
         if (calls.length === 1) return Promise.allSettled([single(calls[0]!)])

@@ -93,7 +93,7 @@ export async function settleBudget(d: BudgetDeps, call: Call, reservation: Reser
 
 /**
  * Reserves the expected cost before the call and settles the real one after. When the queue
- * step hands the call to a worker (`call.state.handedOff`), the worker settles it — also when
+ * step hands the call to a worker (`call.steps.handedOff`), the worker settles it — also when
  * the waiter has given up — so the reservation is neither settled nor released here. A stream
  * settles from the usage of its last chunk; one that failed before its first chunk gives its
  * reservation back, one that broke or was left after it keeps it (its tokens were spent).
@@ -101,7 +101,7 @@ export async function settleBudget(d: BudgetDeps, call: Call, reservation: Reser
 export function budgetMiddleware(d: BudgetDeps) {
   return named('budget', async (call, next) => {
     const reservation = await reserveBudget(d, call)
-    call.state.reservation = reservation
+    call.steps.reservation = reservation
     let outcome: Outcome
     try {
       outcome = await next()
@@ -109,11 +109,11 @@ export function budgetMiddleware(d: BudgetDeps) {
       // A stream that broke after it started (a wrapped one, e.g. through the AI SDK) spent its
       // tokens, and so may a call cancelled while its request was upstream: its reservation
       // stands as its cost (else a caller who hangs up just before each answer spends unbudgeted).
-      const spent = brokeAfterStart(error) || call.state.cutUpstream === true
-      if (!call.state.handedOff && !spent) await releaseOrCount(d, reservation)
+      const spent = brokeAfterStart(error) || call.steps.cutUpstream === true
+      if (!call.steps.handedOff && !spent) await releaseOrCount(d, reservation)
       throw error
     }
-    if (call.state.handedOff) return outcome
+    if (call.steps.handedOff) return outcome
     if (!isStreamOutcome(outcome)) {
       await settleOrCount(d, call, reservation, outcome)
       return outcome

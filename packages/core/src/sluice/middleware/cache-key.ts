@@ -27,8 +27,20 @@ export function asStream(call: Call, outcome: Outcome): Outcome {
 
 export const ttlOf = (cache: CacheService, call: Call) => call.cache.ttlMs ?? cache.ttlFor(call.cache.type)
 
-/** The call's cache key, hashed once and kept in `call.state` for the cache and coalesce steps. */
+/** The call's cache key, hashed once and kept in `call.steps` for the cache and coalesce steps. */
 export async function keyOf(cache: CacheService, call: Call): Promise<string> {
-  call.state.cacheKey ??= await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
-  return call.state.cacheKey as string
+  call.steps.cacheKey ??= await cache.key(call.cache.type, cacheInput(call), cacheOptions(call))
+  return call.steps.cacheKey
+}
+
+/**
+ * The call's cache lookup, started once: admission starts it beside the rate-limit check (one
+ * round trip on a shared store) and the cache step awaits it.
+ */
+export function lookupOf(cache: CacheService, call: Call): Promise<Outcome | undefined> {
+  if (call.steps.cacheLookup) return call.steps.cacheLookup
+  const lookup = keyOf(cache, call).then((key) => cache.getByKey<Outcome>(key))
+  lookup.catch(() => {}) // awaited by the cache step; a rate-limit refusal may leave it unread
+  call.steps.cacheLookup = lookup
+  return lookup
 }

@@ -2,19 +2,8 @@ import type { CacheService } from '../../cache/cache-service'
 import { observeStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
 import { isStreamOutcome, named } from '../../chain/types'
-import { asStream, keyOf, ttlOf } from './cache-key'
+import { asStream, keyOf, lookupOf, ttlOf } from './cache-key'
 import { coalesceStream, type StreamFlight } from './coalesce-stream'
-
-/**
- * Starts the call's cache lookup without waiting for it, so the rate-limit check and the lookup
- * travel together (one round trip on a shared store). The cache step awaits what it started.
- */
-export function startCacheLookup(cache: CacheService, call: Call): void {
-  if (!call.cache.enabled || call.state.cacheLookup) return
-  const lookup = keyOf(cache, call).then((key) => cache.getByKey<Outcome>(key))
-  lookup.catch(() => {}) // awaited by the cache step; a rate-limit refusal may leave it unread
-  call.state.cacheLookup = lookup
-}
 
 /**
  * Serves a stored answer when there is one — before the budget is consulted: a cached answer
@@ -24,16 +13,15 @@ export function startCacheLookup(cache: CacheService, call: Call): void {
 export function cacheMiddleware(cache: CacheService) {
   return named('cache', async (call, next) => {
     if (!call.cache.enabled) return next()
-    startCacheLookup(cache, call)
-    const hit = await (call.state.cacheLookup as Promise<Outcome | undefined>)
-    const key = call.state.cacheKey as string
+    const hit = await lookupOf(cache, call) // started by admission, beside the limit check
+    const key = call.steps.cacheKey!
     if (hit !== undefined) {
       call.meta.cached = true
       return asStream(call, hit)
     }
     const outcome = await next()
     // The coalesce step stores the answer itself (followers elsewhere read it before it returns).
-    if (call.state.cacheStored) return outcome
+    if (call.steps.cacheStored) return outcome
     if (!isStreamOutcome(outcome)) {
       await cache.setByKey(key, outcome, ttlOf(cache, call))
       return outcome
@@ -57,7 +45,7 @@ export function coalesceMiddleware(cache: CacheService) {
       ttlMs: ttlOf(cache, call),
       ...(call.signal ? { signal: call.signal } : {}),
     })
-    call.state.cacheStored = true
+    call.steps.cacheStored = true
     if (shared) {
       // Followers made no attempts of their own, but their answer came from the leader's provider.
       call.meta.coalesced = true

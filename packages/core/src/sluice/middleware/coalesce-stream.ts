@@ -34,7 +34,7 @@ export async function coalesceStream(
   next: Next,
 ): Promise<Outcome> {
   const key = await keyOf(cache, call)
-  call.state.cacheStored = true // the leader stores the answer
+  call.steps.cacheStored = true // the leader stores the answer
   const caller = call.signal
   // A leader whose caller left before the first chunk took the opening with it: lead next.
   const again = () => coalesceStream(cache, flights, call, next)

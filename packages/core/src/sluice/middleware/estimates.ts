@@ -6,7 +6,6 @@ import { estimatePromptTokens } from '../../cost/estimate'
  * token rules) and the budget (for the worst-case cost) both need it.
  */
 export function promptTokensOf(call: Call): number {
-  if (call.state.promptTokens === undefined)
-    call.state.promptTokens = call.request ? estimatePromptTokens(call.request) : 0
-  return call.state.promptTokens as number
+  call.steps.promptTokens ??= call.request ? estimatePromptTokens(call.request) : 0
+  return call.steps.promptTokens
 }

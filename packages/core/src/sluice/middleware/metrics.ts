@@ -32,7 +32,7 @@ export function metricsMiddleware(monitor: Monitor, price: Pricing) {
   const answered = (call: Call, started: number, o: Outcome) => {
     call.meta.latencyMs = performance.now() - started
     monitor.end(call.meta.latencyMs)
-    if (call.state.handedOff) monitor.queued(call.meta.queuedMs)
+    if (call.steps.handedOff) monitor.queued(call.meta.queuedMs)
     const by = call.meta.cached ? 'cache' : call.meta.coalesced ? 'coalesce' : undefined
     if (by) monitor.saved(by, 1, price(o.model ?? call.request?.model, o.usage) ?? 0)
   }

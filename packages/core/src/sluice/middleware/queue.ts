@@ -1,29 +1,12 @@
 import type { Call, Outcome, SluiceMeta } from '../../chain/types'
 import { named } from '../../chain/types'
 import type { Dict } from '../../config/dict-schema'
-import type { Reservation } from '../../cost/cost-tracker'
-import { SluiceError } from '../../errors/sluice-error'
-import type { ChatRequest } from '../../providers/types'
 import type { QueueClient } from '../../queue/queue-client'
 import type { RunnerOption } from '../sluice-schema'
 import { type BudgetDeps, releaseOrCount, settleOrCount } from './budget'
+import { callOfJob, type QueuedCall, queuedCall } from './queued-call'
 
 export const CHAT_JOB = 'sluice.chat'
-
-interface ChatJob {
-  /** A chat's request; or, for a wrapped call, its input and the runner that runs it. */
-  request: ChatRequest | null
-  input?: unknown
-  runner?: string
-  pricing?: Call['pricing']
-  endpoint: string
-  userId: string
-  tier: string | null
-  timeoutMs: number | null
-  enqueuedAt: number
-  /** The waiter's budget reservation: the worker settles it, whoever still waits. */
-  reservation: Reservation | null
-}
 
 interface ChatJobResult {
   outcome: Outcome
@@ -48,16 +31,7 @@ export function queueMiddleware(
   return named('queue', async (call, next) => {
     if (call.stream || (!call.request && call.runner === undefined)) return next()
     const group = groupOf(call)
-    const job: ChatJob = {
-      request: call.request ?? null,
-      ...(call.request ? {} : { input: call.input ?? null, runner: call.runner, pricing: call.pricing }),
-      endpoint: call.endpoint,
-      userId: call.userId,
-      tier: call.tier ?? null,
-      timeoutMs: call.timeoutMs ?? null,
-      enqueuedAt: Date.now(),
-      reservation: (call.state.reservation as Reservation | undefined) ?? null,
-    }
+    const job = queuedCall(call, Date.now())
     const { id } = await queue.enqueue({
       type: CHAT_JOB,
       userId: call.userId,
@@ -67,7 +41,7 @@ export function queueMiddleware(
       // A batch group travels with the job: a worker claims the group's jobs together.
       ...(group !== undefined ? { group } : {}),
     })
-    call.state.handedOff = true
+    call.steps.handedOff = true
     let result: ChatJobResult
     try {
       result = await queue.wait<ChatJobResult>(id, {
@@ -79,7 +53,7 @@ export function queueMiddleware(
       // Nobody waits for it any more: a job that has not started yet must not run (and cost)
       // later. If it already started, its worker settles what it spends.
       const cancelled = await queue.cancel(id, { anyUser: true }).catch(() => false)
-      if (cancelled) call.state.handedOff = false
+      if (cancelled) call.steps.handedOff = false
       throw error
     }
     Object.assign(call.meta, result.meta)
@@ -101,58 +75,25 @@ export function chatBatchHandler(single: ReturnType<typeof chatJobHandler>) {
     )
 }
 
-/** A queued wrapped call's input and the function(s) this worker runs it with. */
-function wrapped(job: ChatJob, runners: Dict<RunnerOption>): Partial<Call> {
-  const runner =
-    job.runner !== undefined && Object.hasOwn(runners, job.runner) ? runners[job.runner] : undefined
-  if (!runner) {
-    throw new SluiceError('invalid_config', `runners.${job.runner}: this worker has no such runner`, {
-      path: `runners.${job.runner}`,
-    })
-  }
-  const targets = typeof runner === 'function' ? undefined : runner
-  return {
-    input: job.input,
-    run: typeof runner === 'function' ? runner : runner[0]!.run,
-    ...(targets ? { targets } : {}),
-    ...(job.pricing ? { pricing: job.pricing } : {}),
-  }
-}
-
 /** The worker side: rebuilds the call, runs the back of the chain, settles the budget. */
 export function chatJobHandler(
   back: (call: Call) => Promise<Outcome>,
-  blankMeta: () => SluiceMeta,
   budget: BudgetDeps,
   runners: Dict<RunnerOption> = {},
 ) {
   return async ({ data, signal }: { data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
-    const job = data as ChatJob
-    // JSON has no Infinity: an unlimited period comes back as null.
-    for (const l of job.reservation?.limits ?? []) l.limitUsd ??= Number.POSITIVE_INFINITY
-    const call: Call = {
-      kind: job.request ? 'chat' : 'call',
-      endpoint: job.endpoint,
-      userId: job.userId,
-      tier: job.tier ?? undefined,
-      priority: 5,
-      ...(job.request ? { request: job.request } : wrapped(job, runners)),
-      cache: { enabled: false, type: job.endpoint },
-      signal,
-      ...(job.timeoutMs !== null ? { timeoutMs: job.timeoutMs } : {}),
-      meta: { ...blankMeta(), queuedMs: Date.now() - job.enqueuedAt },
-      state: {},
-    }
+    const job = data as QueuedCall
+    const { call, reservation } = callOfJob(job, runners, signal, Date.now())
     let outcome: Outcome
     try {
       outcome = await back(call)
     } catch (error) {
       // Aborted (its lease is, or may be, another worker's, or this worker stopped): the job runs
       // again and that run settles the reservation, so it is not given back here.
-      if (job.reservation && !signal.aborted) await releaseOrCount(budget, job.reservation)
+      if (reservation && !signal.aborted) await releaseOrCount(budget, reservation)
       throw error
     }
-    if (job.reservation) await settleOrCount(budget, call, job.reservation, outcome)
+    if (reservation) await settleOrCount(budget, call, reservation, outcome)
     const { provider, attempts, retries, fallbacks, queuedMs, costUsd, batched, batchSize } = call.meta
     return {
       outcome,

@@ -3,7 +3,7 @@ import type { Call } from '../../chain/types'
 import { named } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { RateLimiter } from '../../rate-limit/rate-limiter'
-import { startCacheLookup } from './cache'
+import { lookupOf } from './cache-key'
 import { promptTokensOf } from './estimates'
 
 /** Checks the user's limits; a denial becomes `rate_limited` with Retry-After facts. */
@@ -38,10 +38,14 @@ export async function checkRateLimit(
   )
 }
 
-/** Checks the limits while the cache lookup is already on its way (both in one round trip). */
-export function rateLimitMiddleware(limiter: RateLimiter, defaultMaxTokens: number, cache?: CacheService) {
-  return named('rateLimit', async (call, next) => {
-    if (cache) startCacheLookup(cache, call)
+/**
+ * Admission: the user's limits are checked while the call's cache lookup is already on its way
+ * (both in one round trip on a shared store); a denial is `rate_limited`, and the cache step
+ * awaits the lookup started here.
+ */
+export function admissionMiddleware(limiter: RateLimiter, defaultMaxTokens: number, cache?: CacheService) {
+  return named('admission', async (call, next) => {
+    if (cache && call.cache.enabled) lookupOf(cache, call) // its rejection is handled where it is made
     await checkRateLimit(limiter, call, defaultMaxTokens)
     return next()
   })
