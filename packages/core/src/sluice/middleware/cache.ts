@@ -1,6 +1,6 @@
 import type { CacheService } from '../../cache/cache-service'
 import { observeStream } from '../../chain/observe-stream'
-import type { Call, Outcome } from '../../chain/types'
+import type { Outcome } from '../../chain/types'
 import { isStreamOutcome, named } from '../../chain/types'
 import { asStream, keyOf, lookupOf, ttlOf } from './cache-key'
 import { coalesceStream, type StreamFlight } from './coalesce-stream'
