@@ -6,8 +6,6 @@ export {
   type Invalidation,
 } from './cache/cache-service'
 export { compose } from './chain/compose'
-export { observeStream, type StreamHooks } from './chain/observe-stream'
-export { assembleChunks, replayCompletion } from './chain/stream-chunks'
 export {
   type Call,
   type Middleware,
@@ -70,6 +68,8 @@ export type { SluiceOptions } from './sluice/sluice-schema'
 export type { WrappedTarget } from './sluice/wrapped-targets'
 // Stores: the bundle type. Ports, shared arithmetic and the store guard are on '@sluice/core/adapter'.
 export type { FullStore, PortName, Store } from './store/store'
+export { observeStream, type StreamHooks } from './stream/observe-stream'
+export { assembleChunks, replayCompletion } from './stream/stream-chunks'
 export type { OtelApiLike } from './telemetry/otel-like'
 export { canonicalJson } from './util/canonical-json'
 export { type Duration, parseDuration } from './util/duration'

@@ -1,5 +1,5 @@
-import { observeStream } from '../chain/observe-stream'
 import { isStreamOutcome, named } from '../chain/types'
+import { observeStream } from '../stream/observe-stream'
 import { attemptSpans, endCallSpan, requestAttributes } from './call-span'
 import type { OtelApiLike } from './otel-like'
 

@@ -1,10 +1,10 @@
-import { observeStream } from '../../chain/observe-stream'
 import type { Call, Outcome } from '../../chain/types'
 import { isStreamOutcome, named } from '../../chain/types'
 import type { CompletionHistory } from '../../cost/completion-history'
 import type { CostTracker, Reservation } from '../../cost/cost-tracker'
 import { estimateCostOf, textTokens } from '../../cost/estimate'
 import { SluiceError } from '../../errors/sluice-error'
+import { observeStream } from '../../stream/observe-stream'
 import { canonicalJson } from '../../util/canonical-json'
 import { promptTokensOf } from './estimates'
 

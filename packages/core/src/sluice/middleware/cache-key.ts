@@ -1,7 +1,7 @@
 import type { CacheService } from '../../cache/cache-service'
-import { replayChunks } from '../../chain/stream-chunks'
 import type { Call, Outcome } from '../../chain/types'
 import type { ChatCompletion } from '../../providers/types'
+import { replayChunks } from '../../stream/stream-chunks'
 
 /**
  * What identifies an answer: the chat request (CacheService drops its transport fields) or the

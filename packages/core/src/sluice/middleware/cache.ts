@@ -1,9 +1,9 @@
 import type { CacheService } from '../../cache/cache-service'
-import { observeStream } from '../../chain/observe-stream'
 import type { Outcome } from '../../chain/types'
 import { isStreamOutcome, named } from '../../chain/types'
+import { coalesceStream, type StreamFlight } from '../../stream/coalesce-stream'
+import { observeStream } from '../../stream/observe-stream'
 import { asStream, keyOf, lookupOf, ttlOf } from './cache-key'
-import { coalesceStream, type StreamFlight } from './coalesce-stream'
 
 /**
  * Serves a stored answer when there is one — before the budget is consulted: a cached answer

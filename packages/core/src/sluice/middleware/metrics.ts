@@ -1,9 +1,9 @@
-import { observeStream } from '../../chain/observe-stream'
-import { closeQuietly } from '../../chain/stream-chunks'
 import { type Call, isStreamOutcome, named, type Outcome } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
 import type { Monitor } from '../../monitor/monitor'
 import type { Usage } from '../../providers/types'
+import { observeStream } from '../../stream/observe-stream'
+import { closeQuietly } from '../../stream/stream-chunks'
 import { abortError } from '../../util/sleep'
 import { untilAborted } from '../../util/until-aborted'
 

@@ -1,9 +1,9 @@
 import { checkedChunk } from '../providers/answer-shape'
 import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
+import type { ResilientAgent, RunOptions, RunResult } from '../resilience/resilient-agent'
+import type { AttemptAbort } from '../resilience/targets'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { ProviderStream } from './provider-stream'
-import type { ResilientAgent, RunOptions, RunResult } from './resilient-agent'
-import type { AttemptAbort } from './targets'
 
 /** A provider stream with its first chunk in hand: who answered, and the whole stream from the start. */
 export type OpenedStream = Omit<RunResult<null>, 'value'> & { stream: AsyncIterableIterator<ChatChunk> }

@@ -1,6 +1,6 @@
-import { replayChunks } from '../chain/stream-chunks'
 import type { Call, Outcome, SluiceMeta } from '../chain/types'
 import type { ChatChunk, ChatCompletion } from '../providers/types'
+import { replayChunks } from './stream-chunks'
 
 /**
  * A stream call through the composed chain: nothing runs until the first read; the chunks come

@@ -1,8 +1,8 @@
-import { closeQuietly, ENDED } from '../chain/stream-chunks'
 import { SluiceError } from '../errors/sluice-error'
 import { checkedChunk } from '../providers/answer-shape'
 import type { ChatChunk } from '../providers/types'
 import { abortError } from '../util/sleep'
+import { closeQuietly, ENDED } from './stream-chunks'
 
 const noop = () => {}
 

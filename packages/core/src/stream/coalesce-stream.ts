@@ -1,10 +1,10 @@
-import type { CacheService } from '../../cache/cache-service'
-import { type SharedStream, shareStream } from '../../chain/shared-stream'
-import type { Call, Next, Outcome } from '../../chain/types'
-import { SluiceError } from '../../errors/sluice-error'
-import { abortError } from '../../util/sleep'
-import { untilAborted } from '../../util/until-aborted'
-import { asStream, keyOf, ttlOf } from './cache-key'
+import type { CacheService } from '../cache/cache-service'
+import type { Call, Next, Outcome } from '../chain/types'
+import { SluiceError } from '../errors/sluice-error'
+import { asStream, keyOf, ttlOf } from '../sluice/middleware/cache-key'
+import { abortError } from '../util/sleep'
+import { untilAborted } from '../util/until-aborted'
+import { type SharedStream, shareStream } from './shared-stream'
 
 /** A stream this process leads upstream, with the outcome its leader got. */
 interface Live {

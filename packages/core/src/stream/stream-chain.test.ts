@@ -1,12 +1,12 @@
 import { getEventListeners } from 'node:events'
 import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { observeStream } from '../chain/observe-stream'
 import type { SluiceMeta } from '../chain/types'
 import type { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
 import type { ChatChunk, ChatCompletion, Provider } from '../providers/types'
-import { createSluice } from './create-sluice'
+import { createSluice } from '../sluice/create-sluice'
+import { observeStream } from './observe-stream'
 
 let ds: Simulator
 beforeAll(async () => {

@@ -1,7 +1,7 @@
+import type { Outcome, StreamOutcome } from '../chain/types'
 import { SluiceError } from '../errors/sluice-error'
 import type { ChatChunk, Usage } from '../providers/types'
 import { assembleChunks, closeQuietly, ENDED } from './stream-chunks'
-import type { Outcome, StreamOutcome } from './types'
 
 export interface StreamHooks {
   onChunk?: (chunk: ChatChunk) => void
