@@ -13,7 +13,13 @@ export type * from '../store/rate-limit-port'
 export { ServerClock } from '../store/server-clock'
 export { batchedSettles, type Settle } from '../store/settle-batcher'
 export type * from '../store/store'
-export { DEFAULT_STORE_TIMEOUT_MS, guardStore, type StoreGuardOptions } from '../store/store-guard'
+export {
+  DEFAULT_STORE_TIMEOUT_MS,
+  guardStore,
+  STORE_CALLS,
+  type StoreCallsOf,
+  type StoreGuardOptions,
+} from '../store/store-guard'
 export { takenJob } from '../store/taken-job'
 export { fitsBudget, USD_EPSILON } from '../store/usage-math'
 export type * from '../store/usage-port'

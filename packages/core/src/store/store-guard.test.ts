@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { memoryStore } from '../memory/memory-store'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import type { RateLimitPort } from './rate-limit-port'
-import type { Store } from './store'
-import { guardStore } from './store-guard'
+import type { PortName, Store } from './store'
+import { guardStore, type PortOf, STORE_CALLS, type StoreCallsOf } from './store-guard'
 
 /** A store whose backend can be made to hang (frozen) or fail (killed), and answer late. */
 function flakyStore() {
@@ -84,10 +85,40 @@ describe('guardStore', () => {
     for (const wake of [...state.hung.splice(0), ...frozen.state.hung.splice(0)]) wake()
   })
 
+  it('every store call of every port is guarded: a port method left out fails this test', () => {
+    // At compile time: each port method that answers with a promise is in STORE_CALLS.
+    type Unlisted = { [P in PortName]: Exclude<StoreCallsOf<PortOf<P>>, (typeof STORE_CALLS)[P][number]> }
+    expectTypeOf<Unlisted>().toEqualTypeOf<{
+      rateLimit: never
+      cache: never
+      usage: never
+      queue: never
+      breaker: never
+      metrics: never
+    }>()
+    // At run time: every method the reference store implements is wrapped, but the listeners.
+    const memory = memoryStore()
+    const ports = Object.keys(STORE_CALLS) as PortName[]
+    const shared: Store = { name: 'shared', ...Object.fromEntries(ports.map((p) => [p, memory[p]])) }
+    const guarded = guardStore(shared)
+    const listeners = new Set(['onAvailable', 'onFinished', 'subscribe'])
+    const unguarded: string[] = []
+    for (const p of ports) {
+      const raw = shared[p] as unknown as Record<string, unknown>
+      const wrapped = guarded[p] as unknown as Record<string, unknown>
+      for (const [name, fn] of Object.entries(raw)) {
+        if (typeof fn !== 'function' || listeners.has(name)) continue
+        if (wrapped[name] === fn) unguarded.push(`${p}.${name}`)
+      }
+    }
+    expect(unguarded).toEqual([])
+  })
+
   it('leaves in-process stores alone and guards a store once', () => {
     const { store } = flakyStore()
     const once = guardStore(store)
     expect(guardStore(once)).toBe(once)
+    expect(guardStore(store)).toBe(once) // one guard per store: one failure count for all its users
     const local = { name: 'memory', local: true }
     expect(guardStore(local)).toBe(local)
     expect(once.name).toBe('flaky')

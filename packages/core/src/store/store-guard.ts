@@ -1,15 +1,26 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { PortName, Store } from './store'
 
-/** The async methods of each port: every one gets a timeout. Listener methods are left alone. */
-const CALLS: Record<PortName, readonly string[]> = {
+/** The names of a port's methods that answer with a promise: the calls that go to the store. */
+export type StoreCallsOf<Port> = {
+  [K in keyof Port]-?: NonNullable<Port[K]> extends (...args: never[]) => Promise<unknown> ? K : never
+}[keyof Port]
+
+export type PortOf<P extends PortName> = NonNullable<Store[P]>
+
+/**
+ * The store calls of each port: every one gets a timeout. Listener methods (`onFinished`,
+ * `subscribe`…) answer at once and are left alone. Checked against the port types (the guard's
+ * test): a port method that answers with a promise and is missing here does not compile.
+ */
+export const STORE_CALLS = {
   rateLimit: ['consume', 'consumeAll', 'peek', 'reset'],
   cache: ['get', 'set', 'setIfAbsent', 'extendIf', 'delete', 'deleteIf', 'deletePrefix', 'publish'],
   usage: ['reserve', 'settle', 'total', 'rows'],
   queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],
   breaker: ['get', 'compareAndSet'],
   metrics: ['write', 'get', 'countDistinct'],
-}
+} as const satisfies { [P in PortName]: readonly StoreCallsOf<PortOf<P>>[] }
 
 export const DEFAULT_STORE_TIMEOUT_MS = 1_000
 
@@ -18,6 +29,7 @@ interface Pending {
   expire: () => void
 }
 const GUARDED = Symbol.for('sluice.store.guarded')
+const guards = new WeakMap<Store, Store>()
 
 export interface StoreGuardOptions {
   /** How long one store call may take before it counts as failed (default 1 s). */
@@ -39,6 +51,10 @@ export interface StoreGuardOptions {
  */
 export function guardStore<S extends Store>(store: S, options: StoreGuardOptions = {}): S {
   if (store.local || (store as { [GUARDED]?: true })[GUARDED]) return store
+  // One guard per store, whoever asks (createSluice, each primitive): one timeout and one failure
+  // count for every call to it.
+  const known = guards.get(store)
+  if (known) return known as S
   const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
   const failFastAfter = options.failFastAfter ?? 3
   const cooldownMs = options.cooldownMs ?? 1_000
@@ -130,8 +146,8 @@ export function guardStore<S extends Store>(store: S, options: StoreGuardOptions
   // Everything else (names, pools, helpers, listener methods) is inherited as it is.
   const guarded = Object.create(store) as Record<string | symbol, unknown>
   guarded[GUARDED] = true
-  for (const [port, methods] of Object.entries(CALLS)) {
-    const target = store[port as PortName] as Record<string, unknown> | undefined
+  for (const [port, methods] of Object.entries(STORE_CALLS) as [PortName, readonly string[]][]) {
+    const target = store[port] as Record<string, unknown> | undefined
     if (!target) continue
     const wrapped = Object.create(target) as Record<string, unknown>
     for (const method of methods) {
@@ -141,6 +157,7 @@ export function guardStore<S extends Store>(store: S, options: StoreGuardOptions
     }
     Object.defineProperty(guarded, port, { value: wrapped, enumerable: true })
   }
+  guards.set(store, guarded as unknown as Store)
   return guarded as unknown as S
 }
 
