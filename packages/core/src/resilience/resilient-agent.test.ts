@@ -4,7 +4,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
 import type { Provider } from '../providers/types'
-import { MAX_BREAKERS } from './breakers'
+import { MAX_BREAKERS } from './circuit/circuits'
 import { ResilientAgent } from './resilient-agent'
 
 const sims: Simulator[] = []

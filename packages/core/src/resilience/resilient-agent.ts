@@ -9,14 +9,12 @@ import { defaultStore } from '../store/default-store'
 import { type OpenedStream, openWithFallback, streamWithFallback } from '../stream/open-with-fallback'
 import { Emitter } from '../util/emitter'
 import { keyOf } from '../util/keys'
-import { abortError } from '../util/sleep'
-import { type BreakerEvents, Breakers } from './breakers'
+import { type Attempt, circuitStep, composeAttempt, retryStep, sendAttempt } from './attempt-steps'
+import { TargetCircuit } from './circuit/circuit'
+import { Circuits } from './circuit/circuits'
+import { fallBack } from './fallback'
 import { breakerSchema, retrySchema } from './resilience-schema'
-import { retryAfterFailure } from './retry-after-failure'
-import { canFallBack, isRetryable } from './retryable'
-import { type Gate, SharedCircuit } from './shared-circuit'
-import { chatTargets, runTarget, type Target } from './targets'
-import { withTimeout } from './with-timeout'
+import { chatTargets, type Target } from './targets'
 
 export type { Target } from './targets'
 
@@ -37,6 +35,12 @@ const schema = z
   .strict()
 
 export type ResilientAgentOptions = z.input<typeof schema>
+
+export interface BreakerEvents extends Record<string, unknown> {
+  'breaker:open': { name: string }
+  'breaker:half-open': { name: string }
+  'breaker:close': { name: string }
+}
 
 export interface AgentEvents extends BreakerEvents {
   retry: { name: string; attempt: number; error: unknown }
@@ -61,17 +65,16 @@ export interface RunOptions {
 }
 
 /**
- * Retries what can succeed (p-retry: exponential backoff with jitter, honouring Retry-After),
- * keeps a circuit breaker per target (opossum), and falls back to the next target in order.
+ * Tries each target through its steps — retry (p-retry: exponential backoff with jitter,
+ * honouring Retry-After) around its circuit (an opossum count per instance, the state shared by
+ * the fleet) around the timed send — and falls back to the next target in order.
  */
 export class ResilientAgent {
   readonly events = new Emitter<AgentEvents>()
   readonly providers: readonly Provider[]
   private readonly o: z.output<typeof schema>
-  private readonly breakers: Breakers
-  private readonly shared: SharedCircuit
-  // The fleet-wide open each local breaker is writing, awaited by the next attempt's gate.
-  private readonly opening = new Map<string, Promise<void>>()
+  private readonly circuits: Circuits
+  private readonly attempt: <T>(attempt: Attempt<T>) => Promise<T>
   retries = 0
   fallbacks = 0
   breakerTransitions = 0
@@ -80,43 +83,33 @@ export class ResilientAgent {
     this.o = parseOptions(schema, options, 'resilience')
     this.providers = this.o.providers
     const base = keyOf(this.o.prefix, 'breaker')
-    this.shared = new SharedCircuit(
-      {
-        port: this.o.breakerPort ?? defaultStore().breaker,
-        resetTimeoutMs: this.o.breaker.resetTimeout,
-        probeLeaseMs: this.o.timeout,
-        keyOf: (name) => `${base}:${keyOf(name)}`,
-      },
-      (name, state) => {
-        this.breakerTransitions++
-        if (state !== 'half-open') this.breakers.follow(name, state)
-        this.events.emit(state === 'closed' ? 'breaker:close' : `breaker:${state}`, { name })
-      },
+    const port = this.o.breakerPort ?? defaultStore().breaker
+    this.circuits = new Circuits(
+      (name) =>
+        new TargetCircuit(name, {
+          breaker: this.o.breaker,
+          port,
+          key: `${base}:${keyOf(name)}`,
+          probeLeaseMs: this.o.timeout,
+          now: Date.now,
+          changed: (n, state) => {
+            this.breakerTransitions++
+            this.events.emit(state === 'closed' ? 'breaker:close' : `breaker:${state}`, { name: n })
+          },
+        }),
+      this.o.breaker.rollingWindow,
     )
-    this.breakers = new Breakers(this.o.breaker, (name) => {
-      const write = this.shared
-        .opened(name)
-        .catch(() => {}) // the store is down: this instance's own breaker still protects it
-        .finally(() => this.opening.delete(name))
-      this.opening.set(name, write)
+    const retry = retryStep(this.o.retry, (name, attempt, error) => {
+      this.retries++
+      this.events.emit('retry', { name, attempt, error })
     })
+    this.attempt = composeAttempt([retry, circuitStep(this.circuits)], sendAttempt(this.o.timeout))
   }
 
   breakerStates(): Record<string, string> {
     return {
       ...Object.fromEntries(this.providers.map((p) => [p.name, 'closed'])),
-      ...this.breakers.states(),
-      ...this.shared.states(),
-    }
-  }
-
-  /** The fleet's say on this attempt; when the store cannot answer, this instance's own breaker decides. */
-  private async gate(name: string): Promise<Gate> {
-    await this.opening.get(name)
-    try {
-      return await this.shared.gate(name)
-    } catch {
-      return this.breakers.refuses(name) ? 'open' : 'closed'
+      ...this.circuits.states(),
     }
   }
 
@@ -143,29 +136,14 @@ export class ResilientAgent {
   }
 
   /** Runs targets in order until one succeeds. */
-  async run<T>(targets: readonly Target<T>[], options: RunOptions = {}): Promise<RunResult<T>> {
-    const stats = { attempts: 0, retries: 0 }
-    let lastError: unknown
-    for (const [index, target] of targets.entries()) {
-      try {
-        const value = await this.attemptWithRetries(target, options, stats)
-        return {
-          value,
-          provider: target.name,
-          attempts: stats.attempts,
-          retries: stats.retries,
-          fallbacks: index,
-        }
-      } catch (error) {
-        lastError = error
-        if (options.signal?.aborted) throw abortError(options.signal)
-        const next = targets[index + 1]
-        if (!next || !canFallBack(error)) break
+  run<T>(targets: readonly Target<T>[], options: RunOptions = {}): Promise<RunResult<T>> {
+    return fallBack(targets, options, this.attempt, {
+      circuits: this.circuits,
+      onFallback: (from, to, error) => {
         this.fallbacks++
-        this.events.emit('fallback', { from: target.name, to: next.name, error })
-      }
-    }
-    throw this.finalError(targets, lastError)
+        this.events.emit('fallback', { from, to, error })
+      },
+    })
   }
 
   /**
@@ -186,82 +164,6 @@ export class ResilientAgent {
   }
 
   close(): void {
-    this.breakers.shutdown()
-  }
-
-  private async attemptWithRetries<T>(
-    target: Target<T>,
-    options: RunOptions,
-    stats: { attempts: number; retries: number },
-  ): Promise<T> {
-    const breaker = this.breakers.get(target.name)
-    const timeoutMs = options.timeoutMs ?? this.o.timeout
-    const circuitOpen = () =>
-      new SluiceError('circuit_open', `${target.name}: circuit open`, {
-        provider: target.name,
-        retryAfterMs: this.shared.retryAfterMs(target.name) || this.o.breaker.resetTimeout,
-      })
-    // Every attempt ends at its timeout or the caller's abort, whether or not the target listens.
-    const attempt = () =>
-      withTimeout(target.name, timeoutMs, options.signal, (abort) => runTarget(target, abort, timeoutMs))
-    const once = async (): Promise<T> => {
-      // Refused without firing: a short-circuited call is not an attempt and must not count.
-      const gate = await this.gate(target.name)
-      if (gate === 'open' || (gate === 'closed' && this.breakers.refuses(target.name))) throw circuitOpen()
-      // Nor is one whose caller has already left: nothing goes up.
-      if (options.signal?.aborted) throw abortError(options.signal)
-      stats.attempts++
-      const ended = options.onAttempt?.(target.name)
-      try {
-        const value =
-          gate === 'probe' ? await this.probe(target.name, attempt) : ((await breaker.fire(attempt)) as T)
-        ended?.()
-        return value
-      } catch (error) {
-        const refused = (error as { code?: string })?.code === 'EOPENBREAKER'
-        ended?.(refused ? circuitOpen() : error)
-        if (refused) throw circuitOpen()
-        throw error
-      }
-    }
-    try {
-      return await once()
-    } catch (error) {
-      return retryAfterFailure(once, error, {
-        retry: this.o.retry,
-        signal: options.signal,
-        onRetry: (failure, attempt) => {
-          stats.retries++
-          this.retries++
-          this.events.emit('retry', { name: target.name, attempt, error: failure })
-        },
-      })
-    }
-  }
-
-  /** The fleet's one half-open probe, sent by this instance: its outcome closes or reopens the circuit. */
-  private async probe<T>(name: string, attempt: () => Promise<T>): Promise<T> {
-    try {
-      const value = await attempt()
-      await this.shared.probed(name, true).catch(() => {})
-      return value
-    } catch (error) {
-      // A request-caused failure says nothing of the provider: the circuit closes all the same.
-      await this.shared.probed(name, !isRetryable(error)).catch(() => {})
-      throw error
-    }
-  }
-
-  private finalError(targets: readonly Target<unknown>[], lastError: unknown): unknown {
-    const states = this.breakerStates()
-    const allOpen = targets.length > 0 && targets.every((t) => states[t.name] === 'open')
-    if (allOpen) {
-      const retryAfterMs = Math.min(...targets.map((t) => this.shared.retryAfterMs(t.name)))
-      return new SluiceError('circuit_open', 'every provider is failing; try again later', {
-        retryAfterMs,
-        cause: lastError,
-      })
-    }
-    return lastError
+    this.circuits.shutdown()
   }
 }

@@ -1,9 +1,9 @@
 import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryStore } from '../memory/memory-store'
-import { deepseek } from '../providers/deepseek'
-import { groq } from '../providers/groq'
-import { ResilientAgent } from './resilient-agent'
+import { memoryStore } from '../../memory/memory-store'
+import { deepseek } from '../../providers/deepseek'
+import { groq } from '../../providers/groq'
+import { ResilientAgent } from '../resilient-agent'
 
 const sims: Simulator[] = []
 afterEach(async () => {
