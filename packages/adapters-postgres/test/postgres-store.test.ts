@@ -84,7 +84,7 @@ describe('postgresStore', () => {
   it('migrate() is idempotent and safe when many run at once', async () => {
     const s = schema('migrate')
     const results = await Promise.all(Array.from({ length: 5 }, () => migrate(pool, { schema: s })))
-    expect(results.flat().sort()).toEqual(MIGRATIONS.map((m) => m.id))
+    expect(results.flat().sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.id))
     expect(await migrate(pool, { schema: s })).toEqual([])
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${s}".migrations`)
     expect(rows[0].n).toBe(MIGRATIONS.length)
