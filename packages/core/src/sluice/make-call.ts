@@ -25,9 +25,17 @@ export function blankMeta(): SluiceMeta {
 /** The fields a call starts with; meta, state and steps start blank. */
 export type CallFields = Omit<Call, 'meta' | 'state' | 'steps'>
 
-/** Builds a call: every call the chain runs (from a caller, or rebuilt from a queued job) starts here. */
-export function newCall(fields: CallFields, meta: Partial<SluiceMeta> = {}): Call {
-  return { ...fields, meta: { ...blankMeta(), ...meta }, steps: {}, state: {} }
+/**
+ * Builds a call: every call the chain runs (from a caller, or rebuilt from a queued job) starts
+ * here. `fields` is a fresh object and becomes the call itself: a copy by spread made every call
+ * a slow object (+3 µs on a cache hit in `bench overhead`).
+ */
+export function newCall(fields: CallFields, meta?: Partial<SluiceMeta>): Call {
+  const call = fields as Call
+  call.meta = meta ? Object.assign(blankMeta(), meta) : blankMeta()
+  call.steps = {}
+  call.state = {}
+  return call
 }
 
 /** Context fields only `sluice.call()` takes, and what a chat uses instead. */
