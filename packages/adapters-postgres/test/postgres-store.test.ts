@@ -258,7 +258,7 @@ describe('postgresStore: a limit call past its timeout never takes effect', () =
       // A day's window: a bucket refills too slowly here to hide a token taken late.
       const r = { ...rule, algorithm, windowMs: 86_400_000 }
       const store = postgresStore({ pool, schema: s, timeout: 300 })
-      const port = store.rateLimit
+      const port = store.rateLimit!
       const column = algorithm === 'token-bucket' ? 'tokens' : 'count'
       for (let i = 0; i < 5; i++) expect((await port.consume('k', 1, r)).allowed).toBe(true)
       expect(await levels(s, column)).toEqual({ k: 5 }) // five counted, or five of ten tokens left
@@ -274,7 +274,7 @@ describe('postgresStore: a limit call past its timeout never takes effect', () =
   it('several counters in one call (rate_limit_batch), their rows locked past the timeout', async () => {
     const s = schema('late_many')
     const store = postgresStore({ pool, schema: s, timeout: 300 })
-    const port = store.rateLimit
+    const port = store.rateLimit!
     const items = [
       { key: 'a', cost: 1, rule },
       { key: 'b', cost: 1, rule },
