@@ -9,6 +9,8 @@ const { values } = parseArgs({
     latency: { type: 'string' },
     rpm: { type: 'string' },
     tpm: { type: 'string' },
+    window: { type: 'string' },
+    'max-concurrent': { type: 'string' },
     'error-rate': { type: 'string' },
     outage: { type: 'string', multiple: true },
     help: { type: 'boolean', default: false },
@@ -22,7 +24,9 @@ if (values.help) {
   --profile deepseek     deepseek | groq
   --seed 1               PRNG seed (same seed, same answers and faults)
   --latency 50-200       response latency range in ms
-  --rpm 30 --tpm 6000    per-minute limits (429 with Retry-After); 0 for none
+  --rpm 30 --tpm 6000    per-window limits (429 with Retry-After); 0 for none
+  --window 60000         the rate-limit window in ms (a minute unless set)
+  --max-concurrent 8     requests in flight per account before a 429 (DeepSeek-style); 0 for none
   --error-rate 0.05      share of requests that get an injected 500/503
   --outage 10000-20000   ms after start during which every request gets 503 (repeatable)`)
   process.exit(0)
@@ -45,6 +49,8 @@ const sim = await startSimulator({
   ...(latency ? { latencyMs: { min: latency.a, max: latency.b } } : {}),
   ...(values.rpm ? { rpm: num(values.rpm)! } : {}),
   ...(values.tpm ? { tpm: num(values.tpm)! } : {}),
+  ...(values.window ? { windowMs: num(values.window)! } : {}),
+  ...(values['max-concurrent'] ? { maxConcurrent: num(values['max-concurrent'])! } : {}),
   ...(values['error-rate'] ? { errorRate: num(values['error-rate'])! } : {}),
   outages: (values.outage ?? []).map((o) => {
     const r = range(o)

@@ -1,4 +1,7 @@
-/** RPM/TPM accounting over fixed one-minute windows, as the providers report it. */
+/**
+ * RPM/TPM accounting over fixed windows (a minute, as the providers report it; shorter in tests,
+ * where `rpm` and `tpm` then count per window).
+ */
 export class MinuteLimits {
   private windowStart = 0
   private requests = 0
@@ -8,17 +11,18 @@ export class MinuteLimits {
     private readonly rpm: number,
     private readonly tpm: number,
     private readonly now: () => number,
+    private readonly windowMs = 60_000,
   ) {}
 
   /** Counts the call if it fits; returns the state for headers either way. */
   take(tokens: number) {
     const t = this.now()
-    if (t - this.windowStart >= 60_000) {
+    if (t - this.windowStart >= this.windowMs) {
       this.windowStart = t
       this.requests = 0
       this.tokens = 0
     }
-    const resetMs = this.windowStart + 60_000 - t
+    const resetMs = this.windowStart + this.windowMs - t
     const overRequests = this.rpm > 0 && this.requests + 1 > this.rpm
     const overTokens = this.tpm > 0 && this.tokens + tokens > this.tpm
     const allowed = !overRequests && !overTokens

@@ -109,6 +109,26 @@ describe('simulator', () => {
     expect((await post(s, { ...ask('llama-3.1-8b-instant'), max_tokens: 200 })).status).toBe(429)
   })
 
+  it('a short window: the limits count per window and start over when it ends', async () => {
+    const s = await sim({ profile: 'groq', rpm: 2, tpm: 0, windowMs: 300 })
+    const status = async () => (await post(s, ask('llama-3.1-8b-instant'))).status
+    expect([await status(), await status(), await status()]).toEqual([200, 200, 429])
+    const limited = await post(s, ask('llama-3.1-8b-instant'))
+    expect(limited.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+ms$/)
+    await new Promise((r) => setTimeout(r, 320))
+    expect(await status()).toBe(200)
+  })
+
+  it('a concurrency cap answers 429 to a request beyond it in flight, and counts its peak', async () => {
+    const s = await sim({ profile: 'deepseek', maxConcurrent: 3, latencyMs: { min: 100, max: 100 } })
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, async () => (await post(s, ask('deepseek-chat'))).status),
+    )
+    expect(statuses.sort()).toEqual([200, 200, 200, 429, 429])
+    expect(s.stats).toMatchObject({ concurrencyLimited: 2, peakInFlight: 3 })
+    expect((await post(s, ask('deepseek-chat'))).status).toBe(200) // the slots freed as they answered
+  })
+
   it('outage windows and injected errors answer 5xx', async () => {
     const s = await sim({ profile: 'deepseek', outages: [{ start: 0, end: 60_000 }] })
     expect((await post(s, ask('deepseek-chat'))).status).toBe(503)

@@ -20,9 +20,16 @@ export interface SimulatorOptions {
   host?: string
   seed?: number
   latencyMs?: { min: number; max: number }
-  /** 0 disables the limit. */
+  /** Requests and tokens per window before 429s; 0 disables the limit. */
   rpm?: number
   tpm?: number
+  /** The rate-limit window (default a minute): tests use a short one and scale rpm/tpm to it. */
+  windowMs?: number
+  /**
+   * Requests one account may have in flight (DeepSeek caps concurrent requests): one more gets a
+   * 429 at once. 0 or unset: no cap.
+   */
+  maxConcurrent?: number
   /** Probability (0..1) of an injected 500/503. */
   errorRate?: number
   /** Windows in which every request gets a 503. */
@@ -43,6 +50,10 @@ export interface SimulatorStats {
   outageErrors: number
   badRequests: number
   streams: number
+  /** 429s for requests beyond `maxConcurrent` in flight. */
+  concurrencyLimited: number
+  /** The most requests that were in flight at once. */
+  peakInFlight: number
 }
 
 export interface Simulator {
@@ -62,7 +73,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const profile = PROFILES[options.profile ?? 'deepseek']
   const random = seededRandom(options.seed ?? 1)
   const latency = options.latencyMs ?? profile.latencyMs
-  const limits = new MinuteLimits(options.rpm ?? profile.rpm, options.tpm ?? profile.tpm, Date.now)
+  const limits = new MinuteLimits(
+    options.rpm ?? profile.rpm,
+    options.tpm ?? profile.tpm,
+    Date.now,
+    options.windowMs ?? 60_000,
+  )
+  let inFlight = 0
   const startedAt = Date.now()
   const seenPrefixes = new Set<string>()
   let forcedOutage: boolean | undefined
@@ -76,6 +93,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     outageErrors: 0,
     badRequests: 0,
     streams: 0,
+    concurrencyLimited: 0,
+    peakInFlight: 0,
   }
 
   const inOutage = () => {
@@ -144,6 +163,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         },
       })
     }
+    const cap = options.maxConcurrent ?? 0
+    if (cap > 0 && inFlight >= cap) {
+      stats.concurrencyLimited++
+      stats.rateLimited++
+      return send(
+        res,
+        429,
+        { error: { message: 'too many concurrent requests', type: 'rate_limit_exceeded' } },
+        { 'retry-after': '1' },
+      )
+    }
+    inFlight++
+    stats.peakInFlight = Math.max(stats.peakInFlight, inFlight)
+    res.on('close', () => inFlight--)
     await sleep(latency.min + random() * (latency.max - latency.min))
     if (inOutage()) {
       stats.outageErrors++
