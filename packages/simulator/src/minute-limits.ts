@@ -3,7 +3,9 @@
  * where `rpm` and `tpm` then count per window).
  */
 export class MinuteLimits {
-  private windowStart = 0
+  private windowStart = Number.NEGATIVE_INFINITY
+  /** Windows opened so far (a window opens at the first request after the last one ended). */
+  windows = 0
   private requests = 0
   private tokens = 0
 
@@ -19,6 +21,7 @@ export class MinuteLimits {
     const t = this.now()
     if (t - this.windowStart >= this.windowMs) {
       this.windowStart = t
+      this.windows++
       this.requests = 0
       this.tokens = 0
     }

@@ -54,6 +54,8 @@ export interface SimulatorStats {
   concurrencyLimited: number
   /** The most requests that were in flight at once. */
   peakInFlight: number
+  /** Rate-limit windows opened (each allows rpm requests and tpm tokens). */
+  windows: number
 }
 
 export interface Simulator {
@@ -95,6 +97,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     streams: 0,
     concurrencyLimited: 0,
     peakInFlight: 0,
+    windows: 0,
   }
 
   const inOutage = () => {
@@ -192,6 +195,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const promptTokens = countTokens(promptText)
     const maxTokens = body.max_tokens ?? 256
     const gate = limits.take(promptTokens + maxTokens)
+    stats.windows = limits.windows
     const headers: Record<string, string> = {}
     if (profile.sendsRateLimitHeaders) {
       if (gate.remainingRequests !== undefined) {

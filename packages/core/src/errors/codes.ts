@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'not_found',
   'forbidden',
   'cancelled',
+  'capacity_exceeded',
 ] as const
 
 export type SluiceErrorCode = (typeof ERROR_CODES)[number]

@@ -14,6 +14,8 @@ const STATUS: Record<SluiceErrorCode, number> = {
   not_found: 404,
   forbidden: 403,
   cancelled: 499,
+  // The app's provider quota is full: not the end user's fault, so not a 429.
+  capacity_exceeded: 503,
 }
 
 // What the end user reads when the failure happened upstream: never the provider's own text.
@@ -22,6 +24,7 @@ const UPSTREAM: Partial<Record<SluiceErrorCode, string>> = {
   circuit_open: 'The AI provider is unavailable; try again later.',
   timeout: 'The AI provider took too long to answer; try again later.',
   store_unavailable: 'The service is busy; try again later.',
+  capacity_exceeded: 'The AI provider is at capacity; try again later.',
 }
 
 export interface HttpError {

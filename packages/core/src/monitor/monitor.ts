@@ -1,4 +1,5 @@
 import type { CacheService, CacheStats } from '../cache/cache-service'
+import type { CapacityView } from '../capacity/provider-capacity'
 import type { CostTracker } from '../cost/cost-tracker'
 import { ERROR_CODES } from '../errors/codes'
 import type { QueueClient } from '../queue/queue-client'
@@ -38,6 +39,12 @@ export interface Stats {
   saved: Savings
   /** Metric increments this instance could not write to the store (it was down). */
   metricsDropped: number
+  /**
+   * Each provider's (and model's) capacity as this instance sees it: the limits in force
+   * (configured or learned), calls granted, waits and their time, refusals, 429s received, what
+   * the provider says is left.
+   */
+  capacity: CapacityView[]
 }
 
 export interface MonitorSources {
@@ -49,6 +56,7 @@ export interface MonitorSources {
   queue?: QueueClient
   cost?: CostTracker
   breakers?: () => Record<string, string>
+  capacity?: () => CapacityView[]
   now?: () => number
 }
 
@@ -163,6 +171,7 @@ export class Monitor {
       spendTodayByTier: spend?.byTier ?? {},
       saved,
       metricsDropped: this.buffer.dropped,
+      capacity: this.s.capacity?.() ?? [],
     }
   }
 

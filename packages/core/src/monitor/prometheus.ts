@@ -1,3 +1,4 @@
+import { capacityFamilies } from './capacity-families'
 import type { Stats } from './monitor'
 import { SAVED_BY } from './savings'
 
@@ -72,5 +73,6 @@ export function toPrometheus(s: Stats): string {
     family('sluice_metrics_dropped_total', 'Metric increments this instance could not write', 'counter', [
       ['', s.metricsDropped],
     ]),
+    ...capacityFamilies(s.capacity, family, esc),
   ].join('')
 }

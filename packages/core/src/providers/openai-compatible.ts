@@ -100,6 +100,7 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
         body,
         signal,
       })
+      options.onHeaders?.(response.headers)
       if (!response.ok) throw await providerHttpError(o.name, response, secrets)
       return { response, signal, untimed, done }
     } catch (error) {

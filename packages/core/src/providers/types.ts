@@ -45,6 +45,11 @@ export interface ChatChunk {
 
 export interface CallOptions {
   signal?: AbortSignal
+  /**
+   * Told the headers of the provider's response, a refusal's too (its `x-ratelimit-*` teach
+   * Sluice the provider's limits and what is left). Optional for custom providers.
+   */
+  onHeaders?: (headers: Headers) => void
   /** Per-attempt timeout in ms; the provider's own default otherwise. */
   timeoutMs?: number
 }

@@ -13,6 +13,10 @@ export interface Attempt<T> {
   options: RunOptions
   /** Counted for the whole call, across targets. */
   stats: { attempts: number; retries: number }
+  /** The last target of the call: no fallback after it. */
+  last?: boolean
+  /** Told the headers of the provider's response (the capacity step learns from them). */
+  onHeaders?: ((headers: Headers) => void) | undefined
 }
 
 /**
@@ -66,13 +70,14 @@ export function circuitStep(circuits: Circuits): AttemptStep {
  * to the call's attempt hook. A call whose caller has already left sends nothing.
  */
 export function sendAttempt(defaultTimeoutMs: number) {
-  return <T>({ target, options, stats }: Attempt<T>): Promise<T> => {
+  return <T>(attempt: Attempt<T>): Promise<T> => {
+    const { target, options, stats } = attempt
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal))
     stats.attempts++
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
     const ended = options.onAttempt?.(target.name)
     const sent = withTimeout(target.name, timeoutMs, options.signal, (abort) =>
-      runTarget(target, abort, timeoutMs),
+      runTarget(target, abort, timeoutMs, attempt.onHeaders),
     )
     if (!ended) return sent
     return sent.then(

@@ -22,7 +22,7 @@ export async function fallBack<T>(
   let lastError: unknown
   for (const [index, target] of targets.entries()) {
     try {
-      const value = await attempt({ target, options, stats })
+      const value = await attempt({ target, options, stats, last: index === targets.length - 1 })
       return {
         value,
         provider: target.name,

@@ -1,6 +1,9 @@
 import { z } from 'zod'
+import { capacityStep } from '../capacity/capacity-step'
+import { ProviderCapacity } from '../capacity/provider-capacity'
 import { timerSchema } from '../config/duration-schema'
 import { parseOptions } from '../config/parse-options'
+import { estimatePromptTokens } from '../cost/estimate'
 import { SluiceError } from '../errors/sluice-error'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest, Provider } from '../providers/types'
@@ -31,6 +34,10 @@ const schema = z
       .optional(),
     /** Key namespace for the shared circuit state. */
     prefix: z.string().min(1).default('sluice'),
+    /** Provider capacity shared by the fleet (createSluice makes it); without it nothing is paced. */
+    capacity: z.custom<ProviderCapacity>((v) => v instanceof ProviderCapacity).optional(),
+    /** Output tokens a request without max_tokens is expected to use (its capacity estimate). */
+    defaultMaxTokens: z.number().int().positive().default(1024),
   })
   .strict()
 
@@ -62,6 +69,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Told when an attempt fires (not when a breaker refuses it); the returned function, how it ended. */
   onAttempt?: (target: string) => (error?: unknown) => void
+  /** What a chat draws on its provider's capacity (tokens: prompt and output bound) and its place in line. */
+  capacity?: { tokens: number; priority: number }
 }
 
 /**
@@ -103,7 +112,12 @@ export class ResilientAgent {
       this.retries++
       this.events.emit('retry', { name, attempt, error })
     })
-    this.attempt = composeAttempt([retry, circuitStep(this.circuits)], sendAttempt(this.o.timeout))
+    // Provider capacity sits between retry and the circuit: each try waits for capacity first.
+    const capacity = this.o.capacity ? [capacityStep(this.o.capacity)] : []
+    this.attempt = composeAttempt(
+      [retry, ...capacity, circuitStep(this.circuits)],
+      sendAttempt(this.o.timeout),
+    )
   }
 
   breakerStates(): Record<string, string> {
@@ -132,7 +146,23 @@ export class ResilientAgent {
   }
 
   chat(request: ChatRequest, options: RunOptions = {}): Promise<RunResult<ChatCompletion>> {
-    return this.run(chatTargets(this.providersFor(request.model), request), options)
+    return this.run(chatTargets(this.providersFor(request.model), request), this.withNeed(request, options))
+  }
+
+  /** A chat's draw on capacity when its caller did not say (a batch's packed request, a direct call). */
+  withNeed(request: ChatRequest, options: RunOptions): RunOptions {
+    if (!this.o.capacity || options.capacity) return options
+    return {
+      ...options,
+      capacity: { tokens: this.tokensOf(request, estimatePromptTokens(request)), priority: 5 },
+    }
+  }
+
+  /** The tokens a request may take of a TPM limit: its prompt and its output bound. */
+  tokensOf(request: ChatRequest, promptTokens: number): number {
+    return (
+      promptTokens + Number(request.max_tokens ?? request.max_completion_tokens ?? this.o.defaultMaxTokens)
+    )
   }
 
   /** Runs targets in order until one succeeds. */

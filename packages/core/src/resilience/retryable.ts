@@ -33,3 +33,16 @@ export function canFallBack(error: unknown): boolean {
   if (SluiceError.is(error) && error.details.partial === true) return false
   return !isRequestCaused(error)
 }
+
+/** A refusal for capacity (a provider's 429, or no capacity within the wait): the provider is full, not failing. */
+export function isCapacityRefusal(error: unknown): boolean {
+  return SluiceError.is(error, 'capacity_exceeded') || statusOf(error) === 429
+}
+
+/**
+ * Whether a failure says something about the provider's health (and counts toward its circuit):
+ * not a request-caused one (400, 401, 413…), nor a capacity refusal (a 429: it is full, not down).
+ */
+export function isProviderFailure(error: unknown): boolean {
+  return isRetryable(error) && !isCapacityRefusal(error)
+}

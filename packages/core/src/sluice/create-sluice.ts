@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { CacheService } from '../cache/cache-service'
+import { ProviderCapacity } from '../capacity/provider-capacity'
 import { compose } from '../chain/compose'
 import { toMiddleware } from '../chain/middleware-pair'
 import type { Call, Middleware, MiddlewarePair, Outcome, SluiceMeta } from '../chain/types'
@@ -77,6 +78,15 @@ export function createSluice(options: SluiceOptions) {
     thresholds: o.budget.thresholds,
     onStoreError: o.budget.onStoreError,
   })
+  // The fleet paces itself under each provider's limits, through the store's counters.
+  const capacity = o.capacity.enabled
+    ? new ProviderCapacity(o.capacity, {
+        rateLimit: store.rateLimit,
+        cache: store.cache,
+        prefix: o.prefix,
+        leaseMs: o.timeout + 5_000,
+      })
+    : undefined
   const agent = new ResilientAgent({
     providers: o.providers,
     retry: options.retry,
@@ -84,6 +94,8 @@ export function createSluice(options: SluiceOptions) {
     timeout: o.timeout,
     breakerPort: store.breaker, // the fleet opens together and sends one half-open probe
     prefix: o.prefix,
+    ...(capacity ? { capacity } : {}),
+    defaultMaxTokens: o.budget.defaultMaxTokens,
   })
   const { worker: startWorker = true, ...queueOptions } = options.queue ?? {}
   const queue = options.queue ? new QueueClient({ ...queueOptions, store }) : undefined
@@ -95,6 +107,7 @@ export function createSluice(options: SluiceOptions) {
     cost,
     ...(queue ? { queue } : {}),
     breakers: () => agent.breakerStates(),
+    ...(capacity ? { capacity: () => capacity.views() } : {}),
   })
   const maxTokens = o.budget.defaultMaxTokens
   const budget: BudgetDeps = {
@@ -234,6 +247,7 @@ export function createSluice(options: SluiceOptions) {
       await worker?.stop()
       await queue?.close()
       agent.close()
+      await capacity?.close()
       await metricsBuffer.close()
       await o.store?.close?.()
     },

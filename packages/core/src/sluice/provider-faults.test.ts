@@ -120,7 +120,12 @@ describe('provider faults', () => {
 
   it("a provider's 429 with a 60 s Retry-After reaches the app's client as 503 with Retry-After", async () => {
     const gq = await sim({ profile: 'groq', rpm: 1 })
-    const sluice = createSluice({ providers: [groq({ baseURL: gq.url })], retry: { maxRetryAfter: '5s' } })
+    // Without capacity pacing the provider's own 429 comes through (after no retry: 60 s > 5 s).
+    const sluice = createSluice({
+      providers: [groq({ baseURL: gq.url })],
+      retry: { maxRetryAfter: '5s' },
+      capacity: { enabled: false },
+    })
     const model = { model: 'llama-3.1-8b-instant', messages: [{ role: 'user' as const, content: 'a' }] }
     await sluice.chat(model, { userId: 'u', cache: false })
     const e = await sluice.chat(model, { userId: 'u', cache: false }).catch((x) => x)
@@ -128,6 +133,21 @@ describe('provider faults', () => {
     const http = toHttp(e)
     expect(http.status).toBe(503)
     expect(Number(http.headers['Retry-After'])).toBeGreaterThan(5)
+    await sluice.close()
+  })
+
+  it('a provider that is full: the call is refused before anything is sent, as capacity_exceeded (503 + Retry-After)', async () => {
+    const gq = await sim({ profile: 'groq', rpm: 1 })
+    const sluice = createSluice({ providers: [groq({ baseURL: gq.url })], capacity: { maxWait: '2s' } })
+    const model = { model: 'llama-3.1-8b-instant', messages: [{ role: 'user' as const, content: 'a' }] }
+    await sluice.chat(model, { userId: 'u', cache: false }) // learns 1 RPM from the headers
+    const e = await sluice.chat(model, { userId: 'u', cache: false }).catch((x) => x)
+    expect(e).toMatchObject({ code: 'capacity_exceeded', provider: 'groq' })
+    expect(gq.stats).toMatchObject({ requests: 1, rateLimited: 0 }) // nothing sent into the full window
+    const http = toHttp(e)
+    expect(http.status).toBe(503)
+    expect(Number(http.headers['Retry-After'])).toBeGreaterThan(2)
+    expect(sluice.agent.breakerStates().groq).toBe('closed')
     await sluice.close()
   })
 

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { batchOptionsSchema } from '../batch/batch-schema'
 import { cacheOptionsSchema } from '../cache/cache-schema'
+import { capacitySchema } from '../capacity/capacity-schema'
 import { dictSchema } from '../config/dict-schema'
 import { timerSchema } from '../config/duration-schema'
 import { idSchema } from '../config/id-schema'
@@ -43,6 +44,11 @@ export const sluiceOptionsSchema = z
     breaker: breakerSchema.default(breakerSchema.parse({})),
     /** Per-attempt timeout of an upstream call. */
     timeout: timerSchema.prefault('60s'),
+    /**
+     * Provider capacity shared by the fleet: each provider's (and model's) rpm, tpm and
+     * concurrency, configured here or learned from its x-ratelimit-* headers and 429s. On by default.
+     */
+    capacity: capacitySchema.prefault({}),
     budget: z
       .object({
         thresholds: z.array(z.number().positive().max(1)).default([0.8, 1]),

@@ -1,7 +1,8 @@
 import { checkedChunk } from '../providers/answer-shape'
+import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
 import type { ResilientAgent, RunOptions, RunResult } from '../resilience/resilient-agent'
-import type { AttemptAbort } from '../resilience/targets'
+import type { AttemptAbort, OnHeaders } from '../resilience/targets'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { ProviderStream } from './provider-stream'
 
@@ -20,7 +21,7 @@ export async function openWithFallback(
   options: RunOptions,
 ): Promise<OpenedStream> {
   type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk>; release: () => void }
-  const open = async (p: Provider, join: () => JoinedSignal): Promise<Opened> => {
+  const open = async (p: Provider, join: () => JoinedSignal, onHeaders?: OnHeaders): Promise<Opened> => {
     let joined: JoinedSignal | undefined
     const release = () => joined?.release()
     try {
@@ -30,6 +31,7 @@ export async function openWithFallback(
             joined ??= join()
             return joined.signal
           },
+          ...(onHeaders ? { onHeaders } : {}),
         })
         [Symbol.asyncIterator]()
       const first = await rest.next()
@@ -43,12 +45,14 @@ export async function openWithFallback(
   const { value, ...opened } = await agent.run<Opened>(
     agent.providersFor(request.model).map((p) => ({
       name: p.name,
+      model: modelFor(p, request.model) ?? request.model,
       // The attempt's signal times out the wait for the first chunk; the caller's signal must
       // still reach the stream after that, so both are joined.
       // The joined signal is made only if the provider reads it (one in this process may not).
-      runWith: (attempt: AttemptAbort) => open(p, () => joinSignals([attempt.signal, options.signal])),
+      runWith: (attempt: AttemptAbort, _timeoutMs: number, onHeaders?: OnHeaders) =>
+        open(p, () => joinSignals([attempt.signal, options.signal]), onHeaders),
     })),
-    options,
+    agent.withNeed(request, options),
   )
   const stream = new ProviderStream(opened.provider, value.first, value.rest, value.release, options.signal)
   return { ...opened, stream }

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import { SluiceError } from '../../errors/sluice-error'
 import type { BreakerPort } from '../../store/breaker-port'
 import type { breakerSchema } from '../resilience-schema'
-import { isRetryable } from '../retryable'
+import { isProviderFailure } from '../retryable'
 import { type CircuitStateName, FleetState, type Gate } from './fleet-state'
 import { isLocalRefusal, LocalCount } from './local-count'
 
@@ -126,8 +126,8 @@ export class TargetCircuit implements Circuit {
       await this.fleet.probed(true).catch(() => {})
       return value
     } catch (error) {
-      // A request-caused failure says nothing of the provider: the circuit closes all the same.
-      await this.fleet.probed(!isRetryable(error)).catch(() => {})
+      // A request-caused failure or a 429 says nothing against the provider: the circuit closes.
+      await this.fleet.probed(!isProviderFailure(error)).catch(() => {})
       throw error
     }
   }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import CircuitBreaker from 'opossum'
 import type { z } from 'zod'
 import type { breakerSchema } from '../resilience-schema'
-import { isRetryable } from '../retryable'
+import { isProviderFailure } from '../retryable'
 import type { CircuitStateName } from './fleet-state'
 
 export const BUCKETS = 10
@@ -12,7 +12,8 @@ export const BUCKETS = 10
  * circuit opens. Only real attempts count: a call refused while the circuit is open never
  * reaches it (opossum would count it as a fire and dilute the error rate), and the window starts
  * empty when the circuit closes, so a flapping provider opens again after `failureThreshold`
- * failures. Client errors (400, 401, 413…) say nothing about the provider's health.
+ * failures. Client errors (400, 401, 413…) say nothing about the provider's health, and a 429
+ * says it is full, not failing: neither counts.
  */
 export class LocalCount {
   /** Rotates the rolling window; one shared timer drives every circuit's. */
@@ -28,7 +29,7 @@ export class LocalCount {
       rollingCountTimeout: options.rollingWindow,
       rollingCountBuckets: BUCKETS,
       rotateBucketController: this.rotate,
-      errorFilter: (error: unknown) => !isRetryable(error),
+      errorFilter: (error: unknown) => !isProviderFailure(error),
     })
     this.breaker.on('open', onOpen)
     this.breaker.on('close', () => {

@@ -3,6 +3,7 @@ import type { ChatCompletion } from '../../providers/types'
 import { parseUsage } from '../../providers/usage'
 import type { ResilientAgent, RunOptions } from '../../resilience/resilient-agent'
 import { watchAttempts } from './attempt-watch'
+import { promptTokensOf } from './estimates'
 
 /** A wrapped call's result, with its usage when it reports one (OpenAI or AI SDK shapes). */
 export function wrappedOutcome(value: unknown): Outcome {
@@ -34,6 +35,9 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
     ...(call.signal ? { signal: call.signal } : {}),
     ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
     onAttempt: watchAttempts([call]),
+    ...(call.request
+      ? { capacity: { tokens: agent.tokensOf(call.request, promptTokensOf(call)), priority: call.priority } }
+      : {}),
   }
   if (call.stream) return streamStep(agent, call, options)
   const result = call.request

@@ -1,0 +1,273 @@
+import type { CachePort } from '../store/cache-port'
+import type { RateLimitItem, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
+import { randomId } from '../util/hash'
+import { sleep } from '../util/sleep'
+import { capacityExceeded } from './capacity-error'
+import { capacityKeys } from './capacity-keys'
+import type { CapacityLimits } from './capacity-schema'
+import { fullForMs, observedLimits } from './observed-limits'
+import { untilTurn } from './until-turn'
+import { WaitingLine } from './waiting-line'
+
+export interface CapacityDeps {
+  rateLimit: RateLimitPort
+  cache: CachePort
+  /** Keeps a write that nobody awaits (a slot given back, a lesson told), so `close()` can. */
+  background: (write: Promise<unknown>) => void
+  prefix: string
+  windowMs: number
+  leaseMs: number
+  /** Priority points a waiting caller gains per this long. */
+  agingMs: number
+  now: () => number
+}
+
+/** What one attempt asks for: its tokens (prompt and output bound), its place, how long it may wait. */
+export interface CapacityNeed {
+  tokens: number
+  priority: number
+  deadline: number
+  signal?: AbortSignal
+}
+
+/** What an attempt holds while it is upstream. */
+export interface CapacityGrant {
+  /** What the provider's response headers said (limits, what remains). */
+  observe(headers: Headers): void
+  /** The attempt is over: its concurrency slot (or the right to learn) goes back. */
+  release(answered: boolean): void
+}
+
+/** What the fleet learned of a provider's limits; `silent`: it sends none, so nothing is paced. */
+interface Learned {
+  rpm?: number
+  tpm?: number
+  silent?: boolean
+}
+
+const LEARNED_TTL_MS = 3_600_000
+const REFRESH_MS = 2_000
+const SLOT_POLL_MS = 50
+const LEARNER_POLL_MS = 50
+
+/**
+ * The capacity of one provider (and model) for the whole fleet: requests and tokens per window
+ * as sliding-window counters in the store's rate-limit port, requests in flight as leased slots
+ * in its cache port (a dead instance's slots free themselves when their lease ends), what the
+ * provider's headers taught (its limits; that it is full until a reset) in the cache port for
+ * every instance. The callers of this process wait in one line, in priority order.
+ */
+export class TargetCapacity {
+  readonly line: WaitingLine
+  readonly stats = {
+    granted: 0,
+    waited: 0,
+    waitedMs: 0,
+    refused: 0,
+    upstream429: 0,
+    inFlight: 0,
+    remainingRequests: undefined as number | undefined,
+    remainingTokens: undefined as number | undefined,
+  }
+  private learned: Learned | undefined
+  private readAt = Number.NEGATIVE_INFINITY
+  private fullUntil = 0
+  private readonly keys: ReturnType<typeof capacityKeys>
+  private readonly configuredAny: boolean
+
+  constructor(
+    readonly provider: string,
+    readonly model: string,
+    private readonly configured: CapacityLimits,
+    private readonly d: CapacityDeps,
+  ) {
+    this.keys = capacityKeys(d.prefix, provider, model)
+    this.line = new WaitingLine(d.agingMs)
+    this.configuredAny = Object.values(configured).some((v) => v !== undefined)
+  }
+
+  /** The limits in force: configured ones first, then what was learned. */
+  get limits(): CapacityLimits {
+    const rpm = this.configured.rpm ?? this.learned?.rpm
+    const tpm = this.configured.tpm ?? this.learned?.tpm
+    const { concurrency } = this.configured
+    return {
+      ...(rpm !== undefined ? { rpm } : {}),
+      ...(tpm !== undefined ? { tpm } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    }
+  }
+
+  /** Waits (in this process's line, up to the deadline) for capacity; `capacity_exceeded` past it. */
+  async take(need: CapacityNeed): Promise<CapacityGrant> {
+    await this.refresh()
+    if (this.unpaced()) return this.grant()
+    const started = this.d.now()
+    const ticket = this.line.join(need.priority, started)
+    let waited = false
+    try {
+      for (let turn = await untilTurn(ticket, need.deadline - started, need.signal); ; ) {
+        const wait = turn ? await this.tryTake(need) : need.deadline - this.d.now() + 1
+        if (typeof wait !== 'number') return wait
+        const now = this.d.now()
+        if (now + wait > need.deadline) {
+          this.stats.refused++
+          throw capacityExceeded(this.provider, this.model, wait, now - started)
+        }
+        waited = true
+        await sleep(wait, need.signal)
+        turn = true
+      }
+    } finally {
+      this.line.leave(ticket)
+      if (waited) {
+        this.stats.waited++
+        this.stats.waitedMs += this.d.now() - started
+      }
+    }
+  }
+
+  /** The provider refused for capacity (a 429): full for the fleet until its Retry-After. */
+  rejected(retryAfterMs: number | undefined): void {
+    this.stats.upstream429++
+    this.markFull(retryAfterMs ?? 1_000)
+  }
+
+  /** Nothing configured, and the fleet learned the provider sends no limits: nothing to pace. */
+  private unpaced(): boolean {
+    return !this.configuredAny && this.learned?.silent === true && this.fullUntil <= this.d.now()
+  }
+
+  /** A grant, or how long to wait before asking again. */
+  private async tryTake(need: CapacityNeed): Promise<CapacityGrant | number> {
+    try {
+      const full = Number((await this.d.cache.get(this.keys.full)) ?? 0)
+      const now = this.d.now()
+      this.fullUntil = Math.max(this.fullUntil, full)
+      if (this.fullUntil > now) return this.fullUntil - now
+      const { rpm, tpm, concurrency } = this.limits
+      if (!this.configuredAny && rpm === undefined && tpm === undefined && !this.learned?.silent) {
+        // Nothing known yet: one attempt for the whole fleet learns the limits from its headers.
+        const token = randomId()
+        if (await this.d.cache.setIfAbsent(this.keys.learning, token, this.d.leaseMs))
+          return this.grant(undefined, token, need.tokens)
+        this.readAt = Number.NEGATIVE_INFINITY // read what the learner found, next time round
+        await this.refresh()
+        return this.learned ? 0 : LEARNER_POLL_MS
+      }
+      const slot = concurrency ? await this.takeSlot(concurrency) : undefined
+      if (concurrency && !slot) return SLOT_POLL_MS
+      const items: RateLimitItem[] = []
+      if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: this.rule(rpm) })
+      if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(need.tokens, tpm), rule: this.rule(tpm) })
+      if (items.length > 0) {
+        const decisions = await this.d.rateLimit.consumeAll(items)
+        if (!decisions.every((x) => x.allowed)) {
+          if (slot) this.freeSlot(slot)
+          return Math.max(1, ...decisions.map((x) => x.retryAfterMs))
+        }
+      }
+      return this.grant(slot)
+    } catch {
+      return this.grant() // the store cannot say: the call goes (a provider's 429 still teaches)
+    }
+  }
+
+  private rule(limit: number): RateLimitRule {
+    return { algorithm: 'sliding-window', limit, windowMs: this.d.windowMs }
+  }
+
+  private grant(slot?: { key: string; token: string }, learning?: string, tokens = 0): CapacityGrant {
+    this.stats.granted++
+    this.stats.inFlight++
+    let observed = false
+    let done = false
+    return {
+      observe: (headers) => {
+        if (this.observe(headers, learning !== undefined)) observed = true
+        // The attempt that learned the limits went up uncounted: it counts now they are known.
+        if (learning !== undefined && observed) this.countLearner(tokens)
+      },
+      release: (answered) => {
+        if (done) return
+        done = true
+        this.stats.inFlight--
+        if (slot) this.freeSlot(slot)
+        if (learning === undefined) return
+        // An answer without limit headers: this provider sends none (a failure teaches nothing).
+        if (answered && !observed) this.learn({ silent: true })
+        this.d.background(this.d.cache.deleteIf(this.keys.learning, learning))
+      },
+    }
+  }
+
+  /** Learns from a response's headers; false when they say nothing of limits. */
+  private observe(headers: Headers, learning: boolean): boolean {
+    const o = observedLimits(headers)
+    if (!o) return false
+    if (o.remainingRequests !== undefined) this.stats.remainingRequests = o.remainingRequests
+    if (o.remainingTokens !== undefined) this.stats.remainingTokens = o.remainingTokens
+    const rpm = o.rpm ?? this.learned?.rpm
+    const tpm = o.tpm ?? this.learned?.tpm
+    if (learning || rpm !== this.learned?.rpm || tpm !== this.learned?.tpm) {
+      this.learn({ ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) })
+    }
+    const fullMs = fullForMs(o)
+    if (fullMs > 0) this.markFull(fullMs)
+    // What is left is already taken by this process's other attempts in flight: full until the reset.
+    else if (o.remainingRequests !== undefined && o.remainingRequests < this.stats.inFlight)
+      this.markFull(o.resetRequestsMs ?? 1_000)
+    return true
+  }
+
+  private countLearner(tokens: number): void {
+    const { rpm, tpm } = this.limits
+    const items: RateLimitItem[] = []
+    if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: this.rule(rpm) })
+    if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(tokens, tpm), rule: this.rule(tpm) })
+    if (items.length > 0) this.d.background(this.d.rateLimit.consumeAll(items))
+  }
+
+  private learn(learned: Learned): void {
+    this.learned = learned
+    this.d.background(this.d.cache.set(this.keys.learned, JSON.stringify(learned), LEARNED_TTL_MS))
+  }
+
+  private markFull(ms: number): void {
+    const until = this.d.now() + ms
+    if (until <= this.fullUntil) return
+    this.fullUntil = until
+    this.d.background(this.d.cache.set(this.keys.full, String(until), ms))
+  }
+
+  /** What the fleet learned, read again every couple of seconds. */
+  private async refresh(): Promise<void> {
+    const now = this.d.now()
+    if (now - this.readAt < REFRESH_MS) return
+    this.readAt = now
+    try {
+      const [learned, full] = await Promise.all([
+        this.d.cache.get(this.keys.learned),
+        this.d.cache.get(this.keys.full),
+      ])
+      if (learned !== undefined) this.learned = JSON.parse(learned) as Learned
+      this.fullUntil = Math.max(this.fullUntil, Number(full ?? 0))
+    } catch {
+      // the store cannot say: what this process knows stands
+    }
+  }
+
+  private async takeSlot(n: number): Promise<{ key: string; token: string } | undefined> {
+    const token = randomId()
+    const start = Math.floor(Math.random() * n)
+    for (let i = 0; i < n; i++) {
+      const key = this.keys.slot((start + i) % n)
+      if (await this.d.cache.setIfAbsent(key, token, this.d.leaseMs)) return { key, token }
+    }
+    return undefined
+  }
+
+  private freeSlot(slot: { key: string; token: string }): void {
+    this.d.background(this.d.cache.deleteIf(slot.key, slot.token))
+  }
+}

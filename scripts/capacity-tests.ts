@@ -1,0 +1,135 @@
+// The provider-capacity tests, the same for every shared store: four processes, each an app
+// instance (createSluice) on one store, against a simulated provider at its quota that this
+// process runs and counts. Nothing of the provider's rate limits is configured in Sluice.
+import type { Simulator, startSimulator } from '@sluice/simulator'
+import { runTogether } from './processes'
+
+interface Report {
+  ok: number
+  errors: Record<string, number>
+  waits: { free: number; premium: number }
+  users: Record<string, number>
+  retryAfter: number[]
+  breakers: Record<string, string>
+}
+
+interface CapacityApi {
+  describe(name: string, fn: () => void): void
+  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void
+  expect(value: unknown): {
+    toBe(v: unknown): void
+    toEqual(v: unknown): void
+    toBeLessThanOrEqual(n: number): void
+    toBeGreaterThanOrEqual(n: number): void
+    toBeLessThan(n: number): void
+    toBeGreaterThan(n: number): void
+  }
+  afterEach(fn: () => Promise<void>): void
+}
+
+export interface CapacityTestOptions {
+  name: string
+  /** The fixture that runs one instance: argv = namespace, then the scenario's. */
+  script: string
+  env: NodeJS.ProcessEnv
+  namespace(test: string): string
+  startSimulator: typeof startSimulator
+}
+
+const WINDOW = 2_000 // the simulator's and Sluice's window: 30 RPM / 6,000 TPM per 2 s here
+const sum = (rs: Report[], pick: (r: Report) => number) => rs.reduce((n, r) => n + pick(r), 0)
+const errors = (rs: Report[]) => {
+  const all: Record<string, number> = {}
+  for (const r of rs) for (const [c, n] of Object.entries(r.errors)) all[c] = (all[c] ?? 0) + n
+  return all
+}
+
+export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
+  const sims: Simulator[] = []
+  t.afterEach(async () => {
+    await Promise.all(sims.splice(0).map((s) => s.close()))
+  })
+  const sim = async (options: Parameters<typeof startSimulator>[0]) => {
+    const s = await o.startSimulator(options)
+    sims.push(s)
+    return s
+  }
+  const run = (ns: string, args: (string | number)[], rounds = 1, processes = 4) =>
+    runTogether<Report>(
+      o.script,
+      Array.from({ length: processes }, () => [ns, ...args.map(String)]),
+      o.env,
+      rounds,
+    )
+
+  t.describe(`${o.name}: provider capacity, shared by a fleet of four`, () => {
+    t.it(
+      '4 processes × 50 callers at a 30 RPM / 6,000 TPM provider: ≤ 1% 429s, ≥ 90% of the quota answered, no circuit_open',
+      async () => {
+        const gq = await sim({
+          profile: 'groq',
+          latencyMs: { min: 20, max: 60 },
+          rpm: 30,
+          tpm: 6000,
+          windowMs: WINDOW,
+        })
+        const runMs = 5 * WINDOW
+        const reports = await run(o.namespace('quota'), ['quota', gq.url, 50, runMs, WINDOW, 1_500])
+        const answered = sum(reports, (r) => r.ok)
+        // What the quota allowed: 30 requests in each window the provider opened in the run.
+        const windows = gq.stats.windows
+        expect429s(t, gq, answered)
+        t.expect(answered).toBeGreaterThanOrEqual(Math.floor(0.9 * 30 * windows))
+        const codes = errors(reports)
+        t.expect(Object.keys(codes).filter((c) => c !== 'capacity_exceeded')).toEqual([])
+        for (const r of reports) t.expect(r.breakers.groq).toBe('closed')
+      },
+      60_000,
+    )
+
+    t.it(
+      'under a full provider, premium callers wait less than free ones, and no user starves',
+      async () => {
+        const gq = await sim({
+          profile: 'groq',
+          latencyMs: { min: 20, max: 40 },
+          rpm: 30,
+          tpm: 6000,
+          windowMs: WINDOW,
+        })
+        const reports = await run(
+          o.namespace('priority'),
+          ['priority', gq.url, 10, 4 * WINDOW, WINDOW, 20_000],
+          2,
+        )
+        for (const r of reports) {
+          t.expect(r.waits.premium).toBeLessThan(r.waits.free)
+          t.expect(Object.keys(r.users).length).toBe(10) // each of its ten users was answered
+        }
+        expect429s(
+          t,
+          gq,
+          sum(reports, (r) => r.ok),
+        )
+      },
+      90_000,
+    )
+
+    t.it(
+      'a provider capped at 8 in flight never sees a 9th across 4 processes',
+      async () => {
+        const ds = await sim({ profile: 'deepseek', latencyMs: { min: 80, max: 120 }, maxConcurrent: 8 })
+        const reports = await run(o.namespace('slots'), ['slots', ds.url, 10, 2_000, WINDOW, 20_000, 5_000])
+        t.expect(ds.stats.peakInFlight).toBeLessThanOrEqual(8)
+        t.expect(ds.stats.concurrencyLimited).toBe(0)
+        t.expect(sum(reports, (r) => r.ok)).toBeGreaterThan(80)
+      },
+      60_000,
+    )
+  })
+}
+
+function expect429s(t: CapacityApi, s: Simulator, answered: number) {
+  t.expect(s.stats.ok).toBe(answered)
+  t.expect(s.stats.rateLimited).toBeLessThanOrEqual(Math.floor(0.01 * s.stats.requests))
+}
