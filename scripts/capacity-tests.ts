@@ -1,6 +1,8 @@
 // The provider-capacity tests, the same for every shared store: four processes, each an app
 // instance (createSluice) on one store, against a simulated provider at its quota that this
 // process runs and counts. Nothing of the provider's rate limits is configured in Sluice.
+
+import { spawn } from 'node:child_process'
 import type { Simulator, startSimulator } from '@sluice/simulator'
 import { runTogether } from './processes'
 
@@ -123,6 +125,36 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
         t.expect(ds.stats.peakInFlight).toBeLessThanOrEqual(8)
         t.expect(ds.stats.concurrencyLimited).toBe(0)
         t.expect(sum(reports, (r) => r.ok)).toBeGreaterThan(80)
+      },
+      60_000,
+    )
+
+    t.it(
+      'a process killed -9 holding every slot: its slots free themselves within the lease',
+      async () => {
+        const ds = await sim({ profile: 'deepseek', latencyMs: { min: 2_000, max: 2_000 }, maxConcurrent: 8 })
+        const ns = o.namespace('killed')
+        const lease = 1_500
+        const args = ['slots-killed', ds.url, 0, 0, WINDOW, 20_000, lease].map(String)
+        const holder = spawn(process.execPath, [o.script, ns, ...args], {
+          env: o.env,
+          stdio: ['pipe', 'pipe', 'inherit'],
+        })
+        const exited = new Promise((resolve) => holder.on('exit', resolve))
+        await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve())) // ready
+        holder.stdin.write('go\n')
+        while (ds.stats.peakInFlight < 8) await new Promise((r) => setTimeout(r, 20))
+        const killedAt = Date.now()
+        holder.kill('SIGKILL')
+        await exited
+        // A new instance: every slot is the dead one's until its lease ends, then its calls go.
+        const [report] = await run(ns, ['slots', ds.url, 4, 1, WINDOW, 20_000, lease], 1, 1)
+        const waited = Date.now() - killedAt
+        t.expect(report!.ok).toBe(4)
+        t.expect(ds.stats.concurrencyLimited).toBe(0)
+        // Its own 2 s calls could start only once the dead process's leases ended (not at the kill).
+        t.expect(waited).toBeGreaterThanOrEqual(lease + 2_000 - 500)
+        t.expect(waited).toBeLessThan(lease + 2_000 + 2_000) // freed within the lease, not held for ever
       },
       60_000,
     )
