@@ -3,6 +3,9 @@
 // provider URL, then the mode's numbers. Prints one JSON line last.
 import { barrier } from './barrier.mjs'
 
+/** The key pool of the 'pool' mode (the simulator accepts these, each with its own limits). */
+export const POOL = ['sim-pool-key-1', 'sim-pool-key-2', 'sim-pool-key-3']
+
 const median = (xs) => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)])
 
 export async function capacityScenario({ createSluice, groq, deepseek }, store, [mode, url, ...nums]) {
@@ -10,7 +13,13 @@ export async function capacityScenario({ createSluice, groq, deepseek }, store, 
   const slow = mode === 'slots' || mode === 'slots-killed'
   const sluice = createSluice({
     store,
-    providers: [slow ? deepseek({ baseURL: url, apiKey: 'sim' }) : groq({ baseURL: url, apiKey: 'sim' })],
+    providers: [
+      slow
+        ? deepseek({ baseURL: url, apiKey: 'sim' })
+        : mode === 'pool'
+          ? groq({ baseURL: url, apiKeys: POOL })
+          : groq({ baseURL: url, apiKey: 'sim' }),
+    ],
     tiers: { free: { priority: 8 }, premium: { priority: 1 } },
     retry: { retries: 2, minTimeout: 50, maxTimeout: 200 },
     // Nothing of the provider's limits is configured: they are learned. Only the window is
@@ -23,7 +32,8 @@ export async function capacityScenario({ createSluice, groq, deepseek }, store, 
     cache: { enabled: false },
   })
   const model = slow ? 'deepseek-chat' : 'llama-3.3-70b-versatile'
-  const out = { ok: 0, errors: {}, waits: { free: [], premium: [] }, users: {}, retryAfter: [] }
+  const out = { ok: 0, errors: {}, waits: { free: [], premium: [] }, users: {}, retryAfter: [], revoked: [] }
+  sluice.on('key:revoked', ({ key }) => out.revoked.push(key))
   let measuring = mode !== 'priority'
   const ask = async (user, tier, n) => {
     const t0 = performance.now()

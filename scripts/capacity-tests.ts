@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process'
 import type { Simulator, startSimulator } from '@sluice/simulator'
+import { POOL } from './capacity-scenarios.mjs'
 import { runTogether } from './processes'
 
 interface Report {
@@ -13,6 +14,7 @@ interface Report {
   users: Record<string, number>
   retryAfter: number[]
   breakers: Record<string, string>
+  revoked: string[]
 }
 
 interface CapacityApi {
@@ -125,6 +127,36 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
         t.expect(ds.stats.peakInFlight).toBeLessThanOrEqual(8)
         t.expect(ds.stats.concurrencyLimited).toBe(0)
         t.expect(sum(reports, (r) => r.ok)).toBeGreaterThan(80)
+      },
+      60_000,
+    )
+
+    t.it(
+      "a pool of 3 keys spreads the load within each key's limits with no 429s; a revoked key drops out",
+      async () => {
+        const gq = await sim({
+          profile: 'groq',
+          latencyMs: { min: 20, max: 40 },
+          rpm: 30,
+          tpm: 6000,
+          windowMs: WINDOW,
+          apiKeys: POOL,
+        })
+        const running = run(o.namespace('pool'), ['pool', gq.url, 20, 4 * WINDOW, WINDOW, 1_500])
+        await new Promise((r) => setTimeout(r, 2 * WINDOW))
+        gq.revokeKey(POOL[1]!)
+        const atRevoke = gq.requestsByKey[POOL[1]!] ?? 0
+        const reports = await running
+        const answered = sum(reports, (r) => r.ok)
+        // Three keys' quota: well over one key's, and not a 429 among them.
+        t.expect(answered).toBeGreaterThan(2 * 30 * 4)
+        t.expect(gq.stats.rateLimited).toBe(0)
+        for (const key of [POOL[0]!, POOL[2]!]) t.expect(gq.requestsByKey[key] ?? 0).toBeGreaterThan(60)
+        t.expect(atRevoke).toBeGreaterThan(20) // it carried its share until then
+        // Once refused, each instance stopped sending with it: a refusal or two each at most.
+        t.expect((gq.requestsByKey[POOL[1]!] ?? 0) - atRevoke).toBeLessThanOrEqual(8)
+        t.expect(Object.keys(errors(reports)).filter((c) => c !== 'capacity_exceeded')).toEqual([])
+        t.expect(reports.some((r) => r.revoked.includes('key-2'))).toBe(true)
       },
       60_000,
     )

@@ -36,6 +36,11 @@ export interface SimulatorOptions {
   outages?: Outage[]
   /** Required bearer token, if set. */
   apiKey?: string
+  /**
+   * Several accepted keys (a key pool), each with its own rpm/tpm window, as providers limit per
+   * key. Any other key (or none) gets a 401; `revokeKey` turns one away.
+   */
+  apiKeys?: string[]
   /** Cut SSE streams after this many chunks (to test mid-stream failures). */
   streamFailAfter?: number
   /** Bodies longer than this many characters get their connection dropped (default 5,000,000). */
@@ -65,6 +70,10 @@ export interface Simulator {
   /** Forces an outage on or off, whatever the windows say. */
   setOutage(on: boolean | undefined): void
   setErrorRate(rate: number): void
+  /** Requests per key (with `apiKeys`). */
+  requestsByKey: Record<string, number>
+  /** From now on this key gets a 401, as a revoked key does. */
+  revokeKey(key: string): void
   /** List prompts (a JSON array of requests) get one answer too few: a batch that does not split. */
   setMalformedLists(on: boolean): void
   close(): Promise<void>
@@ -75,12 +84,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const profile = PROFILES[options.profile ?? 'deepseek']
   const random = seededRandom(options.seed ?? 1)
   const latency = options.latencyMs ?? profile.latencyMs
-  const limits = new MinuteLimits(
-    options.rpm ?? profile.rpm,
-    options.tpm ?? profile.tpm,
-    Date.now,
-    options.windowMs ?? 60_000,
-  )
+  const newLimits = () =>
+    new MinuteLimits(
+      options.rpm ?? profile.rpm,
+      options.tpm ?? profile.tpm,
+      Date.now,
+      options.windowMs ?? 60_000,
+    )
+  const limits = newLimits()
+  // A key pool: each key its own window; a revoked key is refused.
+  const keyLimits = new Map((options.apiKeys ?? []).map((k) => [k, newLimits()]))
+  const revoked = new Set<string>()
+  const requestsByKey: Record<string, number> = Object.create(null)
   let inFlight = 0
   const startedAt = Date.now()
   const seenPrefixes = new Set<string>()
@@ -125,9 +140,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (req.method !== 'POST' || path !== '/chat/completions')
       return send(res, 404, { error: { message: 'not found' } })
     stats.requests++
-    if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    const key = (req.headers.authorization ?? '').replace(/^Bearer /, '')
+    const pooled = keyLimits.size > 0
+    if ((options.apiKey && key !== options.apiKey) || (pooled && (!keyLimits.has(key) || revoked.has(key)))) {
       return send(res, 401, { error: { message: 'invalid api key', type: 'authentication_error' } })
     }
+    if (pooled) requestsByKey[key] = (requestsByKey[key] ?? 0) + 1
     let body: {
       model?: string
       messages?: SimMessage[]
@@ -194,8 +212,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const promptText = textOf(body.messages)
     const promptTokens = countTokens(promptText)
     const maxTokens = body.max_tokens ?? 256
-    const gate = limits.take(promptTokens + maxTokens)
-    stats.windows = limits.windows
+    const window = keyLimits.get(key) ?? limits
+    const gate = window.take(promptTokens + maxTokens)
+    stats.windows = Math.max(stats.windows, window.windows)
     const headers: Record<string, string> = {}
     if (profile.sendsRateLimitHeaders) {
       if (gate.remainingRequests !== undefined) {
@@ -275,6 +294,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}/v1`,
     profile,
     stats,
+    requestsByKey,
+    revokeKey(key) {
+      revoked.add(key)
+    },
     setOutage(on) {
       forcedOutage = on
     },

@@ -1,8 +1,8 @@
 import { keyOf, slotted } from '../util/keys'
 
-/** The store keys of one provider's (and model's) capacity, on one slot (the provider's). */
-export function capacityKeys(prefix: string, provider: string, model: string) {
-  const base = `${prefix}:capacity:${keyOf(model)}`
+/** The store keys of one provider's (model's, pool key's) capacity, on one slot (the provider's). */
+export function capacityKeys(prefix: string, provider: string, model: string, key = '') {
+  const base = `${prefix}:capacity:${keyOf(model, key)}`
   const at = (what: string) => slotted(`${base}:${what}`, provider)
   return {
     requests: at('rpm'),
@@ -13,6 +13,8 @@ export function capacityKeys(prefix: string, provider: string, model: string) {
     full: at('full'),
     /** Held by the one attempt that learns a provider's limits before any are known. */
     learning: at('learning'),
+    /** Present once the provider refused this pool key (401/403): the fleet stops sending with it. */
+    revoked: at('revoked'),
     slot: (i: number) => at(`slot:${i}`),
   }
 }

@@ -1,16 +1,25 @@
 import type { z } from 'zod'
 import type { CachePort } from '../store/cache-port'
 import type { RateLimitPort } from '../store/rate-limit-port'
+import { Emitter } from '../util/emitter'
 import { BoundedMap } from '../util/lru'
 import type { CapacityLimits, capacitySchema } from './capacity-schema'
 import { TargetCapacity } from './target-capacity'
 
 export type CapacitySettings = z.output<typeof capacitySchema>
 
+export interface CapacityEvents extends Record<string, unknown> {
+  /** The provider refused a pool key (401/403): it is taken out, the pool's other keys carry on. */
+  'key:revoked': { provider: string; key: string; status: number }
+}
+
 /** One provider's (and model's) capacity as `stats()` shows it. */
 export interface CapacityView {
   provider: string
   model: string
+  /** The pool key (for a provider with `apiKeys`), and whether the provider refused it. */
+  key?: string
+  revoked?: boolean
   /** The limits in force (configured, else learned); absent ones are not paced. */
   limits: CapacityLimits
   /** Grants, and calls that had to wait, how long in all; refused: gave up at their deadline. */
@@ -41,8 +50,10 @@ export class ProviderCapacity {
     private readonly deps: { rateLimit: RateLimitPort; cache: CachePort; prefix: string; leaseMs: number },
   ) {}
 
-  for(provider: string, model: string): TargetCapacity {
-    const id = `${provider}\u0000${model}`
+  readonly events = new Emitter<CapacityEvents>()
+
+  for(provider: string, model: string, key?: string): TargetCapacity {
+    const id = `${provider}\u0000${model}\u0000${key ?? ''}`
     let target = this.targets.get(id)
     if (!target) {
       const p = Object.hasOwn(this.settings.providers, provider)
@@ -53,6 +64,7 @@ export class ProviderCapacity {
       target = new TargetCapacity(
         provider,
         model,
+        key,
         { ...limits, ...own },
         {
           ...this.deps,
@@ -78,6 +90,7 @@ export class ProviderCapacity {
     return [...this.targets.entries()].map(([, t]) => ({
       provider: t.provider,
       model: t.model,
+      ...(t.key !== undefined ? { key: t.key, revoked: t.revoked } : {}),
       limits: t.limits,
       ...t.stats,
       waiting: t.line.waiting,

@@ -70,6 +70,10 @@ export class TargetCapacity {
     remainingTokens: undefined as number | undefined,
   }
   private learned: Learned | undefined
+  /** The provider refused this pool key (here or on another instance). */
+  revoked = false
+  /** Share of its window left (0..1) when last seen: a pool sends with the key that has most. */
+  room = 1
   private readAt = Number.NEGATIVE_INFINITY
   private fullUntil = 0
   private readonly keys: ReturnType<typeof capacityKeys>
@@ -78,10 +82,12 @@ export class TargetCapacity {
   constructor(
     readonly provider: string,
     readonly model: string,
+    /** The pool key it is the capacity of; undefined for a provider with one key. */
+    readonly key: string | undefined,
     private readonly configured: CapacityLimits,
     private readonly d: CapacityDeps,
   ) {
-    this.keys = capacityKeys(d.prefix, provider, model)
+    this.keys = capacityKeys(d.prefix, provider, model, key)
     this.line = new WaitingLine(d.agingMs)
     this.configuredAny = Object.values(configured).some((v) => v !== undefined)
   }
@@ -133,6 +139,12 @@ export class TargetCapacity {
     this.markFull(retryAfterMs ?? 1_000)
   }
 
+  /** The provider refused this pool key: the fleet stops sending with it (for an hour). */
+  revoke(): void {
+    this.revoked = true
+    this.d.background(this.d.cache.set(this.keys.revoked, '1', LEARNED_TTL_MS))
+  }
+
   /** Nothing configured, and the fleet learned the provider sends no limits: nothing to pace. */
   private unpaced(): boolean {
     return !this.configuredAny && this.learned?.silent === true && this.fullUntil <= this.d.now()
@@ -162,6 +174,7 @@ export class TargetCapacity {
       if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(need.tokens, tpm), rule: this.rule(tpm) })
       if (items.length > 0) {
         const decisions = await this.d.rateLimit.consumeAll(items)
+        this.room = Math.min(...decisions.map((x) => x.remaining / Math.max(1, x.limit)))
         if (!decisions.every((x) => x.allowed)) {
           if (slot) this.freeSlot(slot)
           return Math.max(1, ...decisions.map((x) => x.retryAfterMs))
@@ -207,6 +220,7 @@ export class TargetCapacity {
     if (!o) return false
     if (o.remainingRequests !== undefined) this.stats.remainingRequests = o.remainingRequests
     if (o.remainingTokens !== undefined) this.stats.remainingTokens = o.remainingTokens
+    if (o.rpm && o.remainingRequests !== undefined) this.room = Math.min(1, o.remainingRequests / o.rpm)
     const rpm = o.rpm ?? this.learned?.rpm
     const tpm = o.tpm ?? this.learned?.tpm
     if (learning || rpm !== this.learned?.rpm || tpm !== this.learned?.tpm) {
@@ -246,11 +260,13 @@ export class TargetCapacity {
     if (now - this.readAt < REFRESH_MS) return
     this.readAt = now
     try {
-      const [learned, full] = await Promise.all([
+      const [learned, full, revoked] = await Promise.all([
         this.d.cache.get(this.keys.learned),
         this.d.cache.get(this.keys.full),
+        this.key === undefined ? undefined : this.d.cache.get(this.keys.revoked),
       ])
       if (learned !== undefined) this.learned = JSON.parse(learned) as Learned
+      if (revoked !== undefined) this.revoked = true
       this.fullUntil = Math.max(this.fullUntil, Number(full ?? 0))
     } catch {
       // the store cannot say: what this process knows stands

@@ -23,6 +23,12 @@ export const openAICompatibleSchema = z.object({
   name: z.string().min(1),
   baseURL: z.url(),
   apiKey: z.string().optional(),
+  /**
+   * A key pool: several API keys, each with its own limits at the provider. Sluice sends each
+   * call with the key that has the most room and takes a key refused with 401/403 out. Keys are
+   * named by their place in the list (`key-1`, `key-2`…): give every instance the same list.
+   */
+  apiKeys: z.array(z.string().min(1)).min(1).optional(),
   /** Models this API serves; a request for any other model is refused (nothing is sent). */
   models: z.array(z.string().min(1)).default([]),
   defaultModel: z.string().min(1),
@@ -48,7 +54,15 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
   const doFetch = o.fetch ?? fetch
   const models = o.models.includes(o.defaultModel) ? o.models : [o.defaultModel, ...o.models]
   // What must never appear in an error, a log line or an event: the key and every header value.
-  const secrets = [o.apiKey ?? '', ...Object.values(o.headers)].filter((s) => s.length >= 6)
+  const secrets = [o.apiKey ?? '', ...(o.apiKeys ?? []), ...Object.values(o.headers)].filter(
+    (s) => s.length >= 6,
+  )
+  const keyNames = (o.apiKeys ?? []).map((_, i) => `key-${i + 1}`)
+  /** The key a call goes with: the pool's named one, else the first of the pool, else apiKey. */
+  const keyFor = (name: string | undefined) => {
+    const i = name === undefined ? 0 : keyNames.indexOf(name)
+    return o.apiKeys?.[Math.max(0, i)] ?? o.apiKey
+  }
   const resolveModel = (requested: string): string | undefined => {
     if (models.includes(requested)) return requested
     const mapped = o.modelMap[requested]
@@ -89,12 +103,13 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
       joined.release()
     }
     const body = JSON.stringify({ ...request, model })
+    const apiKey = keyFor(options.key)
     try {
       const response = await doFetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}),
+          ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
           ...o.headers,
         },
         body,
@@ -116,6 +131,7 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
     models,
     defaultModel: o.defaultModel,
     resolveModel,
+    ...(keyNames.length > 0 ? { keys: keyNames } : {}),
 
     async chat(request, options) {
       const { response, signal, done } = await post({ ...request, stream: false }, options)

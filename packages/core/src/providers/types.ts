@@ -50,6 +50,8 @@ export interface CallOptions {
    * Sluice the provider's limits and what is left). Optional for custom providers.
    */
   onHeaders?: (headers: Headers) => void
+  /** For a provider with a key pool (`keys`): the name of the key to send this call with. */
+  key?: string
   /** Per-attempt timeout in ms; the provider's own default otherwise. */
   timeoutMs?: number
 }
@@ -60,6 +62,8 @@ export interface Provider {
   /** Models this provider serves. */
   readonly models: readonly string[]
   readonly defaultModel: string
+  /** A key pool's key names (never the keys): each has its own capacity; calls pick by room. */
+  readonly keys?: readonly string[]
   /**
    * The model to send for a request that asks for `requested` (itself, or a mapped stand-in on a
    * fallback provider), or undefined when this provider cannot answer it. Without it, a provider

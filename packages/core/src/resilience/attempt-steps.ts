@@ -4,7 +4,7 @@ import type { Circuits } from './circuit/circuits'
 import type { retrySchema } from './resilience-schema'
 import type { RunOptions } from './resilient-agent'
 import { retryAfterFailure } from './retry-after-failure'
-import { runTarget, type Target } from './targets'
+import { runTarget, type SendWith, type Target } from './targets'
 import { withTimeout } from './with-timeout'
 
 /** One target being tried for a call: what every step of the attempt sees. */
@@ -15,8 +15,8 @@ export interface Attempt<T> {
   stats: { attempts: number; retries: number }
   /** The last target of the call: no fallback after it. */
   last?: boolean
-  /** Told the headers of the provider's response (the capacity step learns from them). */
-  onHeaders?: ((headers: Headers) => void) | undefined
+  /** How the send goes: the pool key, where the response's headers go (set by the capacity step). */
+  sendWith?: SendWith | undefined
 }
 
 /**
@@ -77,7 +77,7 @@ export function sendAttempt(defaultTimeoutMs: number) {
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
     const ended = options.onAttempt?.(target.name)
     const sent = withTimeout(target.name, timeoutMs, options.signal, (abort) =>
-      runTarget(target, abort, timeoutMs, attempt.onHeaders),
+      runTarget(target, abort, timeoutMs, attempt.sendWith),
     )
     if (!ended) return sent
     return sent.then(

@@ -7,19 +7,22 @@ export interface AttemptAbort {
   readonly signal: AbortSignal
 }
 
-/** What an attempt hands a target besides its abort: where the response's headers go. */
-export type OnHeaders = ((headers: Headers) => void) | undefined
+/** What an attempt hands a provider besides its abort: where the response's headers go, which key. */
+export interface SendWith {
+  onHeaders?: (headers: Headers) => void
+  key?: string
+}
 
 /**
  * Something the agent can try: a provider, or any async call. `run` gets the attempt's signal,
  * which aborts at its timeout (`timeoutMs`) or when the caller gives up; `runWith` gets the
  * attempt's abort instead, so a target that may never read the signal (a provider in the
- * process) does not make one. A provider's target names the `model` it sends (the capacity it
- * draws on) and passes the response's headers to `onHeaders`.
+ * process) does not make one. A provider's target names the `model` it sends and its pool's
+ * `keys` (the capacity it draws on), and sends as `sendWith` says (which key; where headers go).
  */
-export type Target<T> = { name: string; model?: string } & (
+export type Target<T> = { name: string; model?: string; keys?: readonly string[] } & (
   | { run(signal: AbortSignal | undefined, timeoutMs: number): Promise<T> }
-  | { runWith(abort: AttemptAbort, timeoutMs: number, onHeaders?: OnHeaders): Promise<T> }
+  | { runWith(abort: AttemptAbort, timeoutMs: number, sendWith?: SendWith): Promise<T> }
 )
 
 /** Runs a target with the attempt's abort, in whichever form it takes it. */
@@ -27,22 +30,24 @@ export function runTarget<T>(
   target: Target<T>,
   abort: AttemptAbort,
   timeoutMs: number,
-  onHeaders?: OnHeaders,
+  sendWith?: SendWith,
 ): Promise<T> {
   return 'runWith' in target
-    ? target.runWith(abort, timeoutMs, onHeaders)
+    ? target.runWith(abort, timeoutMs, sendWith)
     : target.run(abort.signal, timeoutMs)
 }
 
 /** A provider's call options whose `signal` is made only when the provider reads it. */
-export function lazyOptions(abort: AttemptAbort, timeoutMs: number, onHeaders?: OnHeaders): CallOptions {
-  return {
+export function lazyOptions(abort: AttemptAbort, timeoutMs: number, sendWith?: SendWith): CallOptions {
+  const options: CallOptions = {
     get signal() {
       return abort.signal
     },
     timeoutMs,
-    ...(onHeaders ? { onHeaders } : {}),
   }
+  if (sendWith?.onHeaders) options.onHeaders = sendWith.onHeaders
+  if (sendWith?.key !== undefined) options.key = sendWith.key
+  return options
 }
 
 /** The providers' chats for one request, each answer checked to be a chat completion. */
@@ -50,7 +55,8 @@ export function chatTargets(providers: readonly Provider[], request: ChatRequest
   return providers.map((p) => ({
     name: p.name,
     model: modelFor(p, request.model) ?? request.model,
-    runWith: (abort, timeoutMs, onHeaders) =>
-      p.chat(request, lazyOptions(abort, timeoutMs, onHeaders)).then((v) => checkedCompletion(p.name, v)),
+    ...(p.keys ? { keys: p.keys } : {}),
+    runWith: (abort, timeoutMs, sendWith) =>
+      p.chat(request, lazyOptions(abort, timeoutMs, sendWith)).then((v) => checkedCompletion(p.name, v)),
   }))
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { CacheService } from '../cache/cache-service'
-import { ProviderCapacity } from '../capacity/provider-capacity'
+import { type CapacityEvents, ProviderCapacity } from '../capacity/provider-capacity'
 import { compose } from '../chain/compose'
 import { toMiddleware } from '../chain/middleware-pair'
 import type { Call, Middleware, MiddlewarePair, Outcome, SluiceMeta } from '../chain/types'
@@ -35,7 +35,7 @@ import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
 import { type WrappedTarget, wrappedTargets } from './wrapped-targets'
 
-export type SluiceEvents = AgentEvents & { 'budget:threshold': ThresholdEvent }
+export type SluiceEvents = AgentEvents & CapacityEvents & { 'budget:threshold': ThresholdEvent }
 export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
 
 const PORTS: PortName[] = ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics']
@@ -212,6 +212,7 @@ export function createSluice(options: SluiceOptions) {
 
     on<E extends keyof SluiceEvents>(event: E, listener: (payload: SluiceEvents[E]) => void): () => void {
       if (event === 'budget:threshold') return cost.events.on('budget:threshold', listener as never)
+      if (event === 'key:revoked') return capacity ? capacity.events.on(event, listener as never) : () => {}
       return agent.events.on(event as keyof AgentEvents, listener as never)
     },
 

@@ -1,3 +1,4 @@
+import type { CapacityEvents } from '../capacity/provider-capacity'
 import type { ThresholdEvent } from '../cost/cost-tracker'
 import { periodly } from '../cost/periods'
 import { SluiceError } from '../errors/sluice-error'
@@ -10,10 +11,8 @@ export interface Logger {
   warn?(message: string, fields?: Record<string, unknown>): void
 }
 
-type On = <E extends keyof (AgentEvents & { 'budget:threshold': ThresholdEvent })>(
-  event: E,
-  listener: (payload: (AgentEvents & { 'budget:threshold': ThresholdEvent })[E]) => void,
-) => () => void
+type Events = AgentEvents & CapacityEvents & { 'budget:threshold': ThresholdEvent }
+type On = <E extends keyof Events>(event: E, listener: (payload: Events[E]) => void) => () => void
 
 const describe = (error: unknown) =>
   SluiceError.is(error) ? `${error.code}: ${error.message}` : String(error)
@@ -21,6 +20,13 @@ const describe = (error: unknown) =>
 /** Turns Sluice's events into log lines. */
 export function attachLogger(on: On, log: Logger): void {
   on('breaker:open', ({ name }) => log.warn?.(`sluice: circuit for ${name} opened`, { provider: name }))
+  on('key:revoked', ({ provider, key, status }) =>
+    log.warn?.(`sluice: ${provider} refused ${key} (${status}); it is out of the pool`, {
+      provider,
+      key,
+      status,
+    }),
+  )
   on('breaker:half-open', ({ name }) =>
     log.info?.(`sluice: circuit for ${name} half-open, probing`, { provider: name }),
   )

@@ -2,7 +2,7 @@ import { checkedChunk } from '../providers/answer-shape'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
 import type { ResilientAgent, RunOptions, RunResult } from '../resilience/resilient-agent'
-import type { AttemptAbort, OnHeaders } from '../resilience/targets'
+import type { AttemptAbort, SendWith } from '../resilience/targets'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { ProviderStream } from './provider-stream'
 
@@ -21,7 +21,7 @@ export async function openWithFallback(
   options: RunOptions,
 ): Promise<OpenedStream> {
   type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk>; release: () => void }
-  const open = async (p: Provider, join: () => JoinedSignal, onHeaders?: OnHeaders): Promise<Opened> => {
+  const open = async (p: Provider, join: () => JoinedSignal, sendWith?: SendWith): Promise<Opened> => {
     let joined: JoinedSignal | undefined
     const release = () => joined?.release()
     try {
@@ -31,7 +31,8 @@ export async function openWithFallback(
             joined ??= join()
             return joined.signal
           },
-          ...(onHeaders ? { onHeaders } : {}),
+          ...(sendWith?.onHeaders ? { onHeaders: sendWith.onHeaders } : {}),
+          ...(sendWith?.key !== undefined ? { key: sendWith.key } : {}),
         })
         [Symbol.asyncIterator]()
       const first = await rest.next()
@@ -46,11 +47,12 @@ export async function openWithFallback(
     agent.providersFor(request.model).map((p) => ({
       name: p.name,
       model: modelFor(p, request.model) ?? request.model,
+      ...(p.keys ? { keys: p.keys } : {}),
       // The attempt's signal times out the wait for the first chunk; the caller's signal must
       // still reach the stream after that, so both are joined.
       // The joined signal is made only if the provider reads it (one in this process may not).
-      runWith: (attempt: AttemptAbort, _timeoutMs: number, onHeaders?: OnHeaders) =>
-        open(p, () => joinSignals([attempt.signal, options.signal]), onHeaders),
+      runWith: (attempt: AttemptAbort, _timeoutMs: number, sendWith?: SendWith) =>
+        open(p, () => joinSignals([attempt.signal, options.signal]), sendWith),
     })),
     agent.withNeed(request, options),
   )
