@@ -1,5 +1,6 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue` or `… batching` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue`, `… batching` or `… capacity` runs one.
 import { batching } from './batching'
+import { capacity } from './capacity'
 import { fleet } from './fleet'
 import { memory } from './memory'
 import { overhead } from './overhead'
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   fleet,
   queue,
   batching,
+  capacity,
 }
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))

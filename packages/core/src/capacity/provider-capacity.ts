@@ -70,8 +70,9 @@ export class ProviderCapacity {
           ...this.deps,
           background: this.background,
           windowMs: this.settings.window,
-          // The whole priority range (1–10) spans about one longest wait.
-          agingMs: Math.max(1, this.settings.maxWait / 10),
+          // The whole priority range (1–10) spans about half the longest wait: a low priority
+          // is served within maxWait even while higher ones keep coming.
+          agingMs: Math.max(1, this.settings.maxWait / 20),
           leaseMs: this.settings.lease ?? this.deps.leaseMs,
           now: Date.now,
         },

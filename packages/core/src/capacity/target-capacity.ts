@@ -49,6 +49,11 @@ const LEARNED_TTL_MS = 3_600_000
 const REFRESH_MS = 2_000
 const SLOT_POLL_MS = 50
 const LEARNER_POLL_MS = 50
+/**
+ * Held past a provider's reset: its reset headers are rounded (Groq's to 10 ms), and a burst that
+ * reaches it a few ms early meets the old, full window.
+ */
+const RESET_MARGIN_MS = 25
 
 /**
  * The capacity of one provider (and model) for the whole fleet: requests and tokens per window
@@ -193,13 +198,11 @@ export class TargetCapacity {
   private grant(slot?: { key: string; token: string }, learning?: string, tokens = 0): CapacityGrant {
     this.stats.granted++
     this.stats.inFlight++
-    let observed = false
+    let lesson: Promise<unknown> | undefined
     let done = false
     return {
       observe: (headers) => {
-        if (this.observe(headers, learning !== undefined)) observed = true
-        // The attempt that learned the limits went up uncounted: it counts now they are known.
-        if (learning !== undefined && observed) this.countLearner(tokens)
+        lesson ??= this.observe(headers, learning !== undefined ? tokens : undefined)
       },
       release: (answered) => {
         if (done) return
@@ -208,38 +211,45 @@ export class TargetCapacity {
         if (slot) this.freeSlot(slot)
         if (learning === undefined) return
         // An answer without limit headers: this provider sends none (a failure teaches nothing).
-        if (answered && !observed) this.learn({ silent: true })
-        this.d.background(this.d.cache.deleteIf(this.keys.learning, learning))
+        if (answered && !lesson) this.learn({ silent: true })
+        // The right to learn goes back once the lesson is out, so nobody learns it twice.
+        const told = lesson ?? Promise.resolve()
+        this.d.background(told.then(() => this.d.cache.deleteIf(this.keys.learning, learning)))
       },
     }
   }
 
-  /** Learns from a response's headers; false when they say nothing of limits. */
-  private observe(headers: Headers, learning: boolean): boolean {
+  /**
+   * Learns from a response's headers; undefined when they say nothing of limits. For the attempt
+   * that learned them (`learnerTokens`), its own request is counted before the lesson is told,
+   * so the calls that were waiting for it leave room for it.
+   */
+  private observe(headers: Headers, learnerTokens?: number): Promise<unknown> | undefined {
     const o = observedLimits(headers)
-    if (!o) return false
+    if (!o) return undefined
     if (o.remainingRequests !== undefined) this.stats.remainingRequests = o.remainingRequests
     if (o.remainingTokens !== undefined) this.stats.remainingTokens = o.remainingTokens
     if (o.rpm && o.remainingRequests !== undefined) this.room = Math.min(1, o.remainingRequests / o.rpm)
     const rpm = o.rpm ?? this.learned?.rpm
     const tpm = o.tpm ?? this.learned?.tpm
-    if (learning || rpm !== this.learned?.rpm || tpm !== this.learned?.tpm) {
-      this.learn({ ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) })
-    }
+    const learned: Learned = { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) }
+    let told: Promise<unknown> = Promise.resolve()
+    if (learnerTokens !== undefined)
+      told = this.countLearner(learned, learnerTokens).then(() => this.learn(learned))
+    else if (rpm !== this.learned?.rpm || tpm !== this.learned?.tpm) this.learn(learned)
     const fullMs = fullForMs(o)
     if (fullMs > 0) this.markFull(fullMs)
     // What is left is already taken by this process's other attempts in flight: full until the reset.
     else if (o.remainingRequests !== undefined && o.remainingRequests < this.stats.inFlight)
       this.markFull(o.resetRequestsMs ?? 1_000)
-    return true
+    return told
   }
 
-  private countLearner(tokens: number): void {
-    const { rpm, tpm } = this.limits
+  private countLearner({ rpm, tpm }: Learned, tokens: number): Promise<unknown> {
     const items: RateLimitItem[] = []
     if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: this.rule(rpm) })
     if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(tokens, tpm), rule: this.rule(tpm) })
-    if (items.length > 0) this.d.background(this.d.rateLimit.consumeAll(items))
+    return items.length > 0 ? this.d.rateLimit.consumeAll(items).catch(() => {}) : Promise.resolve()
   }
 
   private learn(learned: Learned): void {
@@ -248,7 +258,7 @@ export class TargetCapacity {
   }
 
   private markFull(ms: number): void {
-    const until = this.d.now() + ms
+    const until = this.d.now() + ms + RESET_MARGIN_MS
     if (until <= this.fullUntil) return
     this.fullUntil = until
     this.d.background(this.d.cache.set(this.keys.full, String(until), ms))
