@@ -70,7 +70,7 @@ export interface Simulator {
   /** Forces an outage on or off, whatever the windows say. */
   setOutage(on: boolean | undefined): void
   setErrorRate(rate: number): void
-  /** Requests per key (with `apiKeys`). */
+  /** Requests per pool key (with `apiKeys`), refused ones too. */
   requestsByKey: Record<string, number>
   /** From now on this key gets a 401, as a revoked key does. */
   revokeKey(key: string): void
@@ -142,10 +142,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats.requests++
     const key = (req.headers.authorization ?? '').replace(/^Bearer /, '')
     const pooled = keyLimits.size > 0
+    if (pooled && keyLimits.has(key)) requestsByKey[key] = (requestsByKey[key] ?? 0) + 1
     if ((options.apiKey && key !== options.apiKey) || (pooled && (!keyLimits.has(key) || revoked.has(key)))) {
       return send(res, 401, { error: { message: 'invalid api key', type: 'authentication_error' } })
     }
-    if (pooled) requestsByKey[key] = (requestsByKey[key] ?? 0) + 1
     let body: {
       model?: string
       messages?: SimMessage[]

@@ -2,6 +2,8 @@ import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SluiceError } from '../errors/sluice-error'
 import { toHttp } from '../errors/to-http'
+import { memoryStore } from '../memory/memory-store'
+import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
 import type { ChatCompletion, Provider } from '../providers/types'
 import { createSluice } from '../sluice/create-sluice'
@@ -127,5 +129,55 @@ describe('provider capacity', () => {
     expect(Number(http.headers['Retry-After'])).toBeGreaterThan(0)
     expect(gq.stats.requests).toBe(1)
     await sluice.close()
+  })
+
+  it("the README's capacity example: configured limits, a pool of three keys, the revoked-key event, stats", async () => {
+    const [keyA, keyB, keyC] = ['key-a-000001', 'key-b-000002', 'key-c-000003']
+    const ds = await startSimulator({ profile: 'deepseek', latencyMs: { min: 1, max: 2 }, maxConcurrent: 8 })
+    const gq = await startSimulator({
+      profile: 'groq',
+      latencyMs: { min: 1, max: 2 },
+      apiKeys: [keyA, keyB, keyC],
+    })
+    sims.push(ds, gq)
+    const store = memoryStore()
+    const apiKey = 'sim'
+    const alerts: string[] = []
+    const alert = (m: string) => alerts.push(m)
+    const paced = createSluice({
+      store,
+      providers: [
+        deepseek({ apiKey, baseURL: ds.url }),
+        groq({ apiKeys: [keyA, keyB, keyC], baseURL: gq.url }), // a pool of three keys
+      ],
+      capacity: {
+        providers: { deepseek: { concurrency: 8 }, groq: { rpm: 30, tpm: 6000 } }, // per key for a pool
+        maxWait: '30s', // then capacity_exceeded (503 + Retry-After)
+        whenFull: 'wait', // or 'fallback': straight on to the next provider that has room
+      },
+      cache: { enabled: false },
+    })
+    paced.on('key:revoked', ({ provider, key }) => alert(`${provider} refused ${key}`))
+    gq.revokeKey(keyA)
+    for (let i = 0; i < 6; i++) await paced.chat(ask(`pool ${i}`), { userId: 'u' })
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        paced.chat(
+          { model: 'deepseek-chat', messages: [{ role: 'user', content: `d${i}` }] },
+          { userId: 'u' },
+        ),
+      ),
+    )
+    expect(alerts).toEqual(['groq refused key-1'])
+    expect(gq.requestsByKey[keyA]).toBe(1) // refused once, then out of the pool
+    expect((gq.requestsByKey[keyB] ?? 0) + (gq.requestsByKey[keyC] ?? 0)).toBe(6)
+    expect(ds.stats).toMatchObject({ ok: 20, concurrencyLimited: 0 })
+    const views = (await paced.stats()).capacity
+    expect(views.find((v) => v.key === 'key-1')).toMatchObject({ provider: 'groq', revoked: true })
+    expect(views.find((v) => v.provider === 'deepseek')).toMatchObject({
+      limits: { concurrency: 8 },
+      granted: 20,
+    })
+    await paced.close()
   })
 })
