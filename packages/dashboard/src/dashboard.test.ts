@@ -116,6 +116,12 @@ describe('the dashboard', () => {
       expect(await text('queue')).toBe('no queue')
       expect(await page.locator('#tiers tr').count()).toBe(2)
       expect(await page.locator('#breakers td.closed').count()).toBe(1)
+      // DeepSeek sends no limit headers: nothing is paced, and the page says what was sent.
+      expect(await page.locator('#capacity tr').count()).toBe(1)
+      expect(await page.locator('#capacity tr td').first().textContent()).toBe('deepseek / deepseek-chat')
+      expect(await page.locator('#capacity tr td').nth(1).textContent()).toMatch(
+        /^rpm not paced · 4 sent · 0 waiting/,
+      )
       expect(await page.locator('.uplot canvas').count()).toBe(2) // both charts drawn by uPlot
       expect(errors).toEqual([])
       // Then under load: three seconds of calls from twenty users (some new, some cached, some over

@@ -42,6 +42,9 @@ export function page(refreshMs: number): string {
   <div class="panel"><h2>spend today per tier (budget per user per day)</h2><table id="tiers"></table></div>
   <div class="panel"><h2>circuit breakers</h2><table id="breakers"></table></div>
 </div>
+<div class="row">
+  <div class="panel"><h2>provider capacity (this instance)</h2><table id="capacity"></table></div>
+</div>
 <footer>refreshed every ${Math.round(refreshMs / 100) / 10} s · <span data-k="at">–</span></footer>
 <script src="uplot.js"></script>
 <script>
@@ -83,6 +86,7 @@ export function page(refreshMs: number): string {
       set('at', new Date(s.at).toLocaleTimeString())
       rows(document.getElementById('tiers'), s.tiers.map((t) => [t.tier, usd(t.spentUsd) + (t.dailyBudgetUsd === null ? '' : ' of ' + usd(t.dailyBudgetUsd) + ' / user')]))
       rows(document.getElementById('breakers'), Object.entries(s.breakers).map(([p, st]) => [p, st, st]))
+      rows(document.getElementById('capacity'), s.capacity.map((c) => [c.name, c.summary]))
       const t = s.at / 1000
       series.t.push(t); series.rpm.push(s.requestsPerMinute); series.p50.push(s.latencyMs.p50); series.p95.push(s.latencyMs.p95)
       for (const k of Object.keys(series)) if (series[k].length > KEEP) series[k].shift()

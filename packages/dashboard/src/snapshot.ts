@@ -15,6 +15,24 @@ export interface Snapshot {
   /** Per tier: spent today, and each user's daily budget (null: none). */
   tiers: { tier: string; spentUsd: number; dailyBudgetUsd: number | null }[]
   saved: { calls: number; usd: number }
+  /** Per provider, model (and pool key): its limits, what is left, waits and 429s, as one line. */
+  capacity: { name: string; summary: string }[]
+}
+
+function capacityLine(v: Awaited<ReturnType<Sluice['stats']>>['capacity'][number]) {
+  const { rpm, tpm, concurrency } = v.limits
+  const parts = [
+    rpm !== undefined ? `${v.remainingRequests ?? '?'} of ${rpm} rpm left` : 'rpm not paced',
+    ...(tpm !== undefined ? [`${v.remainingTokens ?? '?'} of ${tpm} tpm`] : []),
+    ...(concurrency !== undefined ? [`${v.inFlight} of ${concurrency} in flight`] : []),
+    `${v.granted} sent`,
+    `${v.waiting} waiting`,
+    `${v.waited} waited ${(v.waitedMs / 1000).toFixed(1)} s`,
+    `${v.refused} refused`,
+    `${v.upstream429} × 429`,
+    ...(v.revoked ? ['key revoked'] : []),
+  ]
+  return { name: [v.provider, v.model, ...(v.key ? [v.key] : [])].join(' / '), summary: parts.join(' · ') }
 }
 
 export async function snapshot(sluice: Sluice): Promise<Snapshot> {
@@ -51,5 +69,6 @@ export async function snapshot(sluice: Sluice): Promise<Snapshot> {
       }
     }),
     saved: { calls: stats.saved.calls, usd: stats.saved.usd },
+    capacity: stats.capacity.map(capacityLine),
   }
 }

@@ -46,14 +46,21 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
     if (!need || model === undefined) return next()
     const started = Date.now()
     const deadline = started + (whenFull === 'fallback' && !attempt.last ? 0 : maxWait)
+    const waited = () => {
+      attempt.stats.capacityWaitMs += Date.now() - asked
+    }
+    let asked = started
     for (;;) {
+      asked = Date.now()
       const target = pick(capacity, attempt as Attempt<unknown>, model, turn++)
-      const grant = await target.take({
-        tokens: need.tokens,
-        priority: need.priority,
-        deadline,
-        ...(attempt.options.signal ? { signal: attempt.options.signal } : {}),
-      })
+      const grant = await target
+        .take({
+          tokens: need.tokens,
+          priority: need.priority,
+          deadline,
+          ...(attempt.options.signal ? { signal: attempt.options.signal } : {}),
+        })
+        .finally(waited)
       attempt.sendWith = {
         onHeaders: (headers) => grant.observe(headers),
         ...(target.key !== undefined ? { key: target.key } : {}),

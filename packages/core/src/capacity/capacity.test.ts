@@ -60,7 +60,9 @@ describe('provider capacity', () => {
       cache: { enabled: false },
     })
     await sluice.close()
-    expect((await patient.chat(ask('later'), { userId: 'u' })).choices[0]?.message.content).toBeTruthy()
+    const later = await patient.chat(ask('later'), { userId: 'u' })
+    expect(later.choices[0]?.message.content).toBeTruthy()
+    expect(later.sluice.capacityWaitMs).toBeGreaterThan(50) // it waited for the next window
     await patient.close()
   })
 

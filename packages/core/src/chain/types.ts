@@ -14,6 +14,8 @@ export interface SluiceMeta {
   attempts: number
   retries: number
   fallbacks: number
+  /** How long the call waited for its provider's capacity (provider capacity), in ms. */
+  capacityWaitMs: number
   costUsd: number
   queuedMs: number
   latencyMs: number

@@ -15,7 +15,7 @@ describe('attempt steps', () => {
       seen.push(`retry ${name} ${n}`),
     )
     const attempt = composeAttempt([retry, gate], sendAttempt(1_000))
-    const stats = { attempts: 0, retries: 0 }
+    const stats = { attempts: 0, retries: 0, capacityWaitMs: 0 }
     const value = await attempt({
       target: {
         name: 't',
@@ -28,7 +28,7 @@ describe('attempt steps', () => {
       stats,
     })
     expect(value).toBe('ok')
-    expect(stats).toEqual({ attempts: 3, retries: 2 })
+    expect(stats).toEqual({ attempts: 3, retries: 2, capacityWaitMs: 0 })
     expect(seen).toEqual(['gate 0', 'retry t 1', 'gate 1', 'retry t 2', 'gate 2'])
   })
 
@@ -38,7 +38,7 @@ describe('attempt steps', () => {
     }
     let sent = 0
     const attempt = composeAttempt([refuse], sendAttempt(1_000))
-    const stats = { attempts: 0, retries: 0 }
+    const stats = { attempts: 0, retries: 0, capacityWaitMs: 0 }
     const target = { name: 't', run: async () => ++sent }
     await expect(attempt({ target, options: {}, stats })).rejects.toMatchObject({ code: 'circuit_open' })
     expect(sent).toBe(0)

@@ -12,7 +12,7 @@ export interface Attempt<T> {
   target: Target<T>
   options: RunOptions
   /** Counted for the whole call, across targets. */
-  stats: { attempts: number; retries: number }
+  stats: { attempts: number; retries: number; capacityWaitMs: number }
   /** The last target of the call: no fallback after it. */
   last?: boolean
   /** How the send goes: the pool key, where the response's headers go (set by the capacity step). */

@@ -18,7 +18,7 @@ export async function fallBack<T>(
   attempt: (a: Attempt<T>) => Promise<T>,
   o: { circuits: Circuits; onFallback: (from: string, to: string, error: unknown) => void },
 ): Promise<RunResult<T>> {
-  const stats = { attempts: 0, retries: 0 }
+  const stats = { attempts: 0, retries: 0, capacityWaitMs: 0 }
   let lastError: unknown
   for (const [index, target] of targets.entries()) {
     try {
@@ -28,6 +28,7 @@ export async function fallBack<T>(
         provider: target.name,
         attempts: stats.attempts,
         retries: stats.retries,
+        capacityWaitMs: stats.capacityWaitMs,
         fallbacks: index,
       }
     } catch (error) {

@@ -62,6 +62,8 @@ export interface RunResult<T> {
   attempts: number
   retries: number
   fallbacks: number
+  /** How long the call waited for its providers' capacity, in ms. */
+  capacityWaitMs: number
 }
 
 export interface RunOptions {

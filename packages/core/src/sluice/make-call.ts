@@ -16,6 +16,7 @@ export function blankMeta(): SluiceMeta {
     attempts: 0,
     retries: 0,
     fallbacks: 0,
+    capacityWaitMs: 0,
     costUsd: 0,
     queuedMs: 0,
     latencyMs: 0,

@@ -35,6 +35,7 @@ export function endCallSpan(
   set('sluice.batched', m.batched)
   set('sluice.batch.size', m.batchSize)
   set('sluice.queued_ms', m.queuedMs)
+  set('sluice.capacity_wait_ms', m.capacityWaitMs)
   set('sluice.cost_usd', m.costUsd)
   set('sluice.attempts', m.attempts)
   set('sluice.retries', m.retries)

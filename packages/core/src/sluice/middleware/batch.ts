@@ -29,6 +29,7 @@ function mark(call: Call, result: Omit<RunResult<unknown>, 'value'>, size: numbe
   call.meta.attempts += result.attempts
   call.meta.retries += result.retries
   call.meta.fallbacks += result.fallbacks
+  call.meta.capacityWaitMs += result.capacityWaitMs
   call.meta.batched = true
   call.meta.batchSize = size
 }

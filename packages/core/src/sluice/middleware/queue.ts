@@ -12,7 +12,15 @@ interface ChatJobResult {
   outcome: Outcome
   meta: Pick<
     SluiceMeta,
-    'provider' | 'attempts' | 'retries' | 'fallbacks' | 'queuedMs' | 'costUsd' | 'batched' | 'batchSize'
+    | 'provider'
+    | 'attempts'
+    | 'retries'
+    | 'fallbacks'
+    | 'capacityWaitMs'
+    | 'queuedMs'
+    | 'costUsd'
+    | 'batched'
+    | 'batchSize'
   >
 }
 
@@ -94,10 +102,11 @@ export function chatJobHandler(
       throw error
     }
     if (reservation) await settleOrCount(budget, call, reservation, outcome)
-    const { provider, attempts, retries, fallbacks, queuedMs, costUsd, batched, batchSize } = call.meta
+    const { provider, attempts, retries, fallbacks, capacityWaitMs, queuedMs, costUsd, batched, batchSize } =
+      call.meta
     return {
       outcome,
-      meta: { provider, attempts, retries, fallbacks, queuedMs, costUsd, batched, batchSize },
+      meta: { provider, attempts, retries, fallbacks, capacityWaitMs, queuedMs, costUsd, batched, batchSize },
     }
   }
 }

@@ -21,11 +21,15 @@ export function wrappedOutcome(value: unknown): Outcome {
  * stream that fails to start is a rejection here, where every step before can still undo.
  */
 async function streamStep(agent: ResilientAgent, call: Call, options: RunOptions): Promise<Outcome> {
-  const { stream, provider, attempts, retries, fallbacks } = await agent.openStream(call.request!, options)
+  const { stream, provider, attempts, retries, fallbacks, capacityWaitMs } = await agent.openStream(
+    call.request!,
+    options,
+  )
   call.meta.provider = provider
   call.meta.attempts += attempts
   call.meta.retries += retries
   call.meta.fallbacks += fallbacks
+  call.meta.capacityWaitMs += capacityWaitMs
   return { value: undefined, stream, model: call.request!.model, provider }
 }
 
@@ -53,6 +57,7 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
   call.meta.attempts += result.attempts
   call.meta.retries += result.retries
   call.meta.fallbacks += result.fallbacks
+  call.meta.capacityWaitMs += result.capacityWaitMs
   if (!call.request) return { ...wrappedOutcome(result.value), provider: result.provider }
   const completion = result.value as ChatCompletion // checked by the agent to be a completion
   return {
