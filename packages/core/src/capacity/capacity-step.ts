@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { Attempt, AttemptStep } from '../resilience/attempt-steps'
 import { isCapacityRefusal } from '../resilience/retryable'
+import { KEEPS_CAPACITY, keepsCapacity } from '../resilience/targets'
 import { capacityExceeded } from './capacity-error'
 import type { ProviderCapacity } from './provider-capacity'
 import type { TargetCapacity } from './target-capacity'
@@ -67,7 +68,9 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
       }
       try {
         const value = await next()
-        grant.release(true)
+        // A stream keeps its slot until it ends; anything else is done with it now.
+        if (keepsCapacity(value)) value[KEEPS_CAPACITY](() => grant.release(true))
+        else grant.release(true)
         return value
       } catch (error) {
         grant.release(false)

@@ -182,4 +182,53 @@ describe('provider capacity', () => {
     })
     await paced.close()
   })
+
+  it('a stream holds its concurrency slot until it ends, not only to its first chunk', async () => {
+    let open = 0
+    let most = 0
+    const chunk = (content: string, finish: string | null = null) => ({
+      id: 's',
+      object: 'chat.completion.chunk' as const,
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+    })
+    const slow: Provider = {
+      name: 'slow',
+      models: ['m'],
+      defaultModel: 'm',
+      async chat(): Promise<ChatCompletion> {
+        throw new Error('streams only')
+      },
+      async *stream() {
+        open++
+        most = Math.max(most, open)
+        try {
+          for (const word of ['one ', 'two ', 'three']) {
+            await new Promise((r) => setTimeout(r, 40))
+            yield chunk(word)
+          }
+          yield chunk('', 'stop')
+        } finally {
+          open--
+        }
+      },
+    }
+    const sluice = createSluice({
+      providers: [slow],
+      capacity: { providers: { slow: { concurrency: 2 } } },
+      cache: { enabled: false },
+    })
+    const read = async (i: number) => {
+      let text = ''
+      const request = { model: 'm', messages: [{ role: 'user' as const, content: `s${i}` }] }
+      for await (const c of sluice.stream(request, { userId: `u${i}` }))
+        text += c.choices[0]?.delta.content ?? ''
+      return text
+    }
+    expect(await Promise.all([0, 1, 2, 3].map(read))).toEqual(Array(4).fill('one two three'))
+    expect(most).toBe(2)
+    expect((await sluice.stats()).capacity[0]).toMatchObject({ inFlight: 0, granted: 4 })
+    await sluice.close()
+  })
 })

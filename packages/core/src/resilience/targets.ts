@@ -7,6 +7,17 @@ export interface AttemptAbort {
   readonly signal: AbortSignal
 }
 
+/**
+ * Marks a target's answer that keeps holding its provider's capacity after the attempt (a stream
+ * opened at its first chunk holds its concurrency slot until it ends): the capacity step hands it
+ * the release instead of releasing at once.
+ */
+export const KEEPS_CAPACITY = Symbol.for('sluice.keepsCapacity')
+export type KeepsCapacity = { [KEEPS_CAPACITY]: (release: () => void) => void }
+
+export const keepsCapacity = (value: unknown): value is KeepsCapacity =>
+  typeof value === 'object' && value !== null && KEEPS_CAPACITY in value
+
 /** What an attempt hands a provider besides its abort: where the response's headers go, which key. */
 export interface SendWith {
   onHeaders?: (headers: Headers) => void

@@ -2,7 +2,7 @@ import { checkedChunk } from '../providers/answer-shape'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatRequest, Provider } from '../providers/types'
 import type { ResilientAgent, RunOptions, RunResult } from '../resilience/resilient-agent'
-import type { AttemptAbort, SendWith } from '../resilience/targets'
+import { type AttemptAbort, KEEPS_CAPACITY, type KeepsCapacity, type SendWith } from '../resilience/targets'
 import { type JoinedSignal, joinSignals } from '../util/join-signals'
 import { ProviderStream } from './provider-stream'
 
@@ -20,10 +20,19 @@ export async function openWithFallback(
   request: ChatRequest,
   options: RunOptions,
 ): Promise<OpenedStream> {
-  type Opened = { first: IteratorResult<ChatChunk>; rest: AsyncIterator<ChatChunk>; release: () => void }
+  type Opened = {
+    first: IteratorResult<ChatChunk>
+    rest: AsyncIterator<ChatChunk>
+    release: () => void
+  } & KeepsCapacity
   const open = async (p: Provider, join: () => JoinedSignal, sendWith?: SendWith): Promise<Opened> => {
     let joined: JoinedSignal | undefined
-    const release = () => joined?.release()
+    // The stream holds its capacity (a concurrency slot) until it ends, not only to its first chunk.
+    let freeCapacity: (() => void) | undefined
+    const release = () => {
+      joined?.release()
+      freeCapacity?.()
+    }
     try {
       const rest = p
         .stream(request, {
@@ -37,7 +46,14 @@ export async function openWithFallback(
         [Symbol.asyncIterator]()
       const first = await rest.next()
       if (!first.done) checkedChunk(p.name, first.value) // a first chunk that is not one: fall back
-      return { first, rest, release }
+      return {
+        first,
+        rest,
+        release,
+        [KEEPS_CAPACITY]: (free: () => void) => {
+          freeCapacity = free
+        },
+      }
     } catch (error) {
       release()
       throw error
