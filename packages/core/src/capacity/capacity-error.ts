@@ -12,3 +12,16 @@ export function capacityExceeded(provider: string, model: string, retryAfterMs: 
     },
   )
 }
+
+/** A pool key the provider refused (401/403): the call goes with another key of the pool. */
+export function keyRevoked(provider: string, key: string | undefined) {
+  return new SluiceError(
+    'provider_error',
+    `${provider}: ${key} was refused (401/403); it is out of the pool`,
+    {
+      provider,
+      status: 401,
+      details: { key, revoked: true },
+    },
+  )
+}

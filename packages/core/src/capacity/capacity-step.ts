@@ -4,7 +4,7 @@ import { isCapacityRefusal } from '../resilience/retryable'
 import { KEEPS_CAPACITY, keepsCapacity } from '../resilience/targets'
 import { capacityExceeded } from './capacity-error'
 import type { ProviderCapacity } from './provider-capacity'
-import type { TargetCapacity } from './target-capacity'
+import type { CapacityGrant, TargetCapacity } from './target-capacity'
 
 const statusOf = (error: unknown) => (error as { status?: unknown } | null)?.status
 const isKeyRefusal = (error: unknown) => statusOf(error) === 401 || statusOf(error) === 403
@@ -30,7 +30,7 @@ function pick(capacity: ProviderCapacity, attempt: Attempt<unknown>, model: stri
 }
 
 /**
- * Provider capacity, between retry and the circuit: an attempt takes capacity before it is sent
+ * Provider capacity, between the circuit and the send: an attempt takes capacity before it is sent
  * (waiting, in priority order, up to `maxWait`; with `whenFull: 'fallback'` a target that is not
  * the last does not wait), and gives its concurrency slot back when it is over. The response's
  * headers teach the fleet the provider's limits. A 429 is capacity, not failure: the fleet holds
@@ -54,14 +54,20 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
     for (;;) {
       asked = Date.now()
       const target = pick(capacity, attempt as Attempt<unknown>, model, turn++)
-      const grant = await target
-        .take({
+      let grant: CapacityGrant
+      try {
+        grant = await target.take({
           tokens: need.tokens,
           priority: need.priority,
           deadline,
           ...(attempt.options.signal ? { signal: attempt.options.signal } : {}),
         })
-        .finally(waited)
+      } catch (error) {
+        if (target.revoked) continue // its key was refused while it waited: another key
+        throw error
+      } finally {
+        waited()
+      }
       attempt.sendWith = {
         onHeaders: (headers) => grant.observe(headers),
         ...(target.key !== undefined ? { key: target.key } : {}),

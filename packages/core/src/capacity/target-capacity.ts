@@ -2,7 +2,7 @@ import type { CachePort } from '../store/cache-port'
 import type { RateLimitItem, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
 import { randomId } from '../util/hash'
 import { sleep } from '../util/sleep'
-import { capacityExceeded } from './capacity-error'
+import { capacityExceeded, keyRevoked } from './capacity-error'
 import { capacityKeys } from './capacity-keys'
 import type { CapacityLimits } from './capacity-schema'
 import { fullForMs, observedLimits } from './observed-limits'
@@ -118,6 +118,8 @@ export class TargetCapacity {
     let waited = false
     try {
       for (let turn = await untilTurn(ticket, need.deadline - started, need.signal); ; ) {
+        // Refused while this call waited: it goes with another key of the pool instead.
+        if (this.revoked) throw keyRevoked(this.provider, this.key)
         const wait = turn ? await this.tryTake(need) : need.deadline - this.d.now() + 1
         if (typeof wait !== 'number') return wait
         const now = this.d.now()

@@ -23,7 +23,7 @@ export interface Attempt<T> {
  * A step around each try of a target, outermost first: `retry` around `circuit` around the send.
  * `next()` runs the steps inside (and the send); a step may call it again (retry) or not at all
  * (an open circuit). A step that needs a say before each send (provider capacity) slots in
- * between these.
+ * between these (capacity: inside the circuit, around the send).
  */
 export type AttemptStep = <T>(attempt: Attempt<T>, next: () => Promise<T>) => Promise<T>
 

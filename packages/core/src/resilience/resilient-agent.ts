@@ -114,10 +114,12 @@ export class ResilientAgent {
       this.retries++
       this.events.emit('retry', { name, attempt, error })
     })
-    // Provider capacity sits between retry and the circuit: each try waits for capacity first.
+    // Provider capacity sits inside the circuit: a target whose circuit refuses (open, or its
+    // fleet's probe out) is fallen back from at once, not waited for; an admitted try then waits
+    // for capacity before it is sent.
     const capacity = this.o.capacity ? [capacityStep(this.o.capacity)] : []
     this.attempt = composeAttempt(
-      [retry, ...capacity, circuitStep(this.circuits)],
+      [retry, circuitStep(this.circuits), ...capacity],
       sendAttempt(this.o.timeout),
     )
   }
