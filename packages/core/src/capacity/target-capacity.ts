@@ -6,6 +6,7 @@ import { capacityExceeded, keyRevoked } from './capacity-error'
 import { capacityKeys } from './capacity-keys'
 import type { CapacityLimits } from './capacity-schema'
 import { fullForMs, observedLimits } from './observed-limits'
+import { type Slot, takeSlot } from './slots'
 import { untilTurn } from './until-turn'
 import { WaitingLine } from './waiting-line'
 
@@ -174,7 +175,9 @@ export class TargetCapacity {
         await this.refresh()
         return this.learned ? 0 : LEARNER_POLL_MS
       }
-      const slot = concurrency ? await this.takeSlot(concurrency) : undefined
+      const slot = concurrency
+        ? await takeSlot(this.d.cache, this.keys.slot, concurrency, this.d.leaseMs)
+        : undefined
       if (concurrency && !slot) return SLOT_POLL_MS
       const items: RateLimitItem[] = []
       if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: this.rule(rpm) })
@@ -197,7 +200,7 @@ export class TargetCapacity {
     return { algorithm: 'sliding-window', limit, windowMs: this.d.windowMs }
   }
 
-  private grant(slot?: { key: string; token: string }, learning?: string, tokens = 0): CapacityGrant {
+  private grant(slot?: Slot, learning?: string, tokens = 0): CapacityGrant {
     this.stats.granted++
     this.stats.inFlight++
     let lesson: Promise<unknown> | undefined
@@ -285,17 +288,7 @@ export class TargetCapacity {
     }
   }
 
-  private async takeSlot(n: number): Promise<{ key: string; token: string } | undefined> {
-    const token = randomId()
-    const start = Math.floor(Math.random() * n)
-    for (let i = 0; i < n; i++) {
-      const key = this.keys.slot((start + i) % n)
-      if (await this.d.cache.setIfAbsent(key, token, this.d.leaseMs)) return { key, token }
-    }
-    return undefined
-  }
-
-  private freeSlot(slot: { key: string; token: string }): void {
+  private freeSlot(slot: Slot): void {
     this.d.background(this.d.cache.deleteIf(slot.key, slot.token))
   }
 }
