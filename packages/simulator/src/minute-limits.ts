@@ -6,6 +6,8 @@ export class MinuteLimits {
   private windowStart = Number.NEGATIVE_INFINITY
   /** Windows opened so far (a window opens at the first request after the last one ended). */
   windows = 0
+  /** Requests admitted in each window opened (the last 1,000), the current one last. */
+  readonly admitted: number[] = []
   private requests = 0
   private tokens = 0
 
@@ -22,6 +24,8 @@ export class MinuteLimits {
     if (t - this.windowStart >= this.windowMs) {
       this.windowStart = t
       this.windows++
+      this.admitted.push(0)
+      if (this.admitted.length > 1_000) this.admitted.shift()
       this.requests = 0
       this.tokens = 0
     }
@@ -30,6 +34,7 @@ export class MinuteLimits {
     const overTokens = this.tpm > 0 && this.tokens + tokens > this.tpm
     const allowed = !overRequests && !overTokens
     if (allowed) {
+      this.admitted[this.admitted.length - 1]!++
       this.requests++
       this.tokens += tokens
     }

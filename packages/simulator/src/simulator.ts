@@ -61,6 +61,8 @@ export interface SimulatorStats {
   peakInFlight: number
   /** Rate-limit windows opened (each allows rpm requests and tpm tokens). */
   windows: number
+  /** Requests admitted in each window opened (without a key pool), the current one last. */
+  admittedPerWindow: number[]
 }
 
 export interface Simulator {
@@ -113,6 +115,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     concurrencyLimited: 0,
     peakInFlight: 0,
     windows: 0,
+    admittedPerWindow: limits.admitted,
   }
 
   const inOutage = () => {
