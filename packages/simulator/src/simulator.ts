@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { answerFor, countTokens, type SimMessage, textOf } from './answer'
+import { answerFor, countTokens, textOf } from './answer'
+import { type ChatBody, type CheckedBody, refusalOf } from './body-checks'
 import { readBody, send, sleep } from './http'
+import { KeyPool } from './key-pool'
 import { listAnswerFor } from './list-answer'
 import { goDuration, MinuteLimits } from './minute-limits'
 import { PROFILES, type Profile } from './profiles'
@@ -94,10 +96,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       options.windowMs ?? 60_000,
     )
   const limits = newLimits()
-  // A key pool: each key its own window; a revoked key is refused.
-  const keyLimits = new Map((options.apiKeys ?? []).map((k) => [k, newLimits()]))
-  const revoked = new Set<string>()
-  const requestsByKey: Record<string, number> = Object.create(null)
+  const pool = new KeyPool(options.apiKeys ?? [], newLimits)
   let inFlight = 0
   const startedAt = Date.now()
   const seenPrefixes = new Set<string>()
@@ -144,49 +143,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return send(res, 404, { error: { message: 'not found' } })
     stats.requests++
     const key = (req.headers.authorization ?? '').replace(/^Bearer /, '')
-    const pooled = keyLimits.size > 0
-    if (pooled && keyLimits.has(key)) requestsByKey[key] = (requestsByKey[key] ?? 0) + 1
-    if ((options.apiKey && key !== options.apiKey) || (pooled && (!keyLimits.has(key) || revoked.has(key)))) {
+    if ((options.apiKey && key !== options.apiKey) || (pool.size > 0 && !pool.admits(key))) {
       return send(res, 401, { error: { message: 'invalid api key', type: 'authentication_error' } })
     }
-    let body: {
-      model?: string
-      messages?: SimMessage[]
-      max_tokens?: number
-      stream?: boolean
-      stream_options?: { include_usage?: boolean }
-    }
+    let body: ChatBody
     try {
       body = JSON.parse(await readBody(req, options.maxBodyChars ?? 5_000_000))
     } catch {
       stats.badRequests++
       return send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } })
     }
-    if (!Array.isArray(body.messages) || body.messages.length === 0 || typeof body.model !== 'string') {
+    const refusal = refusalOf(body, profile.models)
+    if (refusal) {
       stats.badRequests++
-      return send(res, 400, {
-        error: { message: 'model and messages are required', type: 'invalid_request_error' },
-      })
+      return send(res, refusal.status, { error: refusal.error })
     }
-    if (
-      body.max_tokens !== undefined &&
-      (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1)
-    ) {
-      stats.badRequests++
-      return send(res, 400, {
-        error: { message: 'max_tokens must be a positive integer', type: 'invalid_request_error' },
-      })
-    }
-    if (!profile.models.includes(body.model)) {
-      stats.badRequests++
-      return send(res, 404, {
-        error: {
-          message: `model ${body.model} does not exist`,
-          type: 'invalid_request_error',
-          code: 'model_not_found',
-        },
-      })
-    }
+    const chat = body as CheckedBody
     const cap = options.maxConcurrent ?? 0
     if (cap > 0 && inFlight >= cap) {
       stats.concurrencyLimited++
@@ -212,10 +184,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         error: { message: 'internal error (injected)', type: 'server_error' },
       })
     }
-    const promptText = textOf(body.messages)
+    const promptText = textOf(chat.messages)
     const promptTokens = countTokens(promptText)
-    const maxTokens = body.max_tokens ?? 256
-    const window = keyLimits.get(key) ?? limits
+    const maxTokens = chat.max_tokens ?? 256
+    const window = pool.windowOf(key) ?? limits
     const gate = window.take(promptTokens + maxTokens)
     stats.windows = Math.max(stats.windows, window.windows)
     const headers: Record<string, string> = {}
@@ -242,8 +214,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       )
     }
     const { content, finishReason } =
-      listAnswerFor(body.model, body.messages, maxTokens, malformedLists) ??
-      answerFor(body.model, body.messages, maxTokens)
+      listAnswerFor(chat.model, chat.messages, maxTokens, malformedLists) ??
+      answerFor(chat.model, chat.messages, maxTokens)
     const completionTokens = countTokens(content)
     const usage: Record<string, number> = {
       prompt_tokens: promptTokens,
@@ -252,7 +224,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (profile.reportsCacheHits) {
       // DeepSeek's context cache: a repeated system prompt prefix is billed as cache hits.
-      const system = body.messages
+      const system = chat.messages
         .filter((m) => m.role === 'system')
         .map((m) => String(m.content))
         .join('\n')
@@ -264,16 +236,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const id = `chatcmpl-sim-${stats.requests}`
     const created = Math.floor(Date.now() / 1000)
     stats.ok++
-    if (body.stream) {
+    if (chat.stream) {
       stats.streams++
       return streamAnswer(res, headers, options.streamFailAfter, {
         id,
         created,
-        model: body.model,
+        model: chat.model,
         content,
         finishReason,
         usage,
-        includeUsage: body.stream_options?.include_usage === true,
+        includeUsage: chat.stream_options?.include_usage === true,
       })
     }
     send(
@@ -283,7 +255,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         id,
         object: 'chat.completion',
         created,
-        model: body.model,
+        model: chat.model,
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
         usage,
       },
@@ -297,9 +269,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}/v1`,
     profile,
     stats,
-    requestsByKey,
+    requestsByKey: pool.requestsByKey,
     revokeKey(key) {
-      revoked.add(key)
+      pool.revoke(key)
     },
     setOutage(on) {
       forcedOutage = on
