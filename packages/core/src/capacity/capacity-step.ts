@@ -1,12 +1,11 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { Attempt, AttemptStep } from '../resilience/attempt-steps'
-import { isCapacityRefusal } from '../resilience/retryable'
+import { isCapacityRefusal, statusOf } from '../resilience/retryable'
 import { KEEPS_CAPACITY, keepsCapacity } from '../resilience/targets'
 import { capacityExceeded } from './capacity-error'
 import type { ProviderCapacity } from './provider-capacity'
 import type { CapacityGrant, TargetCapacity } from './target-capacity'
 
-const statusOf = (error: unknown) => (error as { status?: unknown } | null)?.status
 const isKeyRefusal = (error: unknown) => statusOf(error) === 401 || statusOf(error) === 403
 
 /** The capacity a try draws on: the target's, or its pool key's with the most room left. */
@@ -47,12 +46,8 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
     if (!need || model === undefined) return next()
     const started = Date.now()
     const deadline = started + (whenFull === 'fallback' && !attempt.last ? 0 : maxWait)
-    const waited = () => {
-      attempt.stats.capacityWaitMs += Date.now() - asked
-    }
-    let asked = started
     for (;;) {
-      asked = Date.now()
+      const asked = Date.now()
       const target = pick(capacity, attempt as Attempt<unknown>, model, turn++)
       let grant: CapacityGrant
       try {
@@ -66,7 +61,7 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
         if (target.revoked) continue // its key was refused while it waited: another key
         throw error
       } finally {
-        waited()
+        attempt.stats.capacityWaitMs += Date.now() - asked
       }
       attempt.sendWith = {
         onHeaders: (headers) => grant.observe(headers),
@@ -85,7 +80,7 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
           capacity.events.emit('key:revoked', {
             provider: target.provider,
             key: target.key,
-            status: statusOf(error) as number,
+            status: statusOf(error) ?? 401,
           })
           continue
         }

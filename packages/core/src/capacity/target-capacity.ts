@@ -179,9 +179,7 @@ export class TargetCapacity {
         ? await takeSlot(this.d.cache, this.keys.slot, concurrency, this.d.leaseMs)
         : undefined
       if (concurrency && !slot) return SLOT_POLL_MS
-      const items: RateLimitItem[] = []
-      if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: this.rule(rpm) })
-      if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(need.tokens, tpm), rule: this.rule(tpm) })
+      const items = this.counters({ rpm, tpm }, need.tokens)
       if (items.length > 0) {
         const decisions = await this.d.rateLimit.consumeAll(items)
         this.room = Math.min(...decisions.map((x) => x.remaining / Math.max(1, x.limit)))
@@ -196,8 +194,17 @@ export class TargetCapacity {
     }
   }
 
-  private rule(limit: number): RateLimitRule {
-    return { algorithm: 'sliding-window', limit, windowMs: this.d.windowMs }
+  /** What one request of `tokens` draws on: a request of the rpm window, its tokens of the tpm one. */
+  private counters({ rpm, tpm }: Learned, tokens: number): RateLimitItem[] {
+    const rule = (limit: number): RateLimitRule => ({
+      algorithm: 'sliding-window',
+      limit,
+      windowMs: this.d.windowMs,
+    })
+    const items: RateLimitItem[] = []
+    if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: rule(rpm) })
+    if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(tokens, tpm), rule: rule(tpm) })
+    return items
   }
 
   private grant(slot?: Slot, learning?: string, tokens = 0): CapacityGrant {
@@ -250,10 +257,8 @@ export class TargetCapacity {
     return told
   }
 
-  private countLearner({ rpm, tpm }: Learned, tokens: number): Promise<unknown> {
-    const items: RateLimitItem[] = []
-    if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: this.rule(rpm) })
-    if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(tokens, tpm), rule: this.rule(tpm) })
+  private countLearner(learned: Learned, tokens: number): Promise<unknown> {
+    const items = this.counters(learned, tokens)
     return items.length > 0 ? this.d.rateLimit.consumeAll(items).catch(() => {}) : Promise.resolve()
   }
 

@@ -6,6 +6,11 @@ import type { RunOptions, RunResult } from './resilient-agent'
 import { canFallBack } from './retryable'
 import type { Target } from './targets'
 
+export interface FallbackDeps {
+  circuits: Circuits
+  onFallback: (from: string, to: string, error: unknown) => void
+}
+
 /**
  * Tries the targets in order until one answers: a failure another target may not share (not the
  * request's own fault, nor a cancellation, nor a stream already half read) falls back to the
@@ -16,7 +21,7 @@ export async function fallBack<T>(
   targets: readonly Target<T>[],
   options: RunOptions,
   attempt: (a: Attempt<T>) => Promise<T>,
-  o: { circuits: Circuits; onFallback: (from: string, to: string, error: unknown) => void },
+  o: FallbackDeps,
 ): Promise<RunResult<T>> {
   const stats = { attempts: 0, retries: 0, capacityWaitMs: 0 }
   let lastError: unknown
@@ -41,12 +46,10 @@ export async function fallBack<T>(
   }
   const circuits = targets.map((t) => o.circuits.find(t.name))
   if (circuits.length > 0 && circuits.every((c) => c?.state === 'open')) {
-    return Promise.reject(
-      new SluiceError('circuit_open', 'every provider is failing; try again later', {
-        retryAfterMs: Math.min(...circuits.map((c) => c!.retryAfterMs())),
-        cause: lastError,
-      }),
-    )
+    throw new SluiceError('circuit_open', 'every provider is failing; try again later', {
+      retryAfterMs: Math.min(...circuits.map((c) => c!.retryAfterMs())),
+      cause: lastError,
+    })
   }
   throw lastError
 }

@@ -15,7 +15,7 @@ import { keyOf } from '../util/keys'
 import { type Attempt, circuitStep, composeAttempt, retryStep, sendAttempt } from './attempt-steps'
 import { TargetCircuit } from './circuit/circuit'
 import { Circuits } from './circuit/circuits'
-import { fallBack } from './fallback'
+import { type FallbackDeps, fallBack } from './fallback'
 import { breakerSchema, retrySchema } from './resilience-schema'
 import { chatTargets, type Target } from './targets'
 
@@ -78,7 +78,8 @@ export interface RunOptions {
 /**
  * Tries each target through its steps — retry (p-retry: exponential backoff with jitter,
  * honouring Retry-After) around its circuit (an opossum count per instance, the state shared by
- * the fleet) around the timed send — and falls back to the next target in order.
+ * the fleet) around provider capacity (when given) around the timed send — and falls back to the
+ * next target in order.
  */
 export class ResilientAgent {
   readonly events = new Emitter<AgentEvents>()
@@ -86,6 +87,8 @@ export class ResilientAgent {
   private readonly o: z.output<typeof schema>
   private readonly circuits: Circuits
   private readonly attempt: <T>(attempt: Attempt<T>) => Promise<T>
+  /** What fallback needs, made once (every call passes it). */
+  private readonly fallbackTo: FallbackDeps
   retries = 0
   fallbacks = 0
   breakerTransitions = 0
@@ -110,6 +113,13 @@ export class ResilientAgent {
         }),
       this.o.breaker.rollingWindow,
     )
+    this.fallbackTo = {
+      circuits: this.circuits,
+      onFallback: (from, to, error) => {
+        this.fallbacks++
+        this.events.emit('fallback', { from, to, error })
+      },
+    }
     const retry = retryStep(this.o.retry, (name, attempt, error) => {
       this.retries++
       this.events.emit('retry', { name, attempt, error })
@@ -171,13 +181,7 @@ export class ResilientAgent {
 
   /** Runs targets in order until one succeeds. */
   run<T>(targets: readonly Target<T>[], options: RunOptions = {}): Promise<RunResult<T>> {
-    return fallBack(targets, options, this.attempt, {
-      circuits: this.circuits,
-      onFallback: (from, to, error) => {
-        this.fallbacks++
-        this.events.emit('fallback', { from, to, error })
-      },
-    })
+    return fallBack(targets, options, this.attempt, this.fallbackTo)
   }
 
   /**

@@ -1,7 +1,8 @@
 import { SluiceError } from '../errors/sluice-error'
 import { isRetryableStatus } from '../providers/provider-error'
 
-function statusOf(error: unknown): number | undefined {
+/** The HTTP status an error carries (`status` or `statusCode`), if any. */
+export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined
   const e = error as { status?: unknown; statusCode?: unknown }
   const s = e.status ?? e.statusCode

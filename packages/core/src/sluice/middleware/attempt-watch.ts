@@ -1,15 +1,12 @@
-import type { Call } from '../../chain/types'
+import type { AttemptHook, Call } from '../../chain/types'
 import { SluiceError } from '../../errors/sluice-error'
-import type { RunOptions } from '../../resilience/resilient-agent'
-
-type OnAttempt = NonNullable<RunOptions['onAttempt']>
 
 /**
  * The attempt hook for the upstream call of `calls` (one call, or a batch): each call's own hook
  * (its trace) is told, and a call whose attempt was cut by a cancellation is marked
  * `steps.cutUpstream` — its request had gone up, so its tokens may have been spent.
  */
-export function watchAttempts(calls: readonly Call[]): OnAttempt {
+export function watchAttempts(calls: readonly Call[]): AttemptHook {
   const cut = (error?: unknown) => {
     if (SluiceError.is(error, 'cancelled')) for (const c of calls) c.steps.cutUpstream = true
   }
