@@ -79,8 +79,11 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
         const answered = sum(reports, (r) => r.ok)
         // What the quota allowed: 30 requests in each window the provider opened, but the last
         // (the tail after the callers stopped, part of a window). Each got ≥ 90% of it on average.
-        expect429s(t, gq, answered)
         const windows = gq.stats.admittedPerWindow.slice(0, -1)
+        console.log(
+          `${o.name} capacity: ${gq.stats.requests} requests, ${gq.stats.rateLimited} 429s, admitted per window ${JSON.stringify(windows)}`,
+        )
+        expect429s(t, gq, answered)
         t.expect(windows.length).toBeGreaterThanOrEqual(4)
         t.expect(windows.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(
           Math.ceil(0.9 * 30 * windows.length),
@@ -174,7 +177,7 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
         // A new instance: every slot is the dead one's until its lease ends, then its calls go.
         const [report] = await run(ns, ['slots', ds.url, 4, 1, WINDOW, 20_000, lease], 1, 1)
         const waited = Date.now() - killedAt
-        t.expect(report!.ok).toBe(4)
+        t.expect({ ok: report!.ok, errors: report!.errors }).toEqual({ ok: 4, errors: {} })
         t.expect(ds.stats.concurrencyLimited).toBe(0)
         // Its own 2 s calls could start only once the dead process's leases ended (not at the kill).
         t.expect(waited).toBeGreaterThanOrEqual(lease + 2_000 - 500)

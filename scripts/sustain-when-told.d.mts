@@ -1,5 +1,10 @@
 /** Types for sustain-when-told.mjs (plain ESM so child processes run it with bare `node`). */
-export declare const ALGORITHMS: { fixed: 'fixed-window'; sliding: 'sliding-window'; bucket: 'token-bucket' }
+export declare const ALGORITHMS: {
+  fixed: 'fixed-window'
+  sliding: 'sliding-window'
+  log: 'sliding-log'
+  bucket: 'token-bucket'
+}
 export declare function sustainedLimits(limit: number, window: string): Record<string, unknown>
 export declare function sustainWhenTold(
   limiter: {

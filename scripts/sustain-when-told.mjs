@@ -3,7 +3,12 @@
 // print every admitted call's [resetAt, remaining] (the store's clock) plus call counts.
 import { once } from 'node:events'
 
-export const ALGORITHMS = { fixed: 'fixed-window', sliding: 'sliding-window', bucket: 'token-bucket' }
+export const ALGORITHMS = {
+  fixed: 'fixed-window',
+  sliding: 'sliding-window',
+  log: 'sliding-log',
+  bucket: 'token-bucket',
+}
 
 /** The limiter's rules: one endpoint per algorithm, `limit` a `window`. */
 export function sustainedLimits(limit, window) {
@@ -16,7 +21,7 @@ export async function sustainWhenTold(limiter, { durationMs, loops }) {
   console.log('ready')
   await once(process.stdin, 'data')
   const until = Date.now() + durationMs
-  const out = { fixed: [], sliding: [], bucket: [], calls: 0, errors: 0, error: '' }
+  const out = { fixed: [], sliding: [], log: [], bucket: [], calls: 0, errors: 0, error: '' }
   await Promise.all(
     Object.keys(ALGORITHMS).flatMap((endpoint) =>
       Array.from({ length: loops }, async () => {

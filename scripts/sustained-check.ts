@@ -7,6 +7,7 @@ import { ALGORITHMS } from './sustain-when-told.mjs'
 export interface SustainOutput {
   fixed: [number, number][]
   sliding: [number, number][]
+  log: [number, number][]
   bucket: [number, number][]
   calls: number
   errors: number

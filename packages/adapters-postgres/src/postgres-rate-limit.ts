@@ -1,4 +1,5 @@
 import {
+  type LimitState,
   type RateLimitDecision,
   type RateLimitItem,
   type RateLimitPort,
@@ -83,7 +84,7 @@ ${stillInTime('$5')}
 RETURNING allowed, tokens, updated_ms AS now`
 
 const peekSql = (s: string) => `
-SELECT greatest(coalesce(r.updated_ms, 0), ${CLOCK}) AS now, r.win, r.count, r.prev, r.tokens, r.updated_ms
+SELECT greatest(coalesce(r.updated_ms, 0), ${CLOCK}) AS now, r.win, r.count, r.prev, r.tokens, r.updated_ms, r.log
 FROM (SELECT 1) one LEFT JOIN ${s}.rate_limits r ON r.key = $1`
 
 interface ManyRow {
@@ -94,6 +95,19 @@ interface ManyRow {
   prev: number
   tokens: number
   now_ms: number
+  log: number[]
+}
+
+/** A counter's state as a row holds it, in the core's shape (`bucketAt`: the bucket's time). */
+function stateOf(
+  rule: RateLimitRule,
+  row: { win: string | null; count: number; prev: number; tokens: number; log: number[] | null },
+  bucketAt: number,
+): LimitState {
+  if (rule.algorithm === 'sliding-log') return { log: (row.log ?? []).map(Number) }
+  return rule.algorithm === 'token-bucket'
+    ? { tokens: Number(row.tokens), updatedAt: bucketAt }
+    : { window: Number(row.win), count: Number(row.count), prev: Number(row.prev) }
 }
 
 interface WindowRow {
@@ -168,17 +182,19 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
     return decision
   }
 
-  const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'token-bucket': 'b' } as const
+  const ALGO = {
+    'fixed-window': 'f',
+    'sliding-window': 's',
+    'sliding-log': 'l',
+    'token-bucket': 'b',
+  } as const
   /** One caller's decisions from the rows a function returned for it (each counter's state before). */
   function decisions(items: readonly RateLimitItem[], rows: ManyRow[]): RateLimitDecision[] {
     const now = Number(rows[0]!.now_ms)
     clock.observe(now)
     return items.map(({ rule, cost }, n) => {
       const row = rows[n]!
-      const state =
-        rule.algorithm === 'token-bucket'
-          ? { tokens: Number(row.tokens), updatedAt: now }
-          : { window: Number(row.win), count: Number(row.count), prev: Number(row.prev) }
+      const state = stateOf(rule, row, now)
       const { decision } = rateLimitStep(rule, state, cost, now)
       decision.allowed = row.allowed // the function decided; the arithmetic only derives the numbers
       return decision
@@ -187,11 +203,14 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
 
   // The decisions asked for in one tick, and those asked for while eight calls travel, go in one
   // call of `rate_limit_batch` (16 callers at most): one statement and one commit for all. A
-  // caller alone with one counter takes the single upsert above.
+  // caller alone with one window or bucket counter takes the single upsert above.
   const batchSql = `SELECT * FROM ${schema}.rate_limit_batch($1::int[], $2::float8[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[])`
   type Ask = { items: readonly RateLimitItem[]; deadline: number }
   async function runBatch(asks: Ask[]): Promise<(RateLimitDecision[] | SluiceError)[]> {
-    const lone = asks.length === 1 && asks[0]!.items.length === 1 ? asks[0]! : undefined
+    const lone =
+      asks.length === 1 && asks[0]!.items.length === 1 && asks[0]!.items[0]!.rule.algorithm !== 'sliding-log'
+        ? asks[0]!
+        : undefined
     if (lone)
       return [[await one(lone.items[0]!.key, lone.items[0]!.cost, lone.items[0]!.rule, lone.deadline)]]
     const all = asks.flatMap((a) => a.items)
@@ -234,15 +253,12 @@ export function postgresRateLimit(query: Query, schema: string, timeoutMs: numbe
         prev: number
         tokens: number
         updated_ms: number
+        log: number[]
       }>(sql.peek, [key])
       const now = Number(row!.now)
       clock.observe(now)
       if (row!.win === null) return rateLimitStep(rule, undefined, 0, now).decision
-      const state =
-        rule.algorithm === 'token-bucket'
-          ? { tokens: Number(row!.tokens), updatedAt: Number(row!.updated_ms) }
-          : { window: Number(row!.win), count: Number(row!.count), prev: Number(row!.prev) }
-      return rateLimitStep(rule, state, 0, now).decision
+      return rateLimitStep(rule, stateOf(rule, row!, Number(row!.updated_ms)), 0, now).decision
     },
     async reset(key) {
       await query(`DELETE FROM ${schema}.rate_limits WHERE key = $1`, [key])

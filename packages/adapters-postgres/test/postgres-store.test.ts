@@ -150,7 +150,7 @@ describe('postgresStore', () => {
     expect(report.fixed!.windows.length).toBeGreaterThanOrEqual(6)
   }, 60_000)
 
-  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket']) {
+  for (const algorithm of ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket']) {
     it(`${algorithm}: 3 processes × 200 concurrent calls on one key admit exactly the limit`, async () => {
       const script = fileURLToPath(new URL('./fixtures/hammer.mjs', import.meta.url))
       const s = schema(`mp_${algorithm}`)
@@ -165,8 +165,11 @@ describe('postgresStore', () => {
       expect(outputs.map((o) => o.allowed + o.denied)).toEqual([200, 200, 200])
       expect(sum('allowed')).toBe(250)
       expect(sum('denied')).toBe(350)
-      const { rows } = await pool.query(`SELECT count FROM "${s}".rate_limits`)
-      if (algorithm !== 'token-bucket') expect(rows[0].count).toBe(250)
+      const { rows } = await pool.query(`SELECT count, log FROM "${s}".rate_limits`)
+      if (algorithm.endsWith('-window')) expect(rows[0].count).toBe(250)
+      // A log holds [bucket, units, …]: its units add up to what was admitted.
+      if (algorithm === 'sliding-log')
+        expect((rows[0].log as number[]).filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0)).toBe(250)
     })
   }
 })

@@ -4,9 +4,10 @@ import { NOW_MS, script } from './scripts'
  * Rate-limit decisions for one or more callers in one call, each caller's all or nothing (an
  * endpoint limit and the daily total, say), in order, so a later caller sees an earlier one's
  * writes. KEYS = every caller's counters, one after another. ARGV, per caller: deadline, peek
- * (1/0), n, then per counter: algorithm (f fixed, s sliding, b bucket), cost, limit, windowMs.
- * State is one string per key, read with GET and written with SET … PX: "window count prev" or
- * "tokens updatedAt". The decision uses the core's formulas. Reply: {now, then per caller: 1
+ * (1/0), n, then per counter: algorithm (f fixed, s sliding, l log, b bucket), cost, limit,
+ * windowMs. State is one string per key, read with GET and written with SET … PX: "window count
+ * prev", "tokens updatedAt", or a log's "bucket units bucket units …" (a log's reply field is
+ * its state before, as text). The decision uses the core's formulas. Reply: {now, then per caller: 1
  * (all allowed), 0 (refused) or -1 (late, nothing more), and for 1 or 0 per counter: allowed,
  * and its state before} (integers, but a bucket's level as text). Plain string search and
  * concatenation, no patterns or formatting: the script is most of what Redis spends on a
@@ -47,6 +48,43 @@ while a <= #ARGV do
         reply[r + 2] = tostring(level)
         reply[r + 3] = 0
         reply[r + 4] = 0
+      elseif algo == 'l' then
+        local g = math.max(1, math.ceil(windowMs / 100))
+        local cut = math.floor((now - windowMs) / g)
+        local kept, used, last = {}, 0, nil
+        if s then
+          local b = nil
+          for x in string.gmatch(s, '%S+') do
+            if b == nil then b = tonumber(x)
+            else
+              local u = tonumber(x)
+              if b >= cut and u > 0 then kept[#kept + 1] = b; kept[#kept + 1] = u; used = used + u end
+              b = nil
+            end
+          end
+        end
+        local before = table.concat(kept, ' ')
+        local allowed = used + cost <= limit
+        if not allowed then all = false end
+        local bucket = math.floor(now / g)
+        if cost > 0 then
+          if #kept > 0 and kept[#kept - 1] == bucket then kept[#kept] = kept[#kept] + cost
+          else kept[#kept + 1] = bucket; kept[#kept + 1] = cost end
+        elseif cost < 0 then
+          local back, j = -cost, #kept
+          while j > 0 and back > 0 do
+            local take = math.min(back, kept[j])
+            kept[j] = kept[j] - take; back = back - take; j = j - 2
+          end
+          local live = {}
+          for j2 = 1, #kept, 2 do if kept[j2 + 1] > 0 then live[#live + 1] = kept[j2]; live[#live + 1] = kept[j2 + 1] end end
+          kept = live
+        end
+        writes[i] = table.concat(kept, ' ')
+        reply[r + 1] = allowed and 1 or 0
+        reply[r + 2] = before
+        reply[r + 3] = 0
+        reply[r + 4] = 0
       else
         local win = math.floor(now / windowMs)
         local count, prev = 0, 0
@@ -76,5 +114,5 @@ while a <= #ARGV do
   k = k + n
 end
 return reply`,
-  'f25b58beeb9b06d3ac0cd51787b5145d5bd3ab85',
+  'f7ba628a0b92c655eb6623ace35049534ab8ab20',
 )

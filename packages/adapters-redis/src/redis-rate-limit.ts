@@ -12,7 +12,7 @@ import type { RedisCommands } from './client'
 import { limitScript } from './rate-limit-scripts'
 import { runScript } from './scripts'
 
-const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'token-bucket': 'b' } as const
+const ALGO = { 'fixed-window': 'f', 'sliding-window': 's', 'sliding-log': 'l', 'token-bucket': 'b' } as const
 
 function late(): SluiceError {
   return new SluiceError(
@@ -27,6 +27,7 @@ function late(): SluiceError {
 
 /** The state before the call, as the script read it, in the core's shape. */
 function before(rule: RateLimitRule, a: string, b: string, c: string, now: number) {
+  if (rule.algorithm === 'sliding-log') return { log: a === '' ? [] : String(a).split(' ').map(Number) }
   return rule.algorithm === 'token-bucket'
     ? { tokens: Number(a), updatedAt: now }
     : { window: Number(a), count: Number(b), prev: Number(c) }

@@ -103,7 +103,7 @@ describe('redisStore', () => {
     expect(report.fixed!.windows.length).toBeGreaterThanOrEqual(6)
   }, 60_000)
 
-  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket']) {
+  for (const algorithm of ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket']) {
     it(`${algorithm}: 3 processes × 200 concurrent calls on one key admit exactly the limit`, async () => {
       const script = fileURLToPath(new URL('./fixtures/hammer.mjs', import.meta.url))
       const p = `${prefix}_mp_${algorithm}`

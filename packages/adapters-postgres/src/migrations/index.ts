@@ -8,6 +8,7 @@ import * as m007 from './007-queue-claim-by-id'
 import * as m008 from './008-rate-limit-batch'
 import * as m009 from './009-queue-claim-whole-group'
 import * as m010 from './010-rate-limit-late-after-lock'
+import * as m011 from './011-rate-limit-sliding-log'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -21,4 +22,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 8, name: 'rate-limit-batch', up: m008.up },
   { id: 9, name: 'queue-claim-whole-group', up: m009.up },
   { id: 10, name: 'rate-limit-late-after-lock', up: m010.up },
+  { id: 11, name: 'rate-limit-sliding-log', up: m011.up },
 ]

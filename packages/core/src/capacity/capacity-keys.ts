@@ -7,6 +7,9 @@ export function capacityKeys(prefix: string, provider: string, model: string, ke
   return {
     requests: at('rpm'),
     tokens: at('tpm'),
+    /** The pace of each: a bucket that lets a third of a window go at once, then the window's rate. */
+    requestsPace: at('rpm:pace'),
+    tokensPace: at('tpm:pace'),
     /** What was learned of its limits (JSON), for the fleet. */
     learned: at('learned'),
     /** Present while the provider said it is full (a 429, or nothing remaining). */

@@ -17,6 +17,16 @@ export const capacitySchema = z
     enabled: z.boolean().default(true),
     /** The window the providers count rpm and tpm in (a minute); shorter only against a simulator. */
     window: timerSchema.prefault('1m'),
+    /**
+     * The share of a window's limit that may go at once; past it, calls go at the window's rate
+     * (rpm / window), so a full provider's window serves its waiting calls in priority order as
+     * it goes. 1: the whole limit at once.
+     */
+    burst: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1 / 3),
     /** Longest a call waits for its provider's capacity before it falls back or fails. */
     maxWait: delaySchema.prefault('30s'),
     /**

@@ -54,6 +54,7 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
         grant = await target.take({
           tokens: need.tokens,
           priority: need.priority,
+          ...(need.user !== undefined ? { user: need.user } : {}),
           deadline,
           ...(attempt.options.signal ? { signal: attempt.options.signal } : {}),
         })

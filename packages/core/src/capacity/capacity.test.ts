@@ -30,7 +30,7 @@ describe('provider capacity', () => {
     sims.push(gq)
     const sluice = createSluice({
       providers: [groq({ baseURL: gq.url })],
-      capacity: { window: 1_500, maxWait: 100 },
+      capacity: { window: 1_500, maxWait: 100, burst: 1 }, // the whole window at once: no pacing
       cache: { enabled: false },
     })
     const outcomes: string[] = []
@@ -64,6 +64,39 @@ describe('provider capacity', () => {
     expect(later.choices[0]?.message.content).toBeTruthy()
     expect(later.sluice.capacityWaitMs).toBeGreaterThan(50) // it waited for the next window
     await patient.close()
+  })
+
+  it('paces a full window: a third of it at once, the rest at its rate, in priority order', async () => {
+    const gq = await startSimulator({
+      profile: 'groq',
+      latencyMs: { min: 1, max: 2 },
+      rpm: 6,
+      tpm: 0,
+      windowMs: 1_500,
+    })
+    sims.push(gq)
+    const sluice = createSluice({
+      providers: [groq({ baseURL: gq.url, apiKey: 'sim' })],
+      capacity: { window: 1_500, maxWait: '10s', providers: { groq: { rpm: 6 } } },
+      tiers: { free: { priority: 8 }, premium: { priority: 1 } },
+      cache: { enabled: false },
+    })
+    const t0 = Date.now()
+    const done: [string, number][] = []
+    await Promise.all(
+      ['free', 'free', 'free', 'premium', 'premium', 'premium'].map((tier, i) =>
+        sluice.chat(ask(`p${i}`), { userId: `u${i}`, tier }).then(() => done.push([tier, Date.now() - t0])),
+      ),
+    )
+    expect(gq.stats).toMatchObject({ requests: 6, rateLimited: 0 })
+    // Two went at once (the first asker, alone in line, and the next in it); then one each
+    // ~258 ms (6 a window of 1,550 ms, its margin counted): every premium before the free waiting.
+    const order = done.map(([tier]) => tier)
+    expect(order.slice(-2)).toEqual(['free', 'free'])
+    expect(order.slice(1, 4)).toEqual(['premium', 'premium', 'premium'])
+    const times = done.map(([, ms]) => ms)
+    for (let i = 2; i < 6; i++) expect(times[i]!).toBeGreaterThanOrEqual((i - 1) * 250) // ms since they asked
+    await sluice.close()
   })
 
   it("a provider's 429 is capacity: the call waits it out and is answered; the breaker stays closed", async () => {

@@ -70,9 +70,10 @@ export class ProviderCapacity {
           ...this.deps,
           background: this.background,
           windowMs: this.settings.window,
-          // The whole priority range (1–10) spans about half the longest wait: a low priority
-          // is served within maxWait even while higher ones keep coming.
-          agingMs: Math.max(1, this.settings.maxWait / 20),
+          burst: this.settings.burst,
+          // The whole priority range (1–10) spans about the longest wait: a higher priority goes
+          // first, and a low one catches up with fresh calls of the highest before its deadline.
+          agingMs: Math.max(1, this.settings.maxWait / 10),
           leaseMs: this.settings.lease ?? this.deps.leaseMs,
           now: Date.now,
         },

@@ -17,6 +17,8 @@ export interface CapacityDeps {
   background: (write: Promise<unknown>) => void
   prefix: string
   windowMs: number
+  /** The share of a limit that may go at once before calls are paced at the window's rate. */
+  burst: number
   leaseMs: number
   /** Priority points a waiting caller gains per this long. */
   agingMs: number
@@ -27,6 +29,8 @@ export interface CapacityDeps {
 export interface CapacityNeed {
   tokens: number
   priority: number
+  /** Whose call: a user's calls waiting together take turns with other users' (as queued jobs do). */
+  user?: string
   deadline: number
   signal?: AbortSignal
 }
@@ -55,10 +59,17 @@ const LEARNER_POLL_MS = 50
  * reaches it a few ms early meets the old, full window.
  */
 const RESET_MARGIN_MS = 25
+/**
+ * Counted past the window: calls the store admitted a window apart may reach the provider closer
+ * together (one waited longer on its event loop or the network), and a provider's window opens
+ * when its first call arrives. 3% of the window, between 50 ms and a second.
+ */
+const arrivalMarginMs = (windowMs: number) => Math.min(1_000, Math.max(50, Math.round(windowMs * 0.03)))
 
 /**
  * The capacity of one provider (and model) for the whole fleet: requests and tokens per window
- * as sliding-window counters in the store's rate-limit port, requests in flight as leased slots
+ * as sliding logs in the store's rate-limit port (no stretch of a window's length ever holds more
+ * than the limit, so neither does the provider's window, wherever it starts), requests in flight as leased slots
  * in its cache port (a dead instance's slots free themselves when their lease ends), what the
  * provider's headers taught (its limits; that it is full until a reset) in the cache port for
  * every instance. The callers of this process wait in one line, in priority order.
@@ -115,7 +126,7 @@ export class TargetCapacity {
     await this.refresh()
     if (this.unpaced()) return this.grant()
     const started = this.d.now()
-    const ticket = this.line.join(need.priority, started)
+    const ticket = this.line.join(need.priority, started, need.user)
     let waited = false
     try {
       for (let turn = await untilTurn(ticket, need.deadline - started, need.signal); ; ) {
@@ -182,7 +193,9 @@ export class TargetCapacity {
       const items = this.counters({ rpm, tpm }, need.tokens)
       if (items.length > 0) {
         const decisions = await this.d.rateLimit.consumeAll(items)
-        this.room = Math.min(...decisions.map((x) => x.remaining / Math.max(1, x.limit)))
+        // What is left of the windows (the logs; the pacing buckets come after each).
+        const logs = decisions.filter((_, i) => i % 2 === 0)
+        this.room = Math.min(...logs.map((x) => x.remaining / Math.max(1, x.limit)))
         if (!decisions.every((x) => x.allowed)) {
           if (slot) this.freeSlot(slot)
           return Math.max(1, ...decisions.map((x) => x.retryAfterMs))
@@ -194,16 +207,29 @@ export class TargetCapacity {
     }
   }
 
-  /** What one request of `tokens` draws on: a request of the rpm window, its tokens of the tpm one. */
+  /**
+   * What one request of `tokens` draws on: a request of the rpm window, its tokens of the tpm one,
+   * each twice: in a sliding log (never more than the limit in a window's length, wherever the
+   * provider's window starts) and in a bucket that paces it (`burst` of the limit at once, then
+   * the window's rate), so a full provider's capacity goes out through the window in priority
+   * order, not in one burst at its start that the first in line take whole.
+   */
   private counters({ rpm, tpm }: Learned, tokens: number): RateLimitItem[] {
-    const rule = (limit: number): RateLimitRule => ({
-      algorithm: 'sliding-window',
-      limit,
-      windowMs: this.d.windowMs,
-    })
+    const windowMs = this.d.windowMs + arrivalMarginMs(this.d.windowMs)
     const items: RateLimitItem[] = []
-    if (rpm) items.push({ key: this.keys.requests, cost: 1, rule: rule(rpm) })
-    if (tpm) items.push({ key: this.keys.tokens, cost: Math.min(tokens, tpm), rule: rule(tpm) })
+    const draw = (log: string, pace: string, limit: number, cost: number) => {
+      const burst = Math.max(1, Math.ceil(limit * this.d.burst))
+      items.push({
+        key: log,
+        cost: Math.min(cost, limit),
+        rule: { algorithm: 'sliding-log', limit, windowMs },
+      })
+      const refillMs = Math.max(1, Math.round((windowMs * burst) / limit))
+      const rule: RateLimitRule = { algorithm: 'token-bucket', limit: burst, windowMs: refillMs }
+      items.push({ key: pace, cost: Math.min(cost, burst), rule })
+    }
+    if (rpm) draw(this.keys.requests, this.keys.requestsPace, rpm, 1)
+    if (tpm) draw(this.keys.tokens, this.keys.tokensPace, tpm, tokens)
     return items
   }
 

@@ -8,7 +8,9 @@ export const ruleSchema = z
     limit: z.number().int().positive().optional(),
     max: z.number().int().positive().optional(),
     window: windowSchema,
-    algorithm: z.enum(['fixed-window', 'sliding-window', 'token-bucket']).default('sliding-window'),
+    algorithm: z
+      .enum(['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket'])
+      .default('sliding-window'),
     /** What one unit is: a request, or a token (for TPM-style limits). */
     unit: z.enum(['requests', 'tokens']).default('requests'),
   })

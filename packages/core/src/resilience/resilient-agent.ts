@@ -71,8 +71,11 @@ export interface RunOptions {
   timeoutMs?: number
   /** Told when an attempt fires (not when a breaker refuses it); the returned function, how it ended. */
   onAttempt?: (target: string) => (error?: unknown) => void
-  /** What a chat draws on its provider's capacity (tokens: prompt and output bound) and its place in line. */
-  capacity?: { tokens: number; priority: number }
+  /**
+   * What a chat draws on its provider's capacity (tokens: prompt and output bound) and its place
+   * in line (its priority; its user, whose calls take turns with other users').
+   */
+  capacity?: { tokens: number; priority: number; user?: string }
 }
 
 /**

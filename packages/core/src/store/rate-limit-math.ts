@@ -1,9 +1,11 @@
 import type { RateLimitDecision, RateLimitRule } from './rate-limit-port'
+import { type LogState, slidingLog } from './sliding-log-math'
 
-/** Window counters for fixed and sliding windows; bucket level for token bucket. */
+/** Window counters for fixed and sliding windows; bucket level for token bucket; a sliding log. */
 export type LimitState =
   | { window: number; count: number; prev: number }
   | { tokens: number; updatedAt: number }
+  | LogState
 
 export interface Step {
   decision: RateLimitDecision
@@ -11,11 +13,13 @@ export interface Step {
 }
 
 /**
- * The reference arithmetic of the three algorithms. Adapters make the allow/deny decision and the
+ * The reference arithmetic of the four algorithms. Adapters make the allow/deny decision and the
  * state write atomically in their backend with these same formulas, then call `step` on the
  * state as it was before the call to derive remaining / resetAt / retryAfterMs identically.
  */
 export function step(rule: RateLimitRule, state: LimitState | undefined, cost: number, now: number): Step {
+  if (rule.algorithm === 'sliding-log')
+    return slidingLog(rule, state && 'log' in state ? state : undefined, cost, now)
   return rule.algorithm === 'token-bucket'
     ? tokenBucket(rule, state && 'tokens' in state ? state : undefined, cost, now)
     : windowed(rule, state && 'window' in state ? state : undefined, cost, now)

@@ -1,4 +1,4 @@
-export type RateLimitAlgorithm = 'fixed-window' | 'sliding-window' | 'token-bucket'
+export type RateLimitAlgorithm = 'fixed-window' | 'sliding-window' | 'sliding-log' | 'token-bucket'
 
 /** One limit, already normalised (ms, integers). */
 export interface RateLimitRule {

@@ -16,6 +16,8 @@ export interface AdmissionCheck {
  * - fixed and sliding window: no window admits more than `limit`; with `saturated`, every fixed
  *   window between the first and the last admits exactly `limit` (demand never let up; a sliding
  *   window may end a unit short, its previous window still weighing in);
+ * - sliding log: no interval of the window's length admits more than `limit` (by the buckets the
+ *   log counts in; a decision's resetAt is when its own bucket leaves the window);
  * - token bucket: by any moment, no more than the bucket held at the start plus its refill since.
  */
 export function checkAdmissions(
@@ -23,6 +25,7 @@ export function checkAdmissions(
   admitted: readonly Admission[],
   options: { saturated?: boolean } = {},
 ): AdmissionCheck {
+  if (rule.algorithm === 'sliding-log') return checkLog(rule, admitted)
   return rule.algorithm === 'token-bucket'
     ? checkBucket(rule, admitted)
     : checkWindows(rule, admitted, options)
@@ -62,4 +65,23 @@ function checkBucket(rule: RateLimitRule, admitted: readonly Admission[]) {
     }
   }
   return { problems, perWindow: [times.length] }
+}
+
+function checkLog(rule: RateLimitRule, admitted: readonly Admission[]) {
+  // An admitted call is the newest in its log: resetAt is when its bucket leaves the window.
+  const leaves = admitted.map((a) => a.resetAt).sort((a, b) => a - b)
+  const problems: string[] = []
+  const perWindow: number[] = []
+  let from = 0
+  for (const [i, t] of leaves.entries()) {
+    while (leaves[from]! <= t - rule.windowMs) from++
+    if (i + 1 - from > rule.limit) {
+      problems.push(`${i + 1 - from} admitted within ${rule.windowMs}ms of each other; at most ${rule.limit}`)
+      break
+    }
+  }
+  if (leaves.length > 0)
+    for (let end = leaves[0]!; end <= leaves[leaves.length - 1]!; end += rule.windowMs)
+      perWindow.push(leaves.filter((t) => t >= end && t < end + rule.windowMs).length)
+  return { problems, perWindow }
 }

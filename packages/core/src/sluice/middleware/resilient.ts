@@ -40,7 +40,13 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
     ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
     onAttempt: watchAttempts([call]),
     ...(call.request
-      ? { capacity: { tokens: agent.tokensOf(call.request, promptTokensOf(call)), priority: call.priority } }
+      ? {
+          capacity: {
+            tokens: agent.tokensOf(call.request, promptTokensOf(call)),
+            priority: call.priority,
+            user: call.userId,
+          },
+        }
       : {}),
   }
   if (call.stream) return streamStep(agent, call, options)
