@@ -1,7 +1,7 @@
 import { SluiceError } from '../errors/sluice-error'
 import type { Attempt, AttemptStep } from '../resilience/attempt-steps'
 import { isCapacityRefusal, statusOf } from '../resilience/retryable'
-import { KEEPS_CAPACITY, keepsCapacity } from '../resilience/targets'
+import { type AttemptCapacity, KEEPS_CAPACITY, keepsCapacity } from '../resilience/targets'
 import { capacityExceeded } from './capacity-error'
 import type { ProviderCapacity } from './provider-capacity'
 import type { CapacityGrant, TargetCapacity } from './target-capacity'
@@ -43,7 +43,10 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
   return async (attempt, next) => {
     const need = attempt.options.capacity
     const model = attempt.target.model
-    if (!need || model === undefined) return next()
+    if (!need || model === undefined) {
+      attempt.options.onCapacity?.()
+      return next()
+    }
     const started = Date.now()
     const deadline = started + (whenFull === 'fallback' && !attempt.last ? 0 : maxWait)
     for (;;) {
@@ -64,9 +67,15 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
       } finally {
         attempt.stats.capacityWaitMs += Date.now() - asked
       }
-      attempt.sendWith = {
-        onHeaders: (headers) => grant.observe(headers),
+      attempt.options.onCapacity?.()
+      const seen: AttemptCapacity = {
+        waitMs: Date.now() - asked,
         ...(target.key !== undefined ? { key: target.key } : {}),
+      }
+      attempt.sendWith = {
+        onHeaders: (headers) => Object.assign(seen, grant.observe(headers)),
+        ...(target.key !== undefined ? { key: target.key } : {}),
+        capacity: seen,
       }
       try {
         const value = await next()

@@ -141,6 +141,39 @@ describe('provider capacity', () => {
     await sluice.close()
   })
 
+  it('a queue worker claims only what capacity allows: the backlog waits in the store, in priority order', async () => {
+    const gq = await startSimulator({
+      profile: 'groq',
+      latencyMs: { min: 1, max: 2 },
+      rpm: 2,
+      tpm: 0,
+      windowMs: 1_000,
+    })
+    sims.push(gq)
+    const sluice = createSluice({
+      providers: [groq({ baseURL: gq.url, apiKey: 'sim' })],
+      capacity: { window: 1_000, maxWait: '20s', burst: 1, providers: { groq: { rpm: 2 } } },
+      tiers: { free: { priority: 8 }, premium: { priority: 1 } },
+      queue: { pollInterval: 50 },
+      cache: { enabled: false },
+    })
+    const answered: string[] = []
+    const asked = (name: string, tier: string) =>
+      sluice.chat(ask(name), { userId: name, tier }).then(() => answered.push(name))
+    const free = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map((n) => asked(n, 'free'))
+    while (answered.length < 2) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 100))
+    // The window's two went; the worker holds the one that waits for the next window and claims
+    // no more (with ten slots free): the rest stay pending in the store.
+    expect(await sluice.queue!.counts()).toMatchObject({ active: 1, pending: 3 })
+    const premium = asked('p1', 'premium')
+    await Promise.all([...free, premium])
+    // The premium job, queued after them, went next: before the three free jobs still in the store.
+    expect(answered.indexOf('p1')).toBe(3)
+    expect(gq.stats).toMatchObject({ requests: 7, rateLimited: 0 })
+    await sluice.close()
+  }, 20_000)
+
   it('a queued chat whose provider stays full rejects with capacity_exceeded, 503 with Retry-After', async () => {
     const gq = await startSimulator({
       profile: 'groq',

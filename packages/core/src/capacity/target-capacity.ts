@@ -37,8 +37,8 @@ export interface CapacityNeed {
 
 /** What an attempt holds while it is upstream. */
 export interface CapacityGrant {
-  /** What the provider's response headers said (limits, what remains). */
-  observe(headers: Headers): void
+  /** What the provider's response headers said (limits, what remains); what remains, returned. */
+  observe(headers: Headers): { remainingRequests?: number; remainingTokens?: number } | undefined
   /** The attempt is over: its concurrency slot (or the right to learn) goes back. */
   release(answered: boolean): void
 }
@@ -241,6 +241,11 @@ export class TargetCapacity {
     return {
       observe: (headers) => {
         lesson ??= this.observe(headers, learning !== undefined ? tokens : undefined)
+        const { remainingRequests, remainingTokens } = this.stats
+        return {
+          ...(remainingRequests !== undefined ? { remainingRequests } : {}),
+          ...(remainingTokens !== undefined ? { remainingTokens } : {}),
+        }
       },
       release: (answered) => {
         if (done) return

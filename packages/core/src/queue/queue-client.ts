@@ -10,6 +10,7 @@ import { guardStore } from '../store/store-guard'
 import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { cheapRunAt } from './cheap-hours'
+import type { ClaimGate } from './claim-gate'
 import { jobErrorMessage } from './job-error'
 import { type EnqueueInput, jobSchema } from './job-schema'
 import { type ProcessBatchOptions, type ProcessOptions, processSchema } from './process-schema'
@@ -175,8 +176,10 @@ export class QueueClient {
     type: string,
     handler: JobHandler<D, R>,
     options: { concurrency?: number; batchSize?: number } = {},
+    /** @internal Sluice's chat worker: claims held while its jobs wait for provider capacity. */
+    gate?: ClaimGate,
   ): Processing {
-    return this.start(type, handler as JobHandler<unknown, unknown>, options)
+    return this.start(type, handler as JobHandler<unknown, unknown>, options, gate)
   }
 
   /**
@@ -188,18 +191,23 @@ export class QueueClient {
     type: string,
     handler: BatchHandler<D, R>,
     options: ProcessBatchOptions & { concurrency?: number },
+    /** @internal as for `process` */
+    gate?: ClaimGate,
   ): Processing {
     const { concurrency, ...batch } = options ?? {} // a JS caller may give none: the schema then names what is missing
-    return this.start(type, handler as BatchHandler<unknown, unknown>, {
-      ...(concurrency !== undefined ? { concurrency } : {}),
-      batch,
-    })
+    return this.start(
+      type,
+      handler as BatchHandler<unknown, unknown>,
+      { ...(concurrency !== undefined ? { concurrency } : {}), batch },
+      gate,
+    )
   }
 
   private start(
     type: string,
     handler: JobHandler<unknown, unknown> | BatchHandler<unknown, unknown>,
     input: ProcessOptions,
+    gate?: ClaimGate,
   ): Processing {
     checkId(type, 'type')
     const options = parseWith(processSchema, input, 'invalid_config', 'process')
@@ -220,6 +228,7 @@ export class QueueClient {
       onDuration: (ms) => {
         this.avgMs = this.avgMs * 0.8 + ms * 0.2
       },
+      ...(gate ? { gate } : {}),
     })
     this.workers.add(worker)
     return {

@@ -75,7 +75,7 @@ export function sendAttempt(defaultTimeoutMs: number) {
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal))
     stats.attempts++
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
-    const ended = options.onAttempt?.(target.name)
+    const ended = options.onAttempt?.(target.name, attempt.sendWith?.capacity)
     const sent = withTimeout(target.name, timeoutMs, options.signal, (abort) =>
       runTarget(target, abort, timeoutMs, attempt.sendWith),
     )

@@ -17,7 +17,7 @@ import { TargetCircuit } from './circuit/circuit'
 import { Circuits } from './circuit/circuits'
 import { type FallbackDeps, fallBack } from './fallback'
 import { breakerSchema, retrySchema } from './resilience-schema'
-import { chatTargets, type Target } from './targets'
+import { type AttemptCapacity, chatTargets, type Target } from './targets'
 
 export type { Target } from './targets'
 
@@ -69,13 +69,19 @@ export interface RunResult<T> {
 export interface RunOptions {
   signal?: AbortSignal
   timeoutMs?: number
-  /** Told when an attempt fires (not when a breaker refuses it); the returned function, how it ended. */
-  onAttempt?: (target: string) => (error?: unknown) => void
+  /**
+   * Told when an attempt fires (not when a breaker refuses it), with what it drew on its
+   * provider's capacity (read it when the attempt ends: what remains comes with the response);
+   * the returned function, how it ended.
+   */
+  onAttempt?: (target: string, capacity?: AttemptCapacity) => (error?: unknown) => void
   /**
    * What a chat draws on its provider's capacity (tokens: prompt and output bound) and its place
    * in line (its priority; its user, whose calls take turns with other users').
    */
   capacity?: { tokens: number; priority: number; user?: string }
+  /** Told when an attempt has its provider's capacity, or needs none. */
+  onCapacity?: () => void
 }
 
 /**

@@ -22,6 +22,16 @@ export const keepsCapacity = (value: unknown): value is KeepsCapacity =>
 export interface SendWith {
   onHeaders?: (headers: Headers) => void
   key?: string
+  /** What the attempt drew on its provider's capacity, for its trace (filled in as it goes). */
+  capacity?: AttemptCapacity
+}
+
+/** One attempt's capacity: how long it waited, with which pool key, what the provider said is left. */
+export interface AttemptCapacity {
+  waitMs: number
+  key?: string
+  remainingRequests?: number
+  remainingTokens?: number
 }
 
 /**

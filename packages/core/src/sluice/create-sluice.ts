@@ -12,6 +12,7 @@ import { MetricsBuffer } from '../monitor/metrics-buffer'
 import { Monitor } from '../monitor/monitor'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../providers/types'
+import { ClaimGate } from '../queue/claim-gate'
 import { QueueClient } from '../queue/queue-client'
 import { RateLimiter } from '../rate-limit/rate-limiter'
 import { type AgentEvents, ResilientAgent } from '../resilience/resilient-agent'
@@ -141,11 +142,15 @@ export function createSluice(options: SluiceOptions) {
   const run = compose(front, back)
   const worker = queue && startWorker ? startChatWorker(queue) : undefined
   // With batched endpoints, a worker claims one group's queued chats at a time (from any instance).
+  // Under provider capacity, it claims nothing more while its jobs wait for it (they stay in the
+  // store, in priority order, for whichever worker's provider has room first).
   function startChatWorker(q: QueueClient) {
-    const handler = chatJobHandler(back, budget, o.runners)
+    const gate = capacity ? new ClaimGate() : undefined
+    const handler = chatJobHandler(back, budget, o.runners, gate)
     const sizes = Object.values(o.batch).map((b) => b.maxSize)
-    if (sizes.length === 0) return q.process(CHAT_JOB, handler)
-    return q.processBatch(CHAT_JOB, chatBatchHandler(handler), { maxSize: Math.max(...sizes), byGroup: true })
+    if (sizes.length === 0) return q.process(CHAT_JOB, handler, {}, gate)
+    const batch = { maxSize: Math.max(...sizes), byGroup: true }
+    return q.processBatch(CHAT_JOB, chatBatchHandler(handler), batch, gate)
   }
 
   const makeCall = callMaker(o, cache.enabled)

@@ -1,5 +1,7 @@
 import type { Call, Outcome } from '../chain/types'
 import { SluiceError } from '../errors/sluice-error'
+import { statusOf } from '../resilience/retryable'
+import type { AttemptCapacity } from '../resilience/targets'
 import type { AttributeValue, OtelApiLike, SpanLike, TracerLike } from './otel-like'
 
 /** Attributes of the request, in the GenAI semantic conventions where they exist. */
@@ -57,12 +59,14 @@ export function endCallSpan(
 
 /**
  * A child span per upstream attempt (kind CLIENT), started when the attempt fires and ended with
- * its outcome; `parent` is the call's span.
+ * its outcome (the HTTP status of a failure: a 429 is the provider saying it is full); `parent`
+ * is the call's span. Under provider capacity it says how long the attempt waited for it, with
+ * which pool key, and what the provider said is left.
  */
 export function attemptSpans(tracer: TracerLike, api: OtelApiLike, parent: SpanLike, call: Call) {
   const ctx = api.trace.setSpan(api.context.active(), parent)
   let n = 0
-  return (provider: string) => {
+  return (provider: string, capacity?: AttemptCapacity) => {
     const model = call.request?.model
     const span = tracer.startSpan(
       model ? `chat ${model}` : `${call.endpoint} ${provider}`,
@@ -73,12 +77,20 @@ export function attemptSpans(tracer: TracerLike, api: OtelApiLike, parent: SpanL
           'gen_ai.provider.name': provider,
           'sluice.attempt': ++n,
           ...(model ? { 'gen_ai.request.model': model } : {}),
+          ...(capacity ? { 'sluice.capacity.wait_ms': capacity.waitMs } : {}),
+          ...(capacity?.key !== undefined ? { 'sluice.capacity.key': capacity.key } : {}),
         },
       },
       ctx,
     )
     return (error?: unknown) => {
+      if (capacity?.remainingRequests !== undefined)
+        span.setAttribute('sluice.capacity.remaining_requests', capacity.remainingRequests)
+      if (capacity?.remainingTokens !== undefined)
+        span.setAttribute('sluice.capacity.remaining_tokens', capacity.remainingTokens)
       if (error !== undefined) {
+        const status = statusOf(error)
+        if (status !== undefined) span.setAttribute('http.response.status_code', status)
         const code = SluiceError.is(error) ? error.code : 'internal'
         span.setAttribute('error.type', code)
         span.recordException(error)

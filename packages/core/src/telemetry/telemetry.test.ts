@@ -132,6 +132,47 @@ describe('OpenTelemetry', () => {
     await sluice.close()
   })
 
+  it("an attempt's span says what it drew on its provider's capacity; a 429 is its status code", async () => {
+    const full = await startSimulator({
+      profile: 'groq',
+      latencyMs: { min: 2, max: 2 },
+      rpm: 2,
+      tpm: 0,
+      windowMs: 1_000,
+    })
+    try {
+      const sluice = createSluice({
+        providers: [groq({ baseURL: full.url, apiKey: 'k' })],
+        capacity: { window: 1_000, maxWait: '5s' },
+        telemetry: { otel },
+      })
+      // Another client of the same account fills the provider's window first.
+      const other = groq({ baseURL: full.url, apiKey: 'k' })
+      const question = {
+        model: 'llama-3.3-70b-versatile',
+        messages: [{ role: 'user' as const, content: 'hi' }],
+      }
+      for (let i = 0; i < 2; i++) await other.chat(question)
+      const res = await sluice.chat(question, { userId: 'u' })
+      expect(res.sluice.capacityWaitMs).toBeGreaterThan(0)
+      const [call] = calls()
+      const [refused, answered] = attemptsOf(call!).sort(
+        (a, b) => Number(a.attributes['sluice.attempt']) - Number(b.attributes['sluice.attempt']),
+      )
+      expect(refused!.attributes).toMatchObject({
+        'http.response.status_code': 429,
+        'sluice.capacity.remaining_requests': 0,
+      })
+      // It waited out the provider's reset, then went: one of the window's two requests is left.
+      expect(Number(answered!.attributes['sluice.capacity.wait_ms'])).toBeGreaterThan(100)
+      expect(answered!.attributes['sluice.capacity.remaining_requests']).toBe(1)
+      expect(call!.attributes['sluice.capacity_wait_ms']).toBe(res.sluice.capacityWaitMs)
+      await sluice.close()
+    } finally {
+      await full.close()
+    }
+  })
+
   it('costs nothing when not configured: no tracer is asked for', async () => {
     exporter.reset()
     const sluice = createSluice({ providers: [deepseek({ baseURL: primary.url, apiKey: 'k' })] })

@@ -12,8 +12,8 @@ export function watchAttempts(calls: readonly Call[]): AttemptHook {
   }
   const hooks = calls.flatMap((c) => (c.steps.onAttempt ? [c.steps.onAttempt] : []))
   if (hooks.length === 0) return () => cut // untraced (most calls): nothing made per attempt
-  return (target) => {
-    const ends = hooks.map((h) => h(target))
+  return (target, capacity) => {
+    const ends = hooks.map((h) => h(target, capacity))
     return (error) => {
       cut(error)
       for (const end of ends) end(error)

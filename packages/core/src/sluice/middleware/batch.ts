@@ -181,9 +181,16 @@ export function batchStep(
 
 const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
 
-/** The batch's one upstream attempt, told to every call in it (each call's trace shows it). */
+/**
+ * The batch's one upstream attempt, told to every call in it (each call's trace shows it), and
+ * when it has its capacity to every call's queue worker.
+ */
 function attemptsOf(calls: Call[]): RunOptions {
-  return { onAttempt: watchAttempts(calls) }
+  const told = calls.flatMap((c) => (c.steps.onCapacity ? [c.steps.onCapacity] : []))
+  return {
+    onAttempt: watchAttempts(calls),
+    ...(told.length > 0 ? { onCapacity: () => told.forEach((f) => f()) } : {}),
+  }
 }
 const usageOf = (prompt: number, completion: number): Usage => ({
   prompt_tokens: prompt,

@@ -1,6 +1,7 @@
 import type { Call, Outcome, SluiceMeta } from '../../chain/types'
 import { named } from '../../chain/types'
 import type { Dict } from '../../config/dict-schema'
+import type { ClaimGate } from '../../queue/claim-gate'
 import type { QueueClient } from '../../queue/queue-client'
 import type { RunnerOption } from '../sluice-schema'
 import { type BudgetDeps, releaseOrCount, settleOrCount } from './budget'
@@ -75,7 +76,7 @@ export function queueMiddleware(
  * fails fails alone.
  */
 export function chatBatchHandler(single: ReturnType<typeof chatJobHandler>) {
-  return (jobs: { data: unknown; signal: AbortSignal }[]) =>
+  return (jobs: { id: string; data: unknown; signal: AbortSignal }[]) =>
     Promise.all(
       jobs.map((job) =>
         single(job).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
@@ -88,10 +89,14 @@ export function chatJobHandler(
   back: (call: Call) => Promise<Outcome>,
   budget: BudgetDeps,
   runners: Dict<RunnerOption> = {},
+  gate?: ClaimGate,
 ) {
-  return async ({ data, signal }: { data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
+  return async (ctx: { id: string; data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
+    const { id, data, signal } = ctx
     const job = data as QueuedCall
     const { call, reservation } = callOfJob(job, runners, signal, Date.now())
+    // The worker claims its next job once this one has its provider's capacity.
+    if (gate) call.steps.onCapacity = () => gate.release([id])
     let outcome: Outcome
     try {
       outcome = await back(call)

@@ -48,6 +48,7 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
           },
         }
       : {}),
+    ...(call.steps.onCapacity ? { onCapacity: call.steps.onCapacity } : {}),
   }
   if (call.stream) return streamStep(agent, call, options)
   const result = call.request
