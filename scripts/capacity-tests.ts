@@ -141,6 +141,9 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
         const heard = gq.requestsByKey[POOL[1]!] ?? 0
         const reports = await running
         const answered = sum(reports, (r) => r.ok)
+        console.log(
+          `${o.name} pool: ${gq.stats.requests} requests, ${gq.stats.rateLimited} 429s, by key ${JSON.stringify(gq.requestsByKey)}`,
+        )
         // Three keys' quota: well over one key's, and next to no 429s among them.
         t.expect(answered).toBeGreaterThan(2 * 30 * 4)
         t.expect(gq.stats.rateLimited).toBeLessThanOrEqual(Math.floor(0.01 * gq.stats.requests))
