@@ -189,7 +189,13 @@ function attemptsOf(calls: Call[]): RunOptions {
   const told = calls.flatMap((c) => (c.steps.onCapacity ? [c.steps.onCapacity] : []))
   return {
     onAttempt: watchAttempts(calls),
-    ...(told.length > 0 ? { onCapacity: () => told.forEach((f) => f()) } : {}),
+    ...(told.length > 0
+      ? {
+          onCapacity: () => {
+            for (const f of told) f()
+          },
+        }
+      : {}),
   }
 }
 const usageOf = (prompt: number, completion: number): Usage => ({
