@@ -43,10 +43,7 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
   return async (attempt, next) => {
     const need = attempt.options.capacity
     const model = attempt.target.model
-    if (!need || model === undefined) {
-      attempt.options.onCapacity?.()
-      return next()
-    }
+    if (!need || model === undefined) return next()
     const started = Date.now()
     const deadline = started + (whenFull === 'fallback' && !attempt.last ? 0 : maxWait)
     for (;;) {
@@ -58,6 +55,7 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
           tokens: need.tokens,
           priority: need.priority,
           ...(need.user !== undefined ? { user: need.user } : {}),
+          ...(attempt.options.onCapacityWait ? { onWait: attempt.options.onCapacityWait } : {}),
           deadline,
           ...(attempt.options.signal ? { signal: attempt.options.signal } : {}),
         })
@@ -67,7 +65,6 @@ export function capacityStep(capacity: ProviderCapacity): AttemptStep {
       } finally {
         attempt.stats.capacityWaitMs += Date.now() - asked
       }
-      attempt.options.onCapacity?.()
       const seen: AttemptCapacity = {
         waitMs: Date.now() - asked,
         ...(target.key !== undefined ? { key: target.key } : {}),

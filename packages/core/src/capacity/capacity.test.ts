@@ -160,15 +160,19 @@ describe('provider capacity', () => {
     const answered: string[] = []
     const asked = (name: string, tier: string) =>
       sluice.chat(ask(name), { userId: name, tier }).then(() => answered.push(name))
-    const free = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map((n) => asked(n, 'free'))
+    const settle = () => new Promise((r) => setTimeout(r, 150))
+    const free = ['f1', 'f2', 'f3'].map((n) => asked(n, 'free'))
     while (answered.length < 2) await new Promise((r) => setTimeout(r, 20))
-    await new Promise((r) => setTimeout(r, 100))
-    // The window's two went; the worker holds the one that waits for the next window and claims
-    // no more (with ten slots free): the rest stay pending in the store.
+    await settle() // f3 waits for the next window on the worker
+    // A backlog builds while it waits: the worker (nine slots free) claims none of it.
+    free.push(...['f4', 'f5', 'f6'].map((n) => asked(n, 'free')))
+    await settle()
     expect(await sluice.queue!.counts()).toMatchObject({ active: 1, pending: 3 })
     const premium = asked('p1', 'premium')
+    await settle()
+    expect(await sluice.queue!.counts()).toMatchObject({ active: 1, pending: 4 })
     await Promise.all([...free, premium])
-    // The premium job, queued after them, went next: before the three free jobs still in the store.
+    // The premium job, queued after them, went next: before the three free jobs that waited in the store.
     expect(answered.indexOf('p1')).toBe(3)
     expect(gq.stats).toMatchObject({ requests: 7, rateLimited: 0 })
     await sluice.close()

@@ -31,6 +31,8 @@ export interface CapacityNeed {
   priority: number
   /** Whose call: a user's calls waiting together take turns with other users' (as queued jobs do). */
   user?: string
+  /** Told when the call starts waiting (true: behind others, or for the window) and when it stops. */
+  onWait?: (waiting: boolean) => void
   deadline: number
   signal?: AbortSignal
 }
@@ -128,6 +130,12 @@ export class TargetCapacity {
     const started = this.d.now()
     const ticket = this.line.join(need.priority, started, need.user)
     let waited = false
+    let told = false // onWait heard that it waits
+    const waiting = () => {
+      if (!told) need.onWait?.(true)
+      told = true
+    }
+    if (this.line.waiting > 1) waiting() // others are ahead of it
     try {
       for (let turn = await untilTurn(ticket, need.deadline - started, need.signal); ; ) {
         // Refused while this call waited: it goes with another key of the pool instead.
@@ -139,12 +147,14 @@ export class TargetCapacity {
           this.stats.refused++
           throw capacityExceeded(this.provider, this.model, wait, now - started)
         }
+        waiting()
         waited = true
         await sleep(wait, need.signal)
         turn = true
       }
     } finally {
       this.line.leave(ticket)
+      if (told) need.onWait?.(false)
       if (waited) {
         this.stats.waited++
         this.stats.waitedMs += this.d.now() - started

@@ -45,8 +45,8 @@ export interface CallSteps {
   cutUpstream?: boolean
   /** Telemetry's hook for each upstream attempt. */
   onAttempt?: AttemptHook
-  /** Told once the call has its provider's capacity, or needs none (a queue worker then claims again). */
-  onCapacity?: () => void
+  /** Told when the call starts (true) and stops waiting for its provider's capacity (a queue worker's gate). */
+  onCapacityWait?: (waiting: boolean) => void
 }
 
 /** One call on its way through the chain. Middlewares read it and may write `meta` and `state`. */

@@ -34,7 +34,7 @@ export interface WorkerSettings {
   backoffMs: number
   now: () => number
   onDuration: (ms: number) => void
-  /** Paces claims by the provider's capacity: one job at a time, each once the last has its capacity. */
+  /** Holds claims while one of this worker's jobs waits for its provider's capacity. */
   gate?: ClaimGate
 }
 
@@ -139,8 +139,7 @@ export class Worker {
     sentAt: number,
   ): Promise<ClaimedJob | undefined> | undefined {
     if (this.stopped || this.s.batch?.byGroup) return undefined
-    // Paced by capacity: one job at a time, as its claims are.
-    if (this.s.gate && (!this.s.gate.open || this.takes.size > 0)) return undefined
+    if (this.s.gate?.open === false) return undefined // as for claims
     if (this.running.pending + this.running.size + this.takes.size >= this.s.concurrency) return undefined
     const adding = add({ leaseMs: this.s.leaseMs })
     const taking: Promise<void> = adding
@@ -174,8 +173,8 @@ export class Worker {
       const settlingOver = Math.max(0, this.settling.size - this.s.concurrency)
       const slots =
         this.s.concurrency + ahead - this.running.pending - this.running.size - this.takes.size - settlingOver
-      // Paced by capacity: one unit, once the jobs claimed before it have theirs.
-      const free = this.s.gate ? (this.s.gate.open ? Math.min(1, slots) : 0) : slots
+      // None while a job of this worker waits for its provider's capacity: it would wait too.
+      const free = this.s.gate?.open === false ? 0 : slots
       const sizes = claimSizes(free, this.s.batchSize, batch !== undefined, this.backlog)
       const claimedAt = this.s.now()
       // Each claim's jobs start as it returns: while one claim's jobs run here, the store
@@ -229,7 +228,6 @@ export class Worker {
 
   /** Holds the leases of a claimed unit (one job, or a batch) and queues it for a slot. */
   private start(unit: ClaimedJob[], claimedAt: number): void {
-    this.s.gate?.hold(unit.map((j) => j.id))
     const states = holdLeases(this.port, unit, claimedAt, this.s.leaseMs, this.s.now)
     for (let i = 0; i < unit.length; i++) this.jobs.set(unit[i]!.id, states[i]!)
     void this.running.add(() => this.execute(unit, states)).catch(() => {})
@@ -271,7 +269,6 @@ export class Worker {
 
   /** Stops holding a unit's leases; jobs the worker gave up on stay listed until stop() names them. */
   private release(unit: ClaimedJob[], states: Running[]): void {
-    this.s.gate?.release(unit.map((j) => j.id))
     for (const [i, state] of states.entries()) {
       state.release()
       if (!state.abandoned) this.jobs.delete(unit[i]!.id)

@@ -80,8 +80,8 @@ export interface RunOptions {
    * in line (its priority; its user, whose calls take turns with other users').
    */
   capacity?: { tokens: number; priority: number; user?: string }
-  /** Told when an attempt has its provider's capacity, or needs none. */
-  onCapacity?: () => void
+  /** Told when the call starts (true) and stops waiting for its providers' capacity. */
+  onCapacityWait?: (waiting: boolean) => void
 }
 
 /**

@@ -183,16 +183,16 @@ const withUsage = (usage: Usage | undefined) => (usage ? { usage } : {})
 
 /**
  * The batch's one upstream attempt, told to every call in it (each call's trace shows it), and
- * when it has its capacity to every call's queue worker.
+ * its wait for capacity to every call's queue worker.
  */
 function attemptsOf(calls: Call[]): RunOptions {
-  const told = calls.flatMap((c) => (c.steps.onCapacity ? [c.steps.onCapacity] : []))
+  const told = calls.flatMap((c) => (c.steps.onCapacityWait ? [c.steps.onCapacityWait] : []))
   return {
     onAttempt: watchAttempts(calls),
     ...(told.length > 0
       ? {
-          onCapacity: () => {
-            for (const f of told) f()
+          onCapacityWait: (waiting: boolean) => {
+            for (const f of told) f(waiting)
           },
         }
       : {}),

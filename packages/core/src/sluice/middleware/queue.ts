@@ -76,7 +76,7 @@ export function queueMiddleware(
  * fails fails alone.
  */
 export function chatBatchHandler(single: ReturnType<typeof chatJobHandler>) {
-  return (jobs: { id: string; data: unknown; signal: AbortSignal }[]) =>
+  return (jobs: { data: unknown; signal: AbortSignal }[]) =>
     Promise.all(
       jobs.map((job) =>
         single(job).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
@@ -91,12 +91,11 @@ export function chatJobHandler(
   runners: Dict<RunnerOption> = {},
   gate?: ClaimGate,
 ) {
-  return async (ctx: { id: string; data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
-    const { id, data, signal } = ctx
+  return async ({ data, signal }: { data: unknown; signal: AbortSignal }): Promise<ChatJobResult> => {
     const job = data as QueuedCall
     const { call, reservation } = callOfJob(job, runners, signal, Date.now())
-    // The worker claims its next job once this one has its provider's capacity.
-    if (gate) call.steps.onCapacity = () => gate.release([id])
+    // The worker claims nothing more while this job waits for its provider's capacity.
+    if (gate) call.steps.onCapacityWait = gate.waiting
     let outcome: Outcome
     try {
       outcome = await back(call)

@@ -48,7 +48,7 @@ export async function resilientStep(agent: ResilientAgent, call: Call): Promise<
           },
         }
       : {}),
-    ...(call.steps.onCapacity ? { onCapacity: call.steps.onCapacity } : {}),
+    ...(call.steps.onCapacityWait ? { onCapacityWait: call.steps.onCapacityWait } : {}),
   }
   if (call.stream) return streamStep(agent, call, options)
   const result = call.request
