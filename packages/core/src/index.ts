@@ -62,6 +62,7 @@ export {
   type RunResult,
   type Target,
 } from './resilience/resilient-agent'
+export { currentCallContext, hasCallScope, withCallContext } from './scope/call-scope'
 export { type ChatResult, createSluice, type Sluice, type SluiceEvents } from './sluice/create-sluice'
 export type { CallContext } from './sluice/request-schema'
 export type { SluiceOptions } from './sluice/sluice-schema'

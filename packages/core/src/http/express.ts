@@ -1,4 +1,5 @@
 import { type ToHttpOptions, toHttp } from '../errors/to-http'
+import { withCallContext } from '../scope/call-scope'
 import type { CallContext } from '../sluice/request-schema'
 import { contextOf, type Identify } from './identity'
 
@@ -28,7 +29,8 @@ function hangUpSignal(res: Pick<ExpressResponseLike, 'writableEnded' | 'once'>):
 
 /**
  * Express helpers. `context` puts the caller's call context on `req.sluice` (from `identify`,
- * the app's auth), with a `signal` that aborts when the client hangs up; `errors` is the error handler that answers any error through `toHttp()`:
+ * the app's auth), with a `signal` that aborts when the client hangs up, and runs the handlers
+ * after it in that call scope (`withCallContext`: the drop-in clients' calls find it there); `errors` is the error handler that answers any error through `toHttp()`:
  * its status, `Retry-After` and `X-RateLimit-*` headers and a JSON body.
  *
  * ```ts
@@ -46,8 +48,10 @@ export function sluiceExpress<R extends ExpressRequestLike>(
     context(req: R, res: Pick<ExpressResponseLike, 'writableEnded' | 'once'>, next: NextLike): void {
       contextOf(identify, req).then(
         (ctx) => {
-          req.sluice = ctx.signal || !res.once ? ctx : { ...ctx, signal: hangUpSignal(res) }
-          next()
+          const scoped = ctx.signal || !res.once ? ctx : { ...ctx, signal: hangUpSignal(res) }
+          req.sluice = scoped
+          // The handlers after it run in the call scope: the drop-in clients find the caller there.
+          withCallContext(scoped, () => next())
         },
         (error: unknown) => next(error),
       )

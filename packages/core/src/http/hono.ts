@@ -1,4 +1,5 @@
 import { type ToHttpOptions, toHttp } from '../errors/to-http'
+import { withCallContext } from '../scope/call-scope'
 import type { CallContext } from '../sluice/request-schema'
 import { contextOf, type Identify } from './identity'
 
@@ -13,7 +14,8 @@ export interface HonoContextLike {
 
 /**
  * Hono helpers. `context` sets `c.get('sluice')` to the caller's call context (from `identify`,
- * the app's auth), with the request's `signal`, so a client that goes cancels its call;
+ * the app's auth), with the request's `signal`, so a client that goes cancels its call, and runs
+ * what follows in that call scope (`withCallContext`);
  * `errors` is an `app.onError` handler answering any error through `toHttp()`: its status,
  * `Retry-After` and `X-RateLimit-*` headers and a JSON body.
  *
@@ -29,8 +31,9 @@ export function sluiceHono<C extends HonoContextLike>(identify: Identify<C>, opt
     async context(c: C, next: () => Promise<void>): Promise<void> {
       const ctx = await contextOf(identify, c)
       const signal = ctx.signal ?? c.req?.raw?.signal
-      c.set('sluice', signal ? { ...ctx, signal } : ctx)
-      await next()
+      const scoped = signal ? { ...ctx, signal } : ctx
+      c.set('sluice', scoped)
+      await withCallContext(scoped, next) // the drop-in clients' calls find their caller there
     },
     errors(error: unknown, c: C): Response {
       const { status, headers, body } = toHttp(error, options)
