@@ -81,6 +81,27 @@ describe.each(frameworks)('%s helpers', (name, start) => {
     }
   })
 
+  it('a wrapped openai client finds its caller in the call scope the context set: the same limit applies', async () => {
+    const app = await start()
+    try {
+      const ask = (token: string, n: number) =>
+        app.fetch('/chat-openai', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ message: `${name} through openai ${n}` }),
+        })
+      expect((await ask('token-alice', 1)).status).toBe(200)
+      expect((await ask('token-alice', 2)).status).toBe(200)
+      const refused = await ask('token-alice', 3) // alice's free limit on 'chat' is 2
+      expect(refused.status).toBe(429)
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited')
+      expect((await ask('token-bob', 1)).status).toBe(200)
+      await sluice.limiter.reset('alice', 'chat', 'free')
+    } finally {
+      await app.close()
+    }
+  })
+
   it('no identity is 403; a bad body is 400 invalid_request; neither goes upstream', async () => {
     const app = await start()
     try {

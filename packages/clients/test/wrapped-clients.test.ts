@@ -1,4 +1,4 @@
-import { type Sluice, SluiceError, toHttp, withCallContext } from '@sluice/core'
+import { createSluice, deepseek, type Sluice, SluiceError, toHttp, withCallContext } from '@sluice/core'
 import Groq from 'groq-sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -17,6 +17,27 @@ const clients = {
   openai: () => new OpenAI({ apiKey: 'unused', baseURL: 'http://127.0.0.1:9/v1' }),
   'groq-sdk': () => new Groq({ apiKey: 'unused', baseURL: 'http://127.0.0.1:9' }),
 }
+
+it("the README's drop-in example: one line wraps an existing openai client", async () => {
+  const sluice = createSluice({
+    providers: [deepseek({ baseURL: r.primary.url, apiKey: 'sim' })],
+    tiers: { free: { limits: { default: { limit: 10, window: '1m' } }, budget: { daily: 0.1 } } },
+  })
+  const openai = sluiceClient(new OpenAI({ baseURL: 'https://api.deepseek.com', apiKey: 'unused' }), sluice)
+  const reply = await withCallContext({ userId: 'user-42', tier: 'free' }, () =>
+    openai.chat.completions.create({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'Hi' }] }),
+  )
+  expect(reply.choices[0]?.message.content).toBeTruthy()
+  const raw = await withCallContext({ userId: 'user-42', tier: 'free' }, () =>
+    openai.chat.completions
+      .create({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'Hi' }] })
+      .asResponse(),
+  )
+  expect(raw.status).toBe(200)
+  expect(raw.headers.get('x-sluice-cached')).toBe('true')
+  expect((await sluice.stats()).requestsTotal).toBe(2) // both counted in Sluice's metrics
+  await sluice.close()
+})
 
 for (const [name, make] of Object.entries(clients)) {
   describe(`${name} wrapped`, () => {
