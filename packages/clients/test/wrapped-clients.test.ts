@@ -1,4 +1,12 @@
-import { createSluice, deepseek, type Sluice, SluiceError, toHttp, withCallContext } from '@sluice/core'
+import {
+  createSluice,
+  deepseek,
+  type Provider,
+  type Sluice,
+  SluiceError,
+  toHttp,
+  withCallContext,
+} from '@sluice/core'
 import Groq from 'groq-sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -124,10 +132,58 @@ for (const [name, make] of Object.entries(clients)) {
       await sluice.close()
     })
 
-    it('everything else on the client is untouched', () => {
-      expect(client.models).toBe((client as unknown as { models: unknown }).models)
-      expect(typeof client.chat.completions.create).toBe('function')
-      expect(client.baseURL).toContain('127.0.0.1:9')
+    it('a stream cut after its first chunk throws the SluiceError from its iteration', async () => {
+      const broken: Provider = {
+        name: 'broken',
+        models: ['m'],
+        defaultModel: 'm',
+        chat: () => Promise.reject(new Error('unused')),
+        async *stream() {
+          yield {
+            id: 'c',
+            object: 'chat.completion.chunk',
+            created: 0,
+            model: 'm',
+            choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }],
+          }
+          throw new Error('connection reset')
+        },
+      }
+      const cut = sluiceClient(make() as OpenAI, createSluice({ providers: [broken], retry: { retries: 0 } }))
+      const stream = await withCallContext({ userId: `${name}-hal` }, () =>
+        cut.chat.completions.create({
+          model: 'm',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        }),
+      )
+      let text = ''
+      const ended = await (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+      })().catch((e: unknown) => e)
+      expect(text).toBe('Hel')
+      expect(ended).toBeInstanceOf(SluiceError)
+      expect(ended).toMatchObject({ code: 'provider_error' })
+    })
+
+    it('everything else on the client is untouched: it goes where the client points', async () => {
+      const raw =
+        name === 'openai'
+          ? new OpenAI({ apiKey: 'k', baseURL: r.primary.url })
+          : new Groq({ apiKey: 'k', baseURL: r.primary.url.replace(/\/v1$/, '') })
+      const wrapped = sluiceClient(raw as OpenAI, sluice)
+      expect(wrapped.baseURL).toBe(raw.baseURL)
+      if (name === 'openai') {
+        const models = await wrapped.models.list()
+        expect(models.data.map((m) => m.id)).toContain('deepseek-chat')
+      } else {
+        // groq-sdk asks for /openai/v1/models, which the simulator does not serve: its own 404.
+        await expect(wrapped.models.list()).rejects.toMatchObject({
+          status: 404,
+          error: { error: { message: 'not found' } },
+        })
+      }
+      await sluice.close()
     })
   })
 }
