@@ -29,6 +29,11 @@ export function answerFor(model: string, messages: SimMessage[], maxTokens: numb
   return { content: full.slice(0, maxTokens * 4), finishReason: 'length' }
 }
 
+/** An answer of exactly `maxTokens` tokens, cut there: the longest a request allows. */
+export function longestAnswer(maxTokens: number): Answer {
+  return { content: 'word '.repeat(maxTokens).slice(0, maxTokens * 4), finishReason: 'length' }
+}
+
 function fullAnswer(model: string, messages: SimMessage[], maxTokens: number): string {
   const last = [...messages].reverse().find((m) => m.role === 'user')
   const prompt = typeof last?.content === 'string' ? last.content : ''

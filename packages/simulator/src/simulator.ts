@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { answerFor, countTokens, textOf } from './answer'
+import { answerFor, countTokens, longestAnswer, textOf } from './answer'
 import { type ChatBody, type CheckedBody, refusalOf } from './body-checks'
 import { readBody, send, sleep } from './http'
 import { KeyPool } from './key-pool'
@@ -43,6 +43,11 @@ export interface SimulatorOptions {
    * key. Any other key (or none) gets a 401; `revokeKey` turns one away.
    */
   apiKeys?: string[]
+  /**
+   * Every answer runs to its `max_tokens` (`finish_reason: 'length'`): the longest, dearest answer
+   * a request allows, to test that budgets hold whatever the model says.
+   */
+  longAnswers?: boolean
   /** Cut SSE streams after this many chunks (to test mid-stream failures). */
   streamFailAfter?: number
   /** Bodies longer than this many characters get their connection dropped (default 5,000,000). */
@@ -213,9 +218,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         headers,
       )
     }
-    const { content, finishReason } =
-      listAnswerFor(chat.model, chat.messages, maxTokens, malformedLists) ??
-      answerFor(chat.model, chat.messages, maxTokens)
+    const { content, finishReason } = options.longAnswers
+      ? longestAnswer(maxTokens)
+      : (listAnswerFor(chat.model, chat.messages, maxTokens, malformedLists) ??
+        answerFor(chat.model, chat.messages, maxTokens))
     const completionTokens = countTokens(content)
     const usage: Record<string, number> = {
       prompt_tokens: promptTokens,

@@ -57,6 +57,8 @@ export interface Call {
   endpoint: string
   userId: string
   tier: string | undefined
+  /** The caller's organisation or team, when the app names one (its budget is the group's). */
+  group?: string
   priority: number
   /** For `chat`. */
   request?: ChatRequest

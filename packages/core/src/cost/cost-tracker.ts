@@ -7,10 +7,12 @@ import type { Usage } from '../providers/types'
 import { defaultStore } from '../store/default-store'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
+import { USD_EPSILON } from '../store/usage-math'
 import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
 import { checkId, keyOf, slotted } from '../util/keys'
+import { budgetName, hasLevels, levelBudgetsSchema, levelsOf, type SpendScope } from './budget-levels'
 import { buildReport, type CostReport } from './cost-report'
 import { costOf } from './estimate'
 import { DAY_MS, type Period, PeriodClock, periodly } from './periods'
@@ -37,6 +39,7 @@ const schema = z.object({
    * with a budget is refused: a budget that cannot price a call cannot hold.
    */
   fallbackPrice: priceSchema.optional(),
+  ...levelBudgetsSchema,
   /** Budget ratios that fire `budget:threshold` when a user's spend crosses them. */
   thresholds: z.array(z.number().positive().max(1)).default([0.8, 1]),
   /** When the store fails: `closed` (default) refuses the call, `open` lets it through unbudgeted. */
@@ -82,6 +85,8 @@ export class CostTracker {
   private readonly clock: PeriodClock
   private readonly thresholds: Thresholds
   private readonly keyPrefix: string
+  /** Budgets above the user: a call's counters then share one slot, so one operation moves them all. */
+  private readonly shared: boolean
   /** Calls whose settle (or release) the store could not take; the spend of those went unrecorded. */
   unsettled = 0
 
@@ -90,6 +95,7 @@ export class CostTracker {
     this.port = (this.o.store && guardStore(this.o.store).usage) || defaultStore().usage
     this.prices = Object.assign(Object.create(null), DEFAULT_PRICES.models, this.o.prices)
     this.keyPrefix = keyOf(this.o.prefix, 'spend')
+    this.shared = hasLevels(this.o)
     this.clock = new PeriodClock(this.o.now)
     this.thresholds = new Thresholds(this.o.thresholds, (e) => this.events.emit('budget:threshold', e))
   }
@@ -108,18 +114,75 @@ export class CostTracker {
     return undefined
   }
 
-  /** Whether a tier has a finite daily or monthly budget (so its calls must be priced). */
-  hasBudget(tier: string | undefined): boolean {
+  /** Whether a call of this tier (and scope) has a finite budget at any level (so it must be priced). */
+  hasBudget(tier: string | undefined, scope: SpendScope = {}): boolean {
     const t = this.o.tiers[tier ?? '_']
-    if (!t || t.unlimited || !t.budget) return false
+    if (t?.unlimited) return false
+    if (levelsOf(this.o, scope).length > 0) return true
+    if (!t?.budget) return false
     return t.budget.daily !== undefined || t.budget.monthly !== undefined
   }
 
+  /** `strict`: chats reserve their longest answer and are capped to what the budgets have left. */
+  get strict(): boolean {
+    return this.o.mode === 'strict'
+  }
+
   /**
-   * Reserves `amountUsd` against the user's daily and monthly budgets, or throws
-   * budget_exceeded. A user with no finite budget costs no store call here.
+   * Reserves `amountUsd` against the user's daily and monthly budgets, and those above the user
+   * the call counts against (`scope`: its group and endpoint; the app), all in one store
+   * operation, or throws budget_exceeded. A call with no finite budget costs no store call here.
    */
-  async reserve(userId: string, tier: string | undefined, amountUsd: number): Promise<Reservation> {
+  async reserve(
+    userId: string,
+    tier: string | undefined,
+    amountUsd: number,
+    scope: SpendScope = {},
+  ): Promise<Reservation> {
+    const { reservation, result } = await this.tryReserve(userId, tier, amountUsd, scope)
+    if (!result.ok) throw this.refusal(reservation, result)
+    return reservation
+  }
+
+  /**
+   * Reserves the most of `amountFor(n)` that fits, for `n` from `most` down to `least` (a chat's
+   * output tokens: its cost grows with them), and returns the `n` it reserved for; budget_exceeded
+   * when not even `least` fits. Each try is one atomic reservation, so concurrent callers never
+   * overspend; a try that loses a race to another caller looks again.
+   */
+  async reserveUpTo(
+    userId: string,
+    tier: string | undefined,
+    scope: SpendScope,
+    amountFor: (n: number) => number,
+    most: number,
+    least = 1,
+  ): Promise<{ reservation: Reservation; n: number }> {
+    let n = most
+    for (let tries = 0; ; tries++) {
+      const { reservation, result } = await this.tryReserve(userId, tier, amountFor(n), scope)
+      if (result.ok) return { reservation, n }
+      // What the tightest budget has left decides how many fit.
+      const room = Math.min(...reservation.limits.map((l) => l.limitUsd - (result.totals[l.key] ?? 0)))
+      let fit = least - 1
+      for (let lo = least, hi = n - 1; lo <= hi; ) {
+        const mid = Math.floor((lo + hi) / 2)
+        if (amountFor(mid) <= room + USD_EPSILON) {
+          fit = mid
+          lo = mid + 1
+        } else hi = mid - 1
+      }
+      if (fit < least || tries >= 5) throw this.refusal(reservation, result)
+      n = fit
+    }
+  }
+
+  private async tryReserve(
+    userId: string,
+    tier: string | undefined,
+    amountUsd: number,
+    scope: SpendScope,
+  ): Promise<{ reservation: Reservation; result: Awaited<ReturnType<UsagePort['reserve']>> }> {
     checkId(userId, 'userId')
     if (!Number.isFinite(amountUsd) || amountUsd < 0) {
       throw new SluiceError('invalid_request', 'amountUsd: expected a finite number ≥ 0', {
@@ -127,35 +190,40 @@ export class CostTracker {
       })
     }
     const tierName = tier ?? '_'
-    const counters = this.countersFor(userId, tierName)
+    const counters = this.countersFor(userId, tierName, scope)
     const limits = counters.flatMap((c) =>
       c.limitUsd === undefined ? [] : [{ key: c.key, limitUsd: c.limitUsd, ttlMs: c.ttlMs }],
     )
     const reservation: Reservation = { id: randomId(), userId, tier: tierName, amountUsd, limits, counters }
-    if (limits.length === 0) return reservation
+    const fits = { ok: true, totals: {} }
+    if (limits.length === 0) return { reservation, result: fits }
     let result: Awaited<ReturnType<UsagePort['reserve']>>
     try {
       result = await this.port.reserve(amountUsd, limits)
     } catch (cause) {
-      if (this.o.onStoreError === 'open') return { ...reservation, limits: [] }
+      if (this.o.onStoreError === 'open') return { reservation: { ...reservation, limits: [] }, result: fits }
       throw storeFailed('budget store failed; refusing the call (budgets fail closed)', cause)
     }
-    const who = { userId, tier: tierName }
-    if (!result.ok) {
-      const denied = counters.find((c) => c.key === result.deniedBy)!
-      const spentUsd = result.totals[denied.key] ?? 0
-      this.thresholds.refused(who, denied, spentUsd)
-      throw new SluiceError(
-        'budget_exceeded',
-        `budget: the ${periodly(denied.period)} budget of $${denied.limitUsd} is spent`,
-        {
-          retryAfterMs: this.clock.untilNext(denied.period),
-          details: { period: denied.period, limitUsd: denied.limitUsd, spentUsd },
-        },
-      )
-    }
-    this.thresholds.crossed(who, counters, result.totals, () => amountUsd)
-    return reservation
+    if (result.ok)
+      this.thresholds.crossed({ userId, tier: tierName }, counters, result.totals, () => amountUsd)
+    return { reservation, result }
+  }
+
+  private refusal(r: Reservation, result: Awaited<ReturnType<UsagePort['reserve']>>): SluiceError {
+    const denied = r.counters.find((c) => c.key === result.deniedBy)!
+    const spentUsd = result.totals[denied.key] ?? 0
+    this.thresholds.refused({ userId: r.userId, tier: r.tier }, denied, spentUsd)
+    const name = budgetName(denied.level, denied.of, periodly(denied.period))
+    return new SluiceError('budget_exceeded', `budget: ${name} of $${denied.limitUsd} is spent`, {
+      retryAfterMs: this.clock.untilNext(denied.period),
+      details: {
+        level: denied.level,
+        ...(denied.of !== undefined ? { [denied.level]: denied.of } : {}),
+        period: denied.period,
+        limitUsd: denied.limitUsd,
+        spentUsd,
+      },
+    })
   }
 
   /**
@@ -178,13 +246,13 @@ export class CostTracker {
     )
   }
 
-  /** Records a call that made no reservation; adds its cost to the user's spend. */
-  async record(userId: string, tier: string, input: SettleInput): Promise<number> {
+  /** Records a call that made no reservation; adds its cost to the user's spend (and the levels above). */
+  async record(userId: string, tier: string, input: SettleInput, scope: SpendScope = {}): Promise<number> {
     const usd =
       input.cached || !input.usage
         ? 0
         : (this.costOf([input.model, ...(input.models ?? [])], input.usage) ?? 0)
-    const counters = this.countersFor(userId, tier)
+    const counters = this.countersFor(userId, tier, { endpoint: input.endpoint, ...scope })
     await this.write({ id: randomId(), userId, tier, amountUsd: 0, limits: [], counters }, usd, input)
     return usd
   }
@@ -221,19 +289,73 @@ export class CostTracker {
     return buildReport(since, await this.port.rows(since))
   }
 
-  private countersFor(userId: string, tierName: string): Counter[] {
-    const tier = this.o.tiers[tierName]
-    const budget = tier?.unlimited ? undefined : tier?.budget
-    return [
-      { key: this.periodKey(userId, 'day'), period: 'day', ttlMs: 2 * DAY_MS, ...limit(budget?.daily) },
-      { key: this.periodKey(userId, 'month'), period: 'month', ttlMs: KEEP_MS, ...limit(budget?.monthly) },
-    ]
+  /** USD spent (and reserved) by the app, a group or an endpoint in the current UTC day or month. */
+  async levelSpend(
+    level: 'app' | 'group' | 'endpoint',
+    of?: string,
+    period: Period = 'day',
+  ): Promise<number> {
+    return this.port.total(this.levelKey(level, of, period))
   }
 
-  // A user's counters share one slot (`{user}`), so a sharded store settles them in one operation.
+  private countersFor(userId: string, tierName: string, scope: SpendScope = {}): Counter[] {
+    const tier = this.o.tiers[tierName]
+    const budget = tier?.unlimited ? undefined : tier?.budget
+    const counters: Counter[] = [
+      {
+        key: this.periodKey(userId, 'day'),
+        level: 'user',
+        period: 'day',
+        ttlMs: 2 * DAY_MS,
+        ...limit(budget?.daily),
+      },
+      {
+        key: this.periodKey(userId, 'month'),
+        level: 'user',
+        period: 'month',
+        ttlMs: KEEP_MS,
+        ...limit(budget?.monthly),
+      },
+    ]
+    // An unlimited tier is counted at every level but limited at none.
+    const bound = (usd: number | undefined) => (tier?.unlimited ? {} : limit(usd))
+    for (const { level, of, limits } of levelsOf(this.o, scope)) {
+      const at = { level, ...(of !== undefined ? { of } : {}) }
+      counters.push(
+        {
+          key: this.levelKey(level, of, 'day'),
+          ...at,
+          period: 'day',
+          ttlMs: 2 * DAY_MS,
+          ...bound(limits.daily),
+        },
+        {
+          key: this.levelKey(level, of, 'month'),
+          ...at,
+          period: 'month',
+          ttlMs: KEEP_MS,
+          ...bound(limits.monthly),
+        },
+      )
+    }
+    return counters
+  }
+
+  // A user's counters share one slot (`{user}`), so a sharded store settles them in one operation;
+  // with budgets above the user, every counter shares one (`{spend}`), for the same reason.
   private periodKey(userId: string, period: Period): string {
+    const label = this.label(period)
+    if (this.shared) return slotted(`${this.keyPrefix}:${period}:${label}:${keyOf(userId)}`, 'spend')
+    return slotted(`${this.keyPrefix}:${period}:${label}`, userId)
+  }
+
+  private levelKey(level: string, of: string | undefined, period: Period): string {
+    return slotted(`${this.keyPrefix}:${keyOf(level, of ?? '')}:${period}:${this.label(period)}`, 'spend')
+  }
+
+  private label(period: Period): string {
     const { day, month } = this.clock.labels()
-    return slotted(`${this.keyPrefix}:${period}:${period === 'day' ? day : month}`, userId)
+    return period === 'day' ? day : month
   }
 }
 

@@ -1,19 +1,27 @@
 import { USD_EPSILON } from '../store/usage-math'
 import { BoundedMap } from '../util/lru'
+import type { BudgetLevel } from './budget-levels'
 import type { Period } from './periods'
 
 export interface ThresholdEvent {
+  /** The caller whose call moved the counter across the ratio. */
   userId: string
   tier: string
+  /** Whose budget: the user's, or their group's, the endpoint's, the app's. */
+  level: BudgetLevel
+  /** The group or endpoint, for those levels. */
+  of?: string
   period: Period
   ratio: number
   spentUsd: number
   limitUsd: number
 }
 
-/** A user's spend counter for one period; `limitUsd` when the period has a budget. */
+/** A spend counter for one period (a user's, or a level's above); `limitUsd` when it has a budget. */
 export interface Counter {
   key: string
+  level: BudgetLevel
+  of?: string
   period: Period
   ttlMs: number
   limitUsd?: number
@@ -65,6 +73,7 @@ export class Thresholds {
     const once = `${c.key}\u0000${ratio}` // the key names the period, so each period fires anew
     if (this.fired.get(once) || c.limitUsd === undefined) return
     this.fired.set(once, true, c.ttlMs)
-    this.emit({ ...who, period: c.period, ratio, spentUsd, limitUsd: c.limitUsd })
+    const at = { level: c.level, ...(c.of !== undefined ? { of: c.of } : {}) }
+    this.emit({ ...who, ...at, period: c.period, ratio, spentUsd, limitUsd: c.limitUsd })
   }
 }

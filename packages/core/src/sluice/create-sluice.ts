@@ -78,6 +78,11 @@ export function createSluice(options: SluiceOptions) {
     ...(options.budget?.fallbackPrice ? { fallbackPrice: options.budget.fallbackPrice } : {}),
     thresholds: o.budget.thresholds,
     onStoreError: o.budget.onStoreError,
+    app: o.budget.app,
+    endpoints: o.budget.endpoints,
+    group: o.budget.group,
+    groups: o.budget.groups,
+    mode: o.budget.mode,
   })
   // The fleet paces itself under each provider's limits, through the store's counters.
   const capacity = o.capacity.enabled

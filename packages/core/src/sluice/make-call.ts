@@ -77,6 +77,7 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
       priority: named ?? (tier ? o.tiers[tier]?.priority : undefined) ?? 5,
       cache,
     })
+    if (ctx.group !== undefined) call.group = ctx.group
     if (ctx.signal) call.signal = ctx.signal
     if (ctx.timeout !== undefined) call.timeoutMs = ctx.timeout
     if (ctx.model !== undefined || ctx.estimateUsd !== undefined) {

@@ -12,6 +12,7 @@ const optionalId = (v: unknown) => v === undefined || isId(v)
 const CHECKS: Record<string, (v: unknown) => boolean> = Object.assign(Object.create(null), {
   userId: isId,
   tier: optionalId,
+  group: optionalId,
   endpoint: optionalId,
   cacheType: optionalId,
   runner: optionalId,
@@ -39,6 +40,7 @@ export function plainContext(ctx: unknown): Context | undefined {
   return {
     userId: ctx.userId as string,
     tier: ctx.tier as string | undefined,
+    group: ctx.group as string | undefined,
     endpoint: (ctx.endpoint as string | undefined) ?? 'default',
     priority: ctx.priority as number | string | undefined,
     cache: (ctx.cache as boolean | undefined) ?? true,

@@ -22,6 +22,8 @@ export const callContextSchema = z
   .object({
     userId: idSchema,
     tier: idSchema.optional(),
+    /** An organisation or team (a B2B app's customer): its own budget, `budget.group` / `budget.groups`. */
+    group: idSchema.optional(),
     endpoint: idSchema.default('default'),
     /** 1 (high) … 10 (low), or a name from `queue.priorities`. */
     priority: z.union([z.number().int().min(1).max(10), idSchema]).optional(),

@@ -6,6 +6,7 @@ import { dictSchema } from '../config/dict-schema'
 import { timerSchema } from '../config/duration-schema'
 import { idSchema } from '../config/id-schema'
 import { limitsSchema, ruleSchema, tiersSchema } from '../config/limits-schema'
+import { levelBudgetsSchema } from '../cost/budget-levels'
 import { priceSchema } from '../cost/cost-tracker'
 import type { Provider } from '../providers/types'
 import { queueOptionsSchema } from '../queue/queue-schema'
@@ -57,6 +58,8 @@ export const sluiceOptionsSchema = z
         defaultMaxTokens: z.number().int().positive().default(1024),
         /** Price for models the table lacks; without it, unpriced calls under a budget are refused. */
         fallbackPrice: priceSchema.optional(),
+        // Budgets above the user (the app, endpoints, groups) and the budget mode.
+        ...levelBudgetsSchema,
       })
       .strict()
       .prefault({}),

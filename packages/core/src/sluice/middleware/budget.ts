@@ -38,7 +38,8 @@ function chatEstimate(d: BudgetDeps, call: Call): number {
   const prompt = promptTokensOf(call)
   const models = d.modelsFor(request.model)
   const missing = models.filter((m) => !d.cost.priceOf(m))
-  if (missing.length > 0 && d.cost.hasBudget(call.tier)) throw unpriced(missing, 'request.model')
+  if (missing.length > 0 && d.cost.hasBudget(call.tier, scopeOf(call)))
+    throw unpriced(missing, 'request.model')
   // The dearest model that may answer (a fallback can cost more than the primary).
   let usd = 0
   for (const m of models) {
@@ -53,7 +54,7 @@ function wrappedEstimate(d: BudgetDeps, call: Call): number {
   if (estimateUsd !== undefined) return estimateUsd
   const price = model === undefined ? undefined : d.cost.priceOf(model)
   if (!price) {
-    if (!d.cost.hasBudget(call.tier)) return 0
+    if (!d.cost.hasBudget(call.tier, scopeOf(call))) return 0
     if (model !== undefined) throw unpriced([model], 'ctx.model')
     throw new SluiceError(
       'invalid_request',
@@ -70,8 +71,41 @@ export function estimateCost(d: BudgetDeps, call: Call): number {
   return call.request ? chatEstimate(d, call) : wrappedEstimate(d, call)
 }
 
+/** What a call's spend counts against above its user: its group and endpoint (and the app). */
+const scopeOf = (call: Call) => ({ endpoint: call.endpoint, group: call.group })
+
 export function reserveBudget(d: BudgetDeps, call: Call): Promise<Reservation> {
-  return d.cost.reserve(call.userId, call.tier, estimateCost(d, call))
+  if (d.cost.strict && call.request && call.pricing?.estimateUsd === undefined) return reserveStrict(d, call)
+  return d.cost.reserve(call.userId, call.tier, estimateCost(d, call), scopeOf(call))
+}
+
+/**
+ * Strict mode: a chat reserves what its longest answer costs (its prompt and `max_tokens` of
+ * output, at the dearest model that may answer), and when that does not fit, as many output
+ * tokens as the tightest budget has left: its upstream `max_tokens` is set to what it reserved,
+ * so no answer can cost more. An answer cut short that way is neither cached nor shared.
+ */
+async function reserveStrict(d: BudgetDeps, call: Call): Promise<Reservation> {
+  const request = call.request!
+  const asked = request.max_tokens ?? request.max_completion_tokens
+  const cap = Number(asked ?? d.defaultMaxTokens)
+  const prompt = promptTokensOf(call)
+  const models = d.modelsFor(request.model)
+  const missing = models.filter((m) => !d.cost.priceOf(m))
+  if (missing.length > 0 && d.cost.hasBudget(call.tier, scopeOf(call)))
+    throw unpriced(missing, 'request.model')
+  const prices = models.flatMap((m) => d.cost.priceOf(m) ?? [])
+  const amountFor = (n: number) => Math.max(0, ...prices.map((p) => estimateCostOf(p, prompt, n)))
+  const { reservation, n } = await d.cost.reserveUpTo(call.userId, call.tier, scopeOf(call), amountFor, cap)
+  if (n !== asked) {
+    const field =
+      request.max_completion_tokens !== undefined && request.max_tokens === undefined
+        ? 'max_completion_tokens'
+        : 'max_tokens'
+    call.request = { ...request, [field]: n }
+    if (n < cap) call.cache.enabled = false
+  }
+  return reservation
 }
 
 /** Settles a finished call: its real cost replaces the reservation (0 for cache hits). */

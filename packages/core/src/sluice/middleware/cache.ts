@@ -20,8 +20,9 @@ export function cacheMiddleware(cache: CacheService) {
       return asStream(call, hit)
     }
     const outcome = await next()
-    // The coalesce step stores the answer itself (followers elsewhere read it before it returns).
-    if (call.steps.cacheStored) return outcome
+    // The coalesce step stores the answer itself (followers elsewhere read it before it returns);
+    // an answer the budget cut short (strict mode) is not the answer to the request: not stored.
+    if (call.steps.cacheStored || !call.cache.enabled) return outcome
     if (!isStreamOutcome(outcome)) {
       await cache.setByKey(key, outcome, ttlOf(cache, call))
       return outcome

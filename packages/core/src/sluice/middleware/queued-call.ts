@@ -19,6 +19,7 @@ export interface QueuedCall {
   endpoint: string
   userId: string
   tier: string | null
+  group?: string
   priority: number
   cache: Call['cache']
   timeoutMs: number | null
@@ -36,6 +37,7 @@ export function queuedCall(call: Call, now: number): QueuedCall {
     endpoint: call.endpoint,
     userId: call.userId,
     tier: call.tier ?? null,
+    ...(call.group !== undefined ? { group: call.group } : {}),
     priority: call.priority,
     cache: call.cache,
     timeoutMs: call.timeoutMs ?? null,
@@ -80,6 +82,7 @@ export function callOfJob(
       endpoint: job.endpoint,
       userId: job.userId,
       tier: job.tier ?? undefined,
+      ...(job.group !== undefined ? { group: job.group } : {}),
       priority: job.priority,
       ...(job.request ? { request: job.request } : wrapped(job, runners)),
       cache: job.cache,

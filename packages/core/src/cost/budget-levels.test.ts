@@ -1,0 +1,91 @@
+import { type Simulator, startSimulator } from '@sluice/simulator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SluiceError } from '../errors/sluice-error'
+import { deepseek } from '../providers/deepseek'
+import { createSluice } from '../sluice/create-sluice'
+import type { ThresholdEvent } from './thresholds'
+
+let sim: Simulator
+let long: Simulator
+beforeAll(async () => {
+  sim = await startSimulator({ profile: 'deepseek', latencyMs: { min: 1, max: 2 } })
+  long = await startSimulator({ profile: 'deepseek', latencyMs: { min: 1, max: 2 }, longAnswers: true })
+})
+afterAll(async () => {
+  await sim.close()
+  await long.close()
+})
+
+const ask = (content: string, max_tokens = 400) => ({
+  model: 'deepseek-chat',
+  messages: [{ role: 'user' as const, content }],
+  max_tokens,
+})
+const code = (e: unknown) => (e as SluiceError).code
+
+describe('budgets above the user', () => {
+  it("an app-wide daily budget holds across users: the refusal names the app's budget", async () => {
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: long.url, apiKey: 'sim' })],
+      budget: { app: { daily: 0.001 } }, // ~5 of these calls at $0.000185 each
+      cache: { enabled: false },
+    })
+    const events: ThresholdEvent[] = []
+    sluice.on('budget:threshold', (e) => events.push(e))
+    const outcomes: string[] = []
+    for (let i = 0; i < 12; i++)
+      outcomes.push(await sluice.chat(ask(`q${i}`), { userId: `u${i % 3}` }).then(() => 'ok', code))
+    expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(2)
+    expect(outcomes.at(-1)).toBe('budget_exceeded')
+    const refused = await sluice.chat(ask('more'), { userId: 'someone-new' }).catch((e: unknown) => e)
+    expect(refused).toMatchObject({
+      code: 'budget_exceeded',
+      details: { level: 'app', period: 'day', limitUsd: 0.001 },
+    })
+    expect((refused as Error).message).toContain("the app's daily budget")
+    expect(events.some((e) => e.level === 'app' && e.ratio === 0.8)).toBe(true)
+    const spent = await sluice.cost.levelSpend('app')
+    // The default mode's bound: the reservations fit, and the answers (all as long as max_tokens
+    // allows here) overran them by what each was longer than expected.
+    expect(spent).toBeGreaterThan(0.0008)
+    await sluice.close()
+  })
+
+  it("an endpoint's and a group's budgets, each its own; a group without one of its own has `group`'s", async () => {
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+      budget: { endpoints: { summarise: { daily: 0 } }, group: { daily: 1 }, groups: { acme: { daily: 0 } } },
+      cache: { enabled: false },
+    })
+    await expect(sluice.chat(ask('a'), { userId: 'u', endpoint: 'summarise' })).rejects.toMatchObject({
+      code: 'budget_exceeded',
+      details: { level: 'endpoint', endpoint: 'summarise' },
+    })
+    await expect(sluice.chat(ask('b'), { userId: 'u', group: 'acme' })).rejects.toMatchObject({
+      code: 'budget_exceeded',
+      details: { level: 'group', group: 'acme' },
+    })
+    const ok = await sluice.chat(ask('c'), { userId: 'u', group: 'globex' })
+    expect(await sluice.cost.levelSpend('group', 'globex')).toBeCloseTo(ok.sluice.costUsd, 12)
+    expect(await sluice.cost.spend('u')).toBeCloseTo(ok.sluice.costUsd, 12)
+    await sluice.close()
+  })
+
+  it('strict: max_tokens is capped to what the tightest budget has left, so even the longest answers stay within it', async () => {
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: long.url, apiKey: 'sim' })],
+      budget: { app: { daily: 0.001 }, mode: 'strict' },
+      cache: { enabled: false },
+    })
+    const answers: number[] = []
+    for (let i = 0; ; i++) {
+      const res = await sluice.chat(ask(`q${i}`), { userId: `u${i % 3}` }).catch((e: unknown) => e)
+      if (code(res) === 'budget_exceeded') break
+      answers.push((res as { usage: { completion_tokens: number } }).usage.completion_tokens)
+    }
+    expect(answers.slice(0, 3)).toEqual([400, 400, 400]) // whole while there was room
+    expect(answers.at(-1)).toBeLessThan(400) // the last one cut to what was left
+    expect(await sluice.cost.levelSpend('app')).toBeLessThanOrEqual(0.001 + 1e-12)
+    await sluice.close()
+  })
+})
