@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url'
+import { startSimulator } from '@sluice/simulator'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { budgetTests } from '../../../scripts/budget-tests'
+import { deleteKeys } from '../../../scripts/redis-keys'
+import { REDIS_URL } from '../../../scripts/services.mjs'
+
+const client = new Redis(REDIS_URL)
+const base = `t_budget_${process.pid}_${Date.now().toString(36)}`
+const prefixes: string[] = []
+afterAll(async () => {
+  for (const p of prefixes) await deleteKeys(client, `${p}:*`)
+  await client.quit()
+})
+
+budgetTests(
+  { describe, it, expect, afterEach },
+  {
+    name: 'redis',
+    script: fileURLToPath(new URL('./fixtures/budget.mjs', import.meta.url)),
+    env: { ...process.env, REDIS_URL },
+    namespace: (test) => {
+      const p = `${base}_${test}`
+      prefixes.push(p)
+      return p
+    },
+    startSimulator,
+  },
+)
