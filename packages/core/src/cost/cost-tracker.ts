@@ -16,6 +16,7 @@ import { budgetName, hasLevels, levelBudgetsSchema, levelsOf, type SpendScope } 
 import { buildReport, type CostReport } from './cost-report'
 import { costOf } from './estimate'
 import { DAY_MS, type Period, PeriodClock, periodly } from './periods'
+import { priceAt, priceHoursSchema } from './price-hours'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
 import { type Counter, type ThresholdEvent, Thresholds } from './thresholds'
 
@@ -26,6 +27,8 @@ export const priceSchema = z
     input: z.number().nonnegative(),
     cachedInput: z.number().nonnegative().optional(),
     output: z.number().nonnegative(),
+    /** Other prices in some hours of some weekdays (UTC): the first that holds at the call's time. */
+    hours: z.array(priceHoursSchema).optional(),
   })
   .strict()
 
@@ -60,6 +63,8 @@ export interface Reservation {
   limits: BudgetLimit[]
   /** Every spend counter the call's cost goes to (day and month), budgeted or not. */
   counters: Counter[]
+  /** When the call was made: its usage is priced as of then (prices may change by the hour). */
+  at?: number
 }
 
 export interface SettleInput {
@@ -100,15 +105,16 @@ export class CostTracker {
     this.thresholds = new Thresholds(this.o.thresholds, (e) => this.events.emit('budget:threshold', e))
   }
 
-  /** The model's price, or the fallback price, or undefined when neither exists. */
-  priceOf(model: string): ModelPrice | undefined {
-    return this.prices[model] ?? this.o.fallbackPrice
+  /** The model's price at `at` (now by default), or the fallback price, or undefined when neither exists. */
+  priceOf(model: string, at: number = this.o.now()): ModelPrice | undefined {
+    const price = this.prices[model] ?? this.o.fallbackPrice
+    return price ? priceAt(price, at) : undefined
   }
 
-  /** USD for real usage, or undefined when none of the models has a price. */
-  costOf(models: readonly string[], usage: Usage): number | undefined {
+  /** USD for real usage at the price of `at` (now by default), or undefined when none of the models has a price. */
+  costOf(models: readonly string[], usage: Usage, at: number = this.o.now()): number | undefined {
     for (const m of models) {
-      const price = this.priceOf(m)
+      const price = this.priceOf(m, at)
       if (price) return costOf(price, usage)
     }
     return undefined
@@ -194,7 +200,15 @@ export class CostTracker {
     const limits = counters.flatMap((c) =>
       c.limitUsd === undefined ? [] : [{ key: c.key, limitUsd: c.limitUsd, ttlMs: c.ttlMs }],
     )
-    const reservation: Reservation = { id: randomId(), userId, tier: tierName, amountUsd, limits, counters }
+    const reservation: Reservation = {
+      id: randomId(),
+      userId,
+      tier: tierName,
+      amountUsd,
+      limits,
+      counters,
+      at: this.o.now(),
+    }
     const fits = { ok: true, totals: {} }
     if (limits.length === 0) return { reservation, result: fits }
     let result: Awaited<ReturnType<UsagePort['reserve']>>
@@ -232,7 +246,8 @@ export class CostTracker {
    * cost: an unpriced answer is never free.
    */
   async settle(reservation: Reservation, input: SettleInput): Promise<number> {
-    const priced = input.usage ? this.costOf([input.model, ...(input.models ?? [])], input.usage) : undefined
+    const models = [input.model, ...(input.models ?? [])]
+    const priced = input.usage ? this.costOf(models, input.usage, reservation.at) : undefined
     const cost = input.cached ? 0 : (priced ?? reservation.amountUsd)
     await this.write(reservation, cost, input)
     return cost

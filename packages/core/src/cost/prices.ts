@@ -1,19 +1,29 @@
-/** USD per million tokens. `cachedInput` is the price of prompt tokens served from the provider's cache. */
+import type { PriceHours } from './price-hours'
+
+/**
+ * USD per million tokens. `cachedInput` is the price of prompt tokens served from the provider's
+ * cache. `hours`: other prices in some hours of some weekdays (UTC); a call is charged the price
+ * at the time it was made.
+ */
 export interface ModelPrice {
   input: number
   cachedInput?: number
   output: number
+  hours?: PriceHours[]
 }
 
 export interface PriceTable {
   /** The date these list prices were read; override with `prices` when they change. */
   asOf: string
+  /** Where they were read. */
+  source: string[]
   models: Record<string, ModelPrice>
 }
 
-/** List prices as published by DeepSeek and Groq on the date below. */
+/** List prices as published by DeepSeek and Groq on the date below, at the pages in `source`. */
 export const DEFAULT_PRICES: PriceTable = {
   asOf: '2025-09-29',
+  source: ['https://api-docs.deepseek.com/quick_start/pricing', 'https://groq.com/pricing'],
   models: {
     'deepseek-chat': { input: 0.28, cachedInput: 0.028, output: 0.42 },
     'deepseek-reasoner': { input: 0.28, cachedInput: 0.028, output: 0.42 },

@@ -228,8 +228,8 @@ export function createSluice(options: SluiceOptions) {
 
     stats: () => monitor.stats(),
     prometheus: () => monitor.prometheus(),
-    /** USD for a call's usage at this instance's prices (undefined for an unpriced model). */
-    price: (model: string, usage: Usage) => cost.costOf([model], usage),
+    /** USD for a call's usage at this instance's prices, as of `at` (now; undefined for an unpriced model). */
+    price: (model: string, usage: Usage, at?: number) => cost.costOf([model], usage, at),
     /** Which ports live in the store and which stayed in this process. */
     storeReport(): Record<PortName, 'store' | 'in-process'> {
       return Object.fromEntries(
