@@ -32,6 +32,13 @@ export { type HttpError, type ToHttpOptions, toHttp } from './errors/to-http'
 export { type MemoryStoreOptions, memoryStore } from './memory/memory-store'
 export { Monitor, type Stats } from './monitor/monitor'
 export type { SavedBy, Savings } from './monitor/savings'
+export type {
+  OverrideEvent,
+  OverrideInput,
+  OverrideTarget,
+  StoredOverride,
+} from './overrides/override-schema'
+export type { Overrides } from './overrides/overrides'
 export { deepseek, type NamedProviderOptions } from './providers/deepseek'
 export { groq } from './providers/groq'
 export { type OpenAICompatibleOptions, openAICompatible } from './providers/openai-compatible'

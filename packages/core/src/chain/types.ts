@@ -1,4 +1,5 @@
 import type { Reservation } from '../cost/cost-tracker'
+import type { StoredOverride } from '../overrides/override-schema'
 import type { ChatChunk, ChatRequest, Usage } from '../providers/types'
 import type { RunOptions } from '../resilience/resilient-agent'
 
@@ -45,6 +46,8 @@ export interface CallSteps {
   cutUpstream?: boolean
   /** Telemetry's hook for each upstream attempt. */
   onAttempt?: AttemptHook
+  /** Run-time overrides that apply to this call (its user's, its group's), read by admission. */
+  overrides?: { user?: StoredOverride; group?: StoredOverride }
   /** Told when the call starts (true) and stops waiting for its provider's capacity (a queue worker's gate). */
   onCapacityWait?: (waiting: boolean) => void
 }

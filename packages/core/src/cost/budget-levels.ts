@@ -32,6 +32,9 @@ type PeriodLimits = NonNullable<LevelBudgets['app']>
 export interface SpendScope {
   endpoint?: string | undefined
   group?: string | undefined
+  /** Run-time overrides of the user's and the group's budgets. */
+  userBudget?: PeriodLimits | undefined
+  groupBudget?: PeriodLimits | undefined
 }
 
 export interface LevelBudget {
@@ -56,7 +59,7 @@ export function levelsOf(b: LevelBudgets, scope: SpendScope): LevelBudget[] {
   const out: LevelBudget[] = []
   const { group, endpoint } = scope
   if (group !== undefined) {
-    const limits = Object.hasOwn(b.groups, group) ? b.groups[group] : b.group
+    const limits = scope.groupBudget ?? (Object.hasOwn(b.groups, group) ? b.groups[group] : b.group)
     if (limits) out.push({ level: 'group', of: group, limits })
   }
   if (endpoint !== undefined && Object.hasOwn(b.endpoints, endpoint))

@@ -124,7 +124,7 @@ export class CostTracker {
   hasBudget(tier: string | undefined, scope: SpendScope = {}): boolean {
     const t = this.o.tiers[tier ?? '_']
     if (t?.unlimited) return false
-    if (levelsOf(this.o, scope).length > 0) return true
+    if (levelsOf(this.o, scope).length > 0 || scope.userBudget) return true
     if (!t?.budget) return false
     return t.budget.daily !== undefined || t.budget.monthly !== undefined
   }
@@ -315,7 +315,7 @@ export class CostTracker {
 
   private countersFor(userId: string, tierName: string, scope: SpendScope = {}): Counter[] {
     const tier = this.o.tiers[tierName]
-    const budget = tier?.unlimited ? undefined : tier?.budget
+    const budget = tier?.unlimited ? undefined : (scope.userBudget ?? tier?.budget)
     const counters: Counter[] = [
       {
         key: this.periodKey(userId, 'day'),

@@ -32,6 +32,8 @@ export interface LimitRequest {
   /** Units this call uses: 1 by default; for token rules, pass `tokens`. */
   cost?: number
   tokens?: number
+  /** The endpoint rule for this user in place of their tier's (a run-time override). */
+  rule?: Rule
 }
 
 export interface LimitResult extends RateLimitDecision {
@@ -86,7 +88,7 @@ export class RateLimiter {
     const tier = tierName === undefined ? undefined : this.o.tiers[tierName]
     if (tier?.unlimited) return UNLIMITED
 
-    const rule = this.ruleFor(endpoint, tierName)
+    const rule = request.rule ?? this.ruleFor(endpoint, tierName)
     const cost = rule?.unit === 'tokens' ? (request.tokens ?? request.cost ?? 1) : (request.cost ?? 1)
     if (!Number.isFinite(cost) || cost <= 0) {
       throw new SluiceError('invalid_request', 'cost: expected a positive number', { path: 'cost' })

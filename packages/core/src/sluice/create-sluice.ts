@@ -10,6 +10,8 @@ import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
 import { SluiceError } from '../errors/sluice-error'
 import { MetricsBuffer } from '../monitor/metrics-buffer'
 import { Monitor } from '../monitor/monitor'
+import type { OverrideEvent } from '../overrides/override-schema'
+import { Overrides } from '../overrides/overrides'
 import { modelFor } from '../providers/models'
 import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../providers/types'
 import { ClaimGate } from '../queue/claim-gate'
@@ -36,7 +38,12 @@ import { checkRequestSize } from './request-size'
 import { type SluiceOptions, sluiceOptionsSchema } from './sluice-schema'
 import { type WrappedTarget, wrappedTargets } from './wrapped-targets'
 
-export type SluiceEvents = AgentEvents & CapacityEvents & { 'budget:threshold': ThresholdEvent }
+export type SluiceEvents = AgentEvents &
+  CapacityEvents & {
+    'budget:threshold': ThresholdEvent
+    'override:set': OverrideEvent
+    'override:cleared': OverrideEvent
+  }
 export type ChatResult = ChatCompletion & { sluice: SluiceMeta }
 
 const PORTS: PortName[] = ['rateLimit', 'cache', 'usage', 'queue', 'breaker', 'metrics']
@@ -116,6 +123,15 @@ export function createSluice(options: SluiceOptions) {
     ...(capacity ? { capacity: () => capacity.views() } : {}),
   })
   const maxTokens = o.budget.defaultMaxTokens
+  const overrides = o.overrides
+    ? new Overrides({
+        cache: store.cache,
+        prefix: o.prefix,
+        refreshMs: o.overrides.refresh,
+        now: Date.now,
+        tiers: Object.keys(o.tiers),
+      })
+    : undefined
   const budget: BudgetDeps = {
     cost,
     history: new CompletionHistory(),
@@ -138,7 +154,7 @@ export function createSluice(options: SluiceOptions) {
   const front: Middleware[] = [
     ...(o.telemetry ? [telemetryMiddleware(o.telemetry.otel)] : []),
     metricsMiddleware(monitor, price),
-    admissionMiddleware(limiter, maxTokens, cache),
+    admissionMiddleware(limiter, maxTokens, cache, overrides),
     cacheMiddleware(cache),
     budgetMiddleware(budget),
     coalesceMiddleware(cache),
@@ -223,8 +239,16 @@ export function createSluice(options: SluiceOptions) {
     on<E extends keyof SluiceEvents>(event: E, listener: (payload: SluiceEvents[E]) => void): () => void {
       if (event === 'budget:threshold') return cost.events.on('budget:threshold', listener as never)
       if (event === 'key:revoked') return capacity ? capacity.events.on(event, listener as never) : () => {}
+      if (event === 'override:set' || event === 'override:cleared')
+        return overrides ? overrides.events.on(event, listener as never) : () => {}
       return agent.events.on(event as keyof AgentEvents, listener as never)
     },
+
+    /**
+     * Run-time overrides (with `overrides` in the options): `set({ userId } | { group }, { tier,
+     * limits, budget, blocked, reason }, { ttl, by })`, `get`, `clear`. Undefined without them.
+     */
+    overrides,
 
     stats: () => monitor.stats(),
     prometheus: () => monitor.prometheus(),

@@ -50,6 +50,15 @@ export const sluiceOptionsSchema = z
      * concurrency, configured here or learned from its x-ratelimit-* headers and 429s. On by default.
      */
     capacity: capacitySchema.prefault({}),
+    /**
+     * Run-time overrides of a user's or group's tier, limits, budget or access
+     * (`sluice.overrides`), held in the store: every instance applies a change within `refresh`.
+     * Off unless given (each user's override is then read once a `refresh` per instance).
+     */
+    overrides: z
+      .object({ refresh: timerSchema.prefault('1s') })
+      .strict()
+      .optional(),
     budget: z
       .object({
         thresholds: z.array(z.number().positive().max(1)).default([0.8, 1]),

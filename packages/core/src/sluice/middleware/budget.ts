@@ -72,7 +72,12 @@ export function estimateCost(d: BudgetDeps, call: Call): number {
 }
 
 /** What a call's spend counts against above its user: its group and endpoint (and the app). */
-const scopeOf = (call: Call) => ({ endpoint: call.endpoint, group: call.group })
+const scopeOf = (call: Call) => ({
+  endpoint: call.endpoint,
+  group: call.group,
+  userBudget: call.steps.overrides?.user?.budget,
+  groupBudget: call.steps.overrides?.group?.budget,
+})
 
 export function reserveBudget(d: BudgetDeps, call: Call): Promise<Reservation> {
   if (d.cost.strict && call.request && call.pricing?.estimateUsd === undefined) return reserveStrict(d, call)
