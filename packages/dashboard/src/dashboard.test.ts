@@ -115,6 +115,10 @@ describe('the dashboard', () => {
       expect(await text('saved')).toMatch(/^3 \/ \$0\.0000\d\d$/)
       expect(await text('queue')).toBe('no queue')
       expect(await page.locator('#tiers tr').count()).toBe(2)
+      // Spend per endpoint, from the store's usage rows: each endpoint that went upstream today.
+      const endpoints = Object.keys(stats.spendTodayByEndpoint)
+      expect(endpoints.length).toBeGreaterThan(0)
+      expect(await page.locator('#endpoints tr').count()).toBe(endpoints.length)
       expect(await page.locator('#breakers td.closed').count()).toBe(1)
       // DeepSeek sends no limit headers: nothing is paced, and the page says what was sent.
       expect(await page.locator('#capacity tr').count()).toBe(1)

@@ -43,6 +43,9 @@ export function page(refreshMs: number): string {
   <div class="panel"><h2>circuit breakers</h2><table id="breakers"></table></div>
 </div>
 <div class="row">
+  <div class="panel"><h2>spend today per endpoint (its budget per day)</h2><table id="endpoints"></table></div>
+</div>
+<div class="row">
   <div class="panel"><h2>provider capacity (this instance)</h2><table id="capacity"></table></div>
 </div>
 <footer>refreshed every ${Math.round(refreshMs / 100) / 10} s · <span data-k="at">–</span></footer>
@@ -85,6 +88,7 @@ export function page(refreshMs: number): string {
       set('saved', s.saved.calls + ' / ' + usd(s.saved.usd))
       set('at', new Date(s.at).toLocaleTimeString())
       rows(document.getElementById('tiers'), s.tiers.map((t) => [t.tier, usd(t.spentUsd) + (t.dailyBudgetUsd === null ? '' : ' of ' + usd(t.dailyBudgetUsd) + ' / user')]))
+      rows(document.getElementById('endpoints'), s.endpoints.map((e) => [e.endpoint, usd(e.spentUsd) + (e.dailyBudgetUsd === null ? '' : ' of ' + usd(e.dailyBudgetUsd))]).concat(s.appDailyBudgetUsd === null ? [] : [['the app', usd(s.spendTodayUsd) + ' of ' + usd(s.appDailyBudgetUsd)]]))
       rows(document.getElementById('breakers'), Object.entries(s.breakers).map(([p, st]) => [p, st, st]))
       rows(document.getElementById('capacity'), s.capacity.map((c) => [c.name, c.summary]))
       const t = s.at / 1000

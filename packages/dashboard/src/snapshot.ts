@@ -14,6 +14,9 @@ export interface Snapshot {
   spendTodayUsd: number
   /** Per tier: spent today, and each user's daily budget (null: none). */
   tiers: { tier: string; spentUsd: number; dailyBudgetUsd: number | null }[]
+  /** Per endpoint: spent today, and its own daily budget (null: none); the app's budget too. */
+  endpoints: { endpoint: string; spentUsd: number; dailyBudgetUsd: number | null }[]
+  appDailyBudgetUsd: number | null
   saved: { calls: number; usd: number }
   /** Per provider, model (and pool key): its limits, what is left, waits and 429s, as one line. */
   capacity: { name: string; summary: string }[]
@@ -38,6 +41,10 @@ function capacityLine(v: Awaited<ReturnType<Sluice['stats']>>['capacity'][number
 export async function snapshot(sluice: Sluice): Promise<Snapshot> {
   const stats = await sluice.stats()
   const tiers = sluice.options.tiers as Record<string, { budget?: { daily?: number } }>
+  const budgets = (sluice.options.budget ?? {}) as {
+    app?: { daily?: number }
+    endpoints?: Record<string, { daily?: number }>
+  }
   const names = [...new Set([...Object.keys(tiers), ...Object.keys(stats.spendTodayByTier)])]
   return {
     at: Date.now(),
@@ -68,6 +75,12 @@ export async function snapshot(sluice: Sluice): Promise<Snapshot> {
         dailyBudgetUsd: daily !== undefined && Number.isFinite(daily) ? daily : null,
       }
     }),
+    endpoints: Object.entries(stats.spendTodayByEndpoint).map(([endpoint, spentUsd]) => ({
+      endpoint,
+      spentUsd,
+      dailyBudgetUsd: budgets.endpoints?.[endpoint]?.daily ?? null,
+    })),
+    appDailyBudgetUsd: budgets.app?.daily ?? null,
     saved: { calls: stats.saved.calls, usd: stats.saved.usd },
     capacity: stats.capacity.map(capacityLine),
   }

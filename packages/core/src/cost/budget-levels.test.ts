@@ -89,3 +89,75 @@ describe('budgets above the user', () => {
     await sluice.close()
   })
 })
+
+describe("docs/cost-control.md's examples", () => {
+  it('the levels, the prices by the hour and the overrides, as written there', async () => {
+    const providers = [deepseek({ baseURL: sim.url, apiKey: 'sim' })]
+    const levels = createSluice({
+      providers,
+      tiers: {
+        free: { budget: { daily: 1 } },
+        premium: { budget: { daily: 20 } },
+        superadmin: { unlimited: true },
+      },
+      budget: {
+        app: { daily: 30, monthly: 900 }, // seed 000's plan: $900 a month
+        endpoints: { summarise: { daily: 5 } },
+        group: { daily: 50 }, // every customer
+        groups: { acme: { daily: 200 } }, // one customer's own
+      },
+    })
+    const res = await levels.chat(ask('hello'), {
+      userId: 'u',
+      tier: 'free',
+      group: 'acme',
+      endpoint: 'summarise',
+    })
+    for (const [level, of] of [['app'], ['group', 'acme'], ['endpoint', 'summarise']] as const)
+      expect(await levels.cost.levelSpend(level, of)).toBeCloseTo(res.sluice.costUsd, 12)
+    await levels.close()
+
+    const priced = createSluice({
+      providers,
+      prices: {
+        'deepseek-chat': {
+          input: 0.28,
+          cachedInput: 0.028,
+          output: 0.42,
+          hours: [{ from: '16:30', to: '00:30', input: 0.14, cachedInput: 0.014, output: 0.21 }], // off-peak
+        },
+      },
+    })
+    const usage = { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 }
+    expect(priced.price('deepseek-chat', usage, Date.parse('2026-12-03T17:00:00Z'))).toBeCloseTo(0.14, 12)
+    expect(priced.price('deepseek-chat', usage, Date.parse('2026-12-03T12:00:00Z'))).toBeCloseTo(0.28, 12)
+    await priced.close()
+
+    const sluice = createSluice({ providers, overrides: { refresh: '1s' }, tiers: { free: {} } })
+    const audited: unknown[] = []
+    const audit = (...facts: unknown[]) => audited.push(facts)
+    await sluice.overrides!.set(
+      { userId: 'user-42' },
+      { budget: { daily: 10 }, reason: 'bought credits' },
+      { ttl: '30d', by: 'billing' },
+    )
+    sluice.on('override:set', ({ target, override, by }) => audit(target, override, by))
+    await sluice.overrides!.set(
+      { userId: 'user-7' },
+      { limits: { chat: { limit: 100, window: '1m' } } },
+      { ttl: '1h' },
+    )
+    await sluice.overrides!.set({ group: 'acme' }, { blocked: true, reason: 'unpaid' }, { ttl: '7d' })
+    expect(await sluice.overrides!.get({ userId: 'user-42' })).toMatchObject({
+      budget: { daily: 10 },
+      by: 'billing',
+    })
+    await expect(sluice.chat(ask('hi'), { userId: 'someone', group: 'acme' })).rejects.toMatchObject({
+      code: 'forbidden',
+    })
+    await sluice.overrides!.clear({ group: 'acme' })
+    expect((await sluice.chat(ask('hi'), { userId: 'someone', group: 'acme' })).choices.length).toBe(1)
+    expect(audited.length).toBe(2)
+    await sluice.close()
+  })
+})

@@ -32,6 +32,10 @@ export interface Stats {
   spendTodayUsd: number
   /** Today's spend per tier. */
   spendTodayByTier: Record<string, number>
+  /** Today's spend per endpoint. */
+  spendTodayByEndpoint: Record<string, number>
+  /** Today's requests the cache answered, over all of today's, 0..1. */
+  cachedShareToday: number
   /**
    * Upstream calls that cache hits, coalescing and batching avoided since the counters started
    * (30 days), and what they would have cost, fleet-wide on a shared store.
@@ -169,6 +173,8 @@ export class Monitor {
       breakers: this.s.breakers?.() ?? {},
       spendTodayUsd: spend?.totalUsd ?? 0,
       spendTodayByTier: spend?.byTier ?? {},
+      spendTodayByEndpoint: spend?.byEndpoint ?? {},
+      cachedShareToday: spend?.cachedShare ?? 0,
       saved,
       metricsDropped: this.buffer.dropped,
       capacity: this.s.capacity?.() ?? [],

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { dictSchema } from '../config/dict-schema'
-import { delaySchema } from '../config/duration-schema'
+import { durationSchema } from '../config/duration-schema'
 import { idSchema } from '../config/id-schema'
 import { ruleSchema, tierBudgetSchema } from '../config/limits-schema'
 
@@ -26,7 +26,7 @@ export const overrideSchema = z
 export const overrideOptionsSchema = z
   .object({
     /** How long it lasts; then every instance is back to the configuration. */
-    ttl: delaySchema,
+    ttl: durationSchema.refine((ms) => ms > 0, { message: 'give a ttl longer than zero' }),
     /** Who set it, for the audit trail. */
     by: z.string().max(200).optional(),
   })
