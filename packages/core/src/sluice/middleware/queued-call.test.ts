@@ -45,8 +45,9 @@ describe('queuedCall / callOfJob', () => {
       state: {},
     })
     expect(back.call.meta.queuedMs).toBe(250)
-    // JSON has no Infinity: the unlimited period comes back unlimited, not as null or 0.
-    expect(back.reservation).toEqual(reservation)
+    // JSON has no Infinity: the unlimited period comes back unlimited, not as null or 0; the
+    // call is priced as of when the worker makes it.
+    expect(back.reservation).toEqual({ ...reservation, at: 1_250 })
   })
 
   it('a wrapped call travels with its runner name and runs on the worker with that runner', async () => {
