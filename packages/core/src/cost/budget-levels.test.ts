@@ -1,8 +1,10 @@
 import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SluiceError } from '../errors/sluice-error'
+import { memoryStore } from '../memory/memory-store'
 import { deepseek } from '../providers/deepseek'
 import { createSluice } from '../sluice/create-sluice'
+import { CostTracker } from './cost-tracker'
 import type { ThresholdEvent } from './thresholds'
 
 let sim: Simulator
@@ -159,5 +161,40 @@ describe("docs/cost-control.md's examples", () => {
     expect((await sluice.chat(ask('hi'), { userId: 'someone', group: 'acme' })).choices.length).toBe(1)
     expect(audited.length).toBe(2)
     await sluice.close()
+  })
+})
+
+describe('spend reports', () => {
+  it('count cache hits (cost 0) in the cached share, per user, endpoint, tier and day', async () => {
+    const store = memoryStore()
+    const sluice = createSluice({
+      store,
+      providers: [deepseek({ baseURL: sim.url, apiKey: 'sim' })],
+      tiers: { free: {} },
+    })
+    const first = await sluice.chat(ask('the same question'), {
+      userId: 'ana',
+      tier: 'free',
+      endpoint: 'faq',
+    })
+    const hit = await sluice.chat(ask('the same question'), { userId: 'bo', tier: 'free', endpoint: 'faq' })
+    expect(hit.sluice.cached).toBe(true)
+    await sluice.close() // writes the hits' rows that were waiting
+    const report = await new CostTracker({ store }).report()
+    expect(report).toMatchObject({ requests: 2, cachedRequests: 1, cachedShare: 0.5 })
+    expect(report.totalUsd).toBeCloseTo(first.sluice.costUsd, 12)
+    const day = new Date().toISOString().slice(0, 10)
+    expect(report.lines.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+      {
+        day,
+        userId: 'ana',
+        endpoint: 'faq',
+        tier: 'free',
+        usd: first.sluice.costUsd,
+        requests: 1,
+        cachedRequests: 0,
+      },
+      { day, userId: 'bo', endpoint: 'faq', tier: 'free', usd: 0, requests: 1, cachedRequests: 1 },
+    ])
   })
 })

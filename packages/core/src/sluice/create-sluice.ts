@@ -7,6 +7,7 @@ import type { Call, Middleware, MiddlewarePair, Outcome, SluiceMeta } from '../c
 import { parseOptions, parseWith } from '../config/parse-options'
 import { CompletionHistory } from '../cost/completion-history'
 import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
+import { HitRows } from '../cost/hit-rows'
 import { SluiceError } from '../errors/sluice-error'
 import { MetricsBuffer } from '../monitor/metrics-buffer'
 import { Monitor } from '../monitor/monitor'
@@ -77,6 +78,8 @@ export function createSluice(options: SluiceOptions) {
   })
   // Metric writes (requests, errors, active users, cache hits) leave the response path together.
   const metricsBuffer = new MetricsBuffer(store.metrics)
+  // Cache hits' usage rows (cost 0), written off the response path: the reports count them.
+  const hitRows = new HitRows(store.usage)
   const cache = new CacheService({ ...shared, ...options.cache, metricsBuffer })
   const cost = new CostTracker({
     ...shared,
@@ -155,7 +158,21 @@ export function createSluice(options: SluiceOptions) {
     ...(o.telemetry ? [telemetryMiddleware(o.telemetry.otel)] : []),
     metricsMiddleware(monitor, price),
     admissionMiddleware(limiter, maxTokens, cache, overrides),
-    cacheMiddleware(cache),
+    cacheMiddleware(cache, (call, hit) =>
+      hitRows.add({
+        userId: call.userId,
+        tier: call.tier ?? '_',
+        endpoint: call.endpoint,
+        provider: hit.provider ?? '',
+        model: hit.model ?? call.request?.model ?? call.pricing?.model ?? call.endpoint,
+        promptTokens: 0,
+        completionTokens: 0,
+        cachedTokens: 0,
+        costUsd: 0,
+        cached: true,
+        at: Date.now(),
+      }),
+    ),
     budgetMiddleware(budget),
     coalesceMiddleware(cache),
     ...(queue ? [queueMiddleware(queue, o.queue!.timeout, batching.groupOf)] : []),
@@ -284,6 +301,7 @@ export function createSluice(options: SluiceOptions) {
       agent.close()
       await capacity?.close()
       await metricsBuffer.close()
+      await hitRows.close()
       await o.store?.close?.()
     },
   }

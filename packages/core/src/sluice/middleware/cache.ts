@@ -1,5 +1,5 @@
 import type { CacheService } from '../../cache/cache-service'
-import type { Outcome } from '../../chain/types'
+import type { Call, Outcome } from '../../chain/types'
 import { isStreamOutcome, named } from '../../chain/types'
 import { coalesceStream, type StreamFlight } from '../../stream/coalesce-stream'
 import { observeStream } from '../../stream/observe-stream'
@@ -10,13 +10,14 @@ import { asStream, keyOf, lookupOf, ttlOf } from './cache-key'
  * costs nothing — and stores fresh answers with the type's TTL. A stream is stored as the
  * completion it spells out once it has ended, and a hit on a stream replays as one.
  */
-export function cacheMiddleware(cache: CacheService) {
+export function cacheMiddleware(cache: CacheService, onHit?: (call: Call, hit: Outcome) => void) {
   return named('cache', async (call, next) => {
     if (!call.cache.enabled) return next()
     const hit = await lookupOf(cache, call) // started by admission, beside the limit check
     const key = call.steps.cacheKey!
     if (hit !== undefined) {
       call.meta.cached = true
+      onHit?.(call, hit)
       return asStream(call, hit)
     }
     const outcome = await next()

@@ -95,7 +95,11 @@ export function callOfJob(
   // The call is made now, on the worker: its usage is priced as of now (a job kept for cheap hours
   // is charged their price, not the price when it was queued).
   const reservation = r
-    ? { ...r, at: now, limits: r.limits.map((l) => ({ ...l, limitUsd: l.limitUsd ?? Number.POSITIVE_INFINITY })) }
+    ? {
+        ...r,
+        at: now,
+        limits: r.limits.map((l) => ({ ...l, limitUsd: l.limitUsd ?? Number.POSITIVE_INFINITY })),
+      }
     : undefined
   return { call, reservation: reservation as Reservation | undefined }
 }
