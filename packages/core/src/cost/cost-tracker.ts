@@ -11,16 +11,15 @@ import { USD_EPSILON } from '../store/usage-math'
 import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
-import { checkId, keyOf, slotted } from '../util/keys'
-import { budgetName, hasLevels, levelBudgetsSchema, levelsOf, type SpendScope } from './budget-levels'
+import { checkId, keyOf } from '../util/keys'
+import { budgetName, levelBudgetsSchema, levelsOf, type SpendScope } from './budget-levels'
 import { buildReport, type CostReport } from './cost-report'
 import { costOf } from './estimate'
 import { DAY_MS, type Period, PeriodClock, periodly } from './periods'
 import { priceAt, priceHoursSchema } from './price-hours'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
+import { SpendCounters } from './spend-counters'
 import { type Counter, type ThresholdEvent, Thresholds } from './thresholds'
-
-const KEEP_MS = 40 * DAY_MS
 
 export const priceSchema = z
   .object({
@@ -89,9 +88,7 @@ export class CostTracker {
   private readonly prices: Record<string, ModelPrice>
   private readonly clock: PeriodClock
   private readonly thresholds: Thresholds
-  private readonly keyPrefix: string
-  /** Budgets above the user: a call's counters then share one slot, so one operation moves them all. */
-  private readonly shared: boolean
+  private readonly counters: SpendCounters
   /** Calls whose settle (or release) the store could not take; the spend of those went unrecorded. */
   unsettled = 0
 
@@ -99,9 +96,8 @@ export class CostTracker {
     this.o = parseOptions(schema, options, 'budget')
     this.port = (this.o.store && guardStore(this.o.store).usage) || defaultStore().usage
     this.prices = Object.assign(Object.create(null), DEFAULT_PRICES.models, this.o.prices)
-    this.keyPrefix = keyOf(this.o.prefix, 'spend')
-    this.shared = hasLevels(this.o)
     this.clock = new PeriodClock(this.o.now)
+    this.counters = new SpendCounters(keyOf(this.o.prefix, 'spend'), this.o, this.clock)
     this.thresholds = new Thresholds(this.o.thresholds, (e) => this.events.emit('budget:threshold', e))
   }
 
@@ -296,7 +292,7 @@ export class CostTracker {
 
   /** USD spent (and reserved by calls in flight) by a user in the current UTC day or month. */
   async spend(userId: string, period: Period = 'day'): Promise<number> {
-    return this.port.total(this.periodKey(userId, period))
+    return this.port.total(this.counters.userKey(userId, period))
   }
 
   async report(options: { since?: number } = {}): Promise<CostReport> {
@@ -310,68 +306,10 @@ export class CostTracker {
     of?: string,
     period: Period = 'day',
   ): Promise<number> {
-    return this.port.total(this.levelKey(level, of, period))
+    return this.port.total(this.counters.levelKey(level, of, period))
   }
 
   private countersFor(userId: string, tierName: string, scope: SpendScope = {}): Counter[] {
-    const tier = this.o.tiers[tierName]
-    const budget = tier?.unlimited ? undefined : (scope.userBudget ?? tier?.budget)
-    const counters: Counter[] = [
-      {
-        key: this.periodKey(userId, 'day'),
-        level: 'user',
-        period: 'day',
-        ttlMs: 2 * DAY_MS,
-        ...limit(budget?.daily),
-      },
-      {
-        key: this.periodKey(userId, 'month'),
-        level: 'user',
-        period: 'month',
-        ttlMs: KEEP_MS,
-        ...limit(budget?.monthly),
-      },
-    ]
-    // An unlimited tier is counted at every level but limited at none.
-    const bound = (usd: number | undefined) => (tier?.unlimited ? {} : limit(usd))
-    for (const { level, of, limits } of levelsOf(this.o, scope)) {
-      const at = { level, ...(of !== undefined ? { of } : {}) }
-      counters.push(
-        {
-          key: this.levelKey(level, of, 'day'),
-          ...at,
-          period: 'day',
-          ttlMs: 2 * DAY_MS,
-          ...bound(limits.daily),
-        },
-        {
-          key: this.levelKey(level, of, 'month'),
-          ...at,
-          period: 'month',
-          ttlMs: KEEP_MS,
-          ...bound(limits.monthly),
-        },
-      )
-    }
-    return counters
-  }
-
-  // A user's counters share one slot (`{user}`), so a sharded store settles them in one operation;
-  // with budgets above the user, every counter shares one (`{spend}`), for the same reason.
-  private periodKey(userId: string, period: Period): string {
-    const label = this.label(period)
-    if (this.shared) return slotted(`${this.keyPrefix}:${period}:${label}:${keyOf(userId)}`, 'spend')
-    return slotted(`${this.keyPrefix}:${period}:${label}`, userId)
-  }
-
-  private levelKey(level: string, of: string | undefined, period: Period): string {
-    return slotted(`${this.keyPrefix}:${keyOf(level, of ?? '')}:${period}:${this.label(period)}`, 'spend')
-  }
-
-  private label(period: Period): string {
-    const { day, month } = this.clock.labels()
-    return period === 'day' ? day : month
+    return this.counters.for(userId, this.o.tiers[tierName], scope)
   }
 }
-
-const limit = (usd: number | undefined) => (usd === undefined ? {} : { limitUsd: usd })
