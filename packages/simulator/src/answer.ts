@@ -29,6 +29,12 @@ export function answerFor(model: string, messages: SimMessage[], maxTokens: numb
   return { content: full.slice(0, maxTokens * 4), finishReason: 'length' }
 }
 
+/** A given text as an answer, cut at `maxTokens` as a real API cuts it. */
+export function cutAt(text: string, maxTokens: number): Answer {
+  if (countTokens(text) <= maxTokens) return { content: text, finishReason: 'stop' }
+  return { content: text.slice(0, maxTokens * 4), finishReason: 'length' }
+}
+
 /** An answer of exactly `maxTokens` tokens, cut there: the longest a request allows. */
 export function longestAnswer(maxTokens: number): Answer {
   return { content: 'word '.repeat(maxTokens).slice(0, maxTokens * 4), finishReason: 'length' }

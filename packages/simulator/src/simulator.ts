@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { answerFor, countTokens, longestAnswer, textOf } from './answer'
+import { answerFor, countTokens, cutAt, longestAnswer, textOf } from './answer'
 import { type ChatBody, type CheckedBody, refusalOf } from './body-checks'
+import { continuationOf, continuedText } from './continuation'
 import { readBody, send, sleep } from './http'
 import { KeyPool } from './key-pool'
 import { listAnswerFor } from './list-answer'
@@ -50,6 +51,13 @@ export interface SimulatorOptions {
   longAnswers?: boolean
   /** Cut SSE streams after this many chunks (to test mid-stream failures). */
   streamFailAfter?: number
+  /**
+   * Stream in pieces of this many characters (UTF-16 code units: a piece may end inside a word,
+   * or between the halves of a character outside the BMP) instead of a word each.
+   */
+  streamChunkChars?: number
+  /** The answer text to give every request (instead of the generated one), cut at `max_tokens`. */
+  answerText?: string
   /** Bodies longer than this many characters get their connection dropped (default 5,000,000). */
   maxBodyChars?: number
 }
@@ -70,6 +78,11 @@ export interface SimulatorStats {
   windows: number
   /** Requests admitted in each window opened (without a key pool), the current one last. */
   admittedPerWindow: number[]
+  /** The text a stream had sent when it was last cut (`streamFailAfter`). */
+  lastCut?: string
+  /** Requests that asked to continue a partial answer; the last one's partial text and what it answered. */
+  continuations: number
+  lastContinuation?: { prefix: string; content: string }
 }
 
 export interface Simulator {
@@ -120,6 +133,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     peakInFlight: 0,
     windows: 0,
     admittedPerWindow: limits.admitted,
+    continuations: 0,
   }
 
   const inOutage = () => {
@@ -218,10 +232,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         headers,
       )
     }
-    const { content, finishReason } = options.longAnswers
-      ? longestAnswer(maxTokens)
-      : (listAnswerFor(chat.model, chat.messages, maxTokens, malformedLists) ??
-        answerFor(chat.model, chat.messages, maxTokens))
+    const continuing = continuationOf(chat.messages)
+    const asked = continuing?.before ?? chat.messages
+    let { content, finishReason } = options.answerText
+      ? cutAt(options.answerText, maxTokens)
+      : options.longAnswers
+        ? longestAnswer(maxTokens)
+        : (listAnswerFor(chat.model, asked, maxTokens, malformedLists) ??
+          answerFor(chat.model, asked, maxTokens))
+    if (continuing) {
+      content = continuedText(content, continuing.prefix)
+      stats.continuations++
+      stats.lastContinuation = { prefix: continuing.prefix, content }
+    }
     const completionTokens = countTokens(content)
     const usage: Record<string, number> = {
       prompt_tokens: promptTokens,
@@ -244,15 +267,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats.ok++
     if (chat.stream) {
       stats.streams++
-      return streamAnswer(res, headers, options.streamFailAfter, {
-        id,
-        created,
-        model: chat.model,
-        content,
-        finishReason,
-        usage,
-        includeUsage: chat.stream_options?.include_usage === true,
-      })
+      return streamAnswer(
+        res,
+        headers,
+        {
+          failAfter: options.streamFailAfter,
+          chunkChars: options.streamChunkChars,
+          onCut: (sent) => {
+            stats.lastCut = sent
+          },
+        },
+        {
+          id,
+          created,
+          model: chat.model,
+          content,
+          finishReason,
+          usage,
+          includeUsage: chat.stream_options?.include_usage === true,
+        },
+      )
     }
     send(
       res,

@@ -20,6 +20,8 @@ export interface SluiceMeta {
   costUsd: number
   queuedMs: number
   latencyMs: number
+  /** A stream that broke mid-way and went on: where each continuation went, after how many characters. */
+  continued?: { provider: string; afterChars: number }[]
 }
 
 /** Told when an upstream attempt fires; the returned function, how it ended (telemetry's spans). */
@@ -62,6 +64,8 @@ export interface Call {
   tier: string | undefined
   /** The caller's organisation or team, when the app names one (its budget is the group's). */
   group?: string
+  /** For a stream: how many times it may continue on another provider when it breaks mid-way. */
+  continuations?: number
   priority: number
   /** For `chat`. */
   request?: ChatRequest

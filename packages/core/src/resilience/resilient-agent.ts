@@ -80,6 +80,8 @@ export interface RunOptions {
    * in line (its priority; its user, whose calls take turns with other users').
    */
   capacity?: { tokens: number; priority: number; user?: string }
+  /** Providers to try first, in this order (a stream's continuation: those that have not streamed it). */
+  prefer?: readonly string[]
   /** Told when the call starts (true) and stops waiting for its providers' capacity. */
   onCapacityWait?: (waiting: boolean) => void
 }

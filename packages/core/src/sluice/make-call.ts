@@ -78,6 +78,12 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
       cache,
     })
     if (ctx.group !== undefined) call.group = ctx.group
+    if (kind === 'chat') {
+      const s = o.streams
+      const own = Object.hasOwn(s.endpoints, ctx.endpoint) ? s.endpoints[ctx.endpoint]!.continue : undefined
+      if ((ctx.continueStream ?? own ?? s.continue) && s.maxContinuations > 0)
+        call.continuations = s.maxContinuations
+    }
     if (ctx.signal) call.signal = ctx.signal
     if (ctx.timeout !== undefined) call.timeoutMs = ctx.timeout
     if (ctx.model !== undefined || ctx.estimateUsd !== undefined) {

@@ -17,6 +17,7 @@ const CHECKS: Record<string, (v: unknown) => boolean> = Object.assign(Object.cre
   cacheType: optionalId,
   runner: optionalId,
   cache: (v: unknown) => v === undefined || typeof v === 'boolean',
+  continueStream: (v: unknown) => v === undefined || typeof v === 'boolean',
   cacheScope: (v: unknown) => v === undefined || v === 'global' || v === 'user',
   priority: (v: unknown) =>
     v === undefined || (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10) || isId(v),
@@ -44,6 +45,7 @@ export function plainContext(ctx: unknown): Context | undefined {
     endpoint: (ctx.endpoint as string | undefined) ?? 'default',
     priority: ctx.priority as number | string | undefined,
     cache: (ctx.cache as boolean | undefined) ?? true,
+    continueStream: ctx.continueStream as boolean | undefined,
     cacheType: ctx.cacheType as string | undefined,
     cacheTtl: undefined,
     cacheScope: ctx.cacheScope as Context['cacheScope'],

@@ -27,6 +27,8 @@ export const callContextSchema = z
     endpoint: idSchema.default('default'),
     /** 1 (high) … 10 (low), or a name from `queue.priorities`. */
     priority: z.union([z.number().int().min(1).max(10), idSchema]).optional(),
+    /** For a stream: `false` ends it with its error if it breaks mid-way (no continuation). */
+    continueStream: z.boolean().optional(),
     /** `false` skips the cache for this call. */
     cache: z.boolean().default(true),
     /** Cache type (for its TTL); the endpoint's type by default. */

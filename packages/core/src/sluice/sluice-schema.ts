@@ -51,6 +51,19 @@ export const sluiceOptionsSchema = z
      */
     capacity: capacitySchema.prefault({}),
     /**
+     * Streams that break mid-way: plain text continues on the next provider that serves the model
+     * (`continue`, on by default; off per endpoint, or per call with `ctx.continueStream`), at most
+     * `maxContinuations` times. Tool calls and reasoning never continue: the stream ends with its error.
+     */
+    streams: z
+      .object({
+        continue: z.boolean().default(true),
+        maxContinuations: z.number().int().min(0).max(5).default(1),
+        endpoints: dictSchema(z.object({ continue: z.boolean() }).strict()).prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /**
      * Run-time overrides of a user's or group's tier, limits, budget or access
      * (`sluice.overrides`), held in the store: every instance applies a change within `refresh`.
      * Off unless given (each user's override is then read once a `refresh` per instance).

@@ -59,8 +59,13 @@ export async function openWithFallback(
       throw error
     }
   }
+  const all = agent.providersFor(request.model)
+  const prefer = options.prefer
+  const ordered = prefer
+    ? [...all.filter((p) => prefer.includes(p.name)), ...all.filter((p) => !prefer.includes(p.name))]
+    : all
   const { value, ...opened } = await agent.run<Opened>(
-    agent.providersFor(request.model).map((p) => ({
+    ordered.map((p) => ({
       name: p.name,
       model: modelFor(p, request.model) ?? request.model,
       ...(p.keys ? { keys: p.keys } : {}),

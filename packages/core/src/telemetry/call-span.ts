@@ -42,6 +42,11 @@ export function endCallSpan(
   set('sluice.attempts', m.attempts)
   set('sluice.retries', m.retries)
   set('sluice.fallbacks', m.fallbacks)
+  if (m.continued) {
+    set('sluice.stream.continued', m.continued.length)
+    set('sluice.stream.continued_on', m.continued.map((c) => c.provider).join(','))
+    set('sluice.stream.continued_after_chars', m.continued[0]!.afterChars)
+  }
   if ('error' in ended) {
     const code = SluiceError.is(ended.error) ? ended.error.code : 'internal'
     set('sluice.outcome', code)

@@ -2,6 +2,7 @@ import type { Call, Outcome } from '../../chain/types'
 import type { ChatCompletion } from '../../providers/types'
 import { parseUsage } from '../../providers/usage'
 import type { ResilientAgent, RunOptions } from '../../resilience/resilient-agent'
+import { continuing } from '../../stream/continue-stream'
 import { watchAttempts } from './attempt-watch'
 import { promptTokensOf } from './estimates'
 
@@ -30,7 +31,10 @@ async function streamStep(agent: ResilientAgent, call: Call, options: RunOptions
   call.meta.retries += retries
   call.meta.fallbacks += fallbacks
   call.meta.capacityWaitMs += capacityWaitMs
-  return { value: undefined, stream, model: call.request!.model, provider }
+  // Plain text that breaks mid-way continues on the next provider (streams.continue).
+  const opened = { stream, provider, attempts, retries, fallbacks, capacityWaitMs }
+  const live = call.continuations ? continuing(agent, call, options, opened, call.continuations) : stream
+  return { value: undefined, stream: live, model: call.request!.model, provider }
 }
 
 /** The last step: retries, breakers and fallback around the provider (or the wrapped call). */

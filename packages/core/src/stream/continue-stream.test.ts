@@ -1,0 +1,140 @@
+import { type Simulator, startSimulator } from '@sluice/simulator'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { SluiceMeta } from '../chain/types'
+import { deepseek } from '../providers/deepseek'
+import { groq } from '../providers/groq'
+import type { ChatChunk, Provider } from '../providers/types'
+import { createSluice } from '../sluice/create-sluice'
+
+// Words, accents and a character outside the BMP (two UTF-16 halves) for the cuts to land in.
+const ANSWER = 'Sluices hold water back: café-side locks, écluses — and a waves! 🌊 rolls on to the sea.'
+const toLlama = { modelMap: { 'deepseek-chat': 'llama-3.3-70b-versatile' } }
+const sims: Simulator[] = []
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()))
+})
+const sim = async (o: Parameters<typeof startSimulator>[0]) => {
+  const s = await startSimulator({
+    latencyMs: { min: 1, max: 2 },
+    answerText: ANSWER,
+    streamChunkChars: 3,
+    ...o,
+  })
+  sims.push(s)
+  return s
+}
+const ask = {
+  model: 'deepseek-chat',
+  messages: [{ role: 'user' as const, content: 'Tell me of sluices' }],
+  max_tokens: 200,
+}
+
+/** Reads a stream to its end: its text and its final meta (or the error it ended with). */
+async function read(stream: AsyncGenerator<ChatChunk, SluiceMeta>) {
+  let text = ''
+  for (;;) {
+    const next = await stream.next()
+    if (next.done) return { text, meta: next.value }
+    text += next.value.choices[0]?.delta.content ?? ''
+  }
+}
+
+describe('a stream cut mid-way continues on the fallback', () => {
+  // Cuts after 1…30 pieces of 3 characters: inside words, between the halves of 🌊, at word ends.
+  const cuts = [1, 2, 5, 8, 13, 17, 20, 21, 22, 23, 26, 28]
+  for (const n of cuts) {
+    it(`cut after ${n} chunks: the caller reads the whole answer once, joined at the seam`, async () => {
+      const primary = await sim({ profile: 'deepseek', streamFailAfter: n })
+      const fallback = await sim({ profile: 'groq', rpm: 0, tpm: 0 })
+      const sluice = createSluice({
+        providers: [
+          deepseek({ baseURL: primary.url, apiKey: 'k' }),
+          groq({ baseURL: fallback.url, apiKey: 'k', ...toLlama }),
+        ],
+        retry: { retries: 0 },
+        cache: { enabled: false },
+      })
+      const { text, meta } = await read(sluice.stream(ask, { userId: 'u' }))
+      expect(text).toBe(ANSWER)
+      // The fallback was asked to continue from what the caller had (a half character held back).
+      const sent = primary.stats.lastCut!
+      const half = /[\uD800-\uDBFF]$/.test(sent)
+      if (n === 22) expect(half).toBe(true) // this cut falls between the halves of 🌊
+      const held = half ? sent.slice(0, -1) : sent
+      expect(fallback.stats.lastContinuation?.prefix).toBe(held)
+      expect(meta.continued).toEqual([{ provider: 'groq', afterChars: held.length }])
+      expect(meta.provider).toBe('groq')
+      expect(meta.costUsd).toBeGreaterThan(0)
+      expect((await sluice.stats()).requestsTotal).toBe(1) // one call, whatever it took
+      await sluice.close()
+    })
+  }
+
+  it('a cut inside a tool call ends with provider_error, never half a tool call; nothing is continued', async () => {
+    const fallback = await sim({ profile: 'groq', rpm: 0, tpm: 0 })
+    const toolCalling: Provider = {
+      name: 'tools',
+      models: ['deepseek-chat'],
+      defaultModel: 'deepseek-chat',
+      chat: () => Promise.reject(new Error('unused')),
+      async *stream() {
+        const base = { id: 'c', object: 'chat.completion.chunk' as const, created: 0, model: 'deepseek-chat' }
+        yield {
+          ...base,
+          choices: [{ index: 0, delta: { role: 'assistant' as const, content: '' }, finish_reason: null }],
+        }
+        const call = {
+          index: 0,
+          id: 't1',
+          type: 'function',
+          function: { name: 'lookup', arguments: '{"q": "slu' },
+        }
+        yield {
+          ...base,
+          choices: [{ index: 0, delta: { tool_calls: [call] } as never, finish_reason: null }],
+        }
+        throw new Error('connection reset')
+      },
+    }
+    const sluice = createSluice({
+      providers: [toolCalling, groq({ baseURL: fallback.url, apiKey: 'k', ...toLlama })],
+      retry: { retries: 0 },
+    })
+    await expect(read(sluice.stream(ask, { userId: 'u' }))).rejects.toMatchObject({
+      code: 'provider_error',
+      details: { partial: true },
+    })
+    expect(fallback.stats.requests).toBe(0)
+    await sluice.close()
+  })
+
+  it('identical streams in flight all get the same continued text; off per call, the break is the error', async () => {
+    const primary = await sim({ profile: 'deepseek', streamFailAfter: 9, latencyMs: { min: 30, max: 30 } })
+    const fallback = await sim({ profile: 'groq', rpm: 0, tpm: 0 })
+    const sluice = createSluice({
+      providers: [
+        deepseek({ baseURL: primary.url, apiKey: 'k' }),
+        groq({ baseURL: fallback.url, apiKey: 'k', ...toLlama }),
+      ],
+      retry: { retries: 0 },
+    })
+    const both = await Promise.all(['a', 'b', 'c'].map((u) => read(sluice.stream(ask, { userId: u }))))
+    expect(both.map((r) => r.text)).toEqual([ANSWER, ANSWER, ANSWER])
+    expect(primary.stats.streams).toBe(1) // one upstream stream, shared
+    expect(fallback.stats.continuations).toBe(1)
+    const off = createSluice({
+      providers: [
+        deepseek({ baseURL: primary.url, apiKey: 'k' }),
+        groq({ baseURL: fallback.url, apiKey: 'k', ...toLlama }),
+      ],
+      retry: { retries: 0 },
+      cache: { enabled: false },
+    })
+    await expect(read(off.stream(ask, { userId: 'u', continueStream: false }))).rejects.toMatchObject({
+      code: 'provider_error',
+      details: { partial: true },
+    })
+    await sluice.close()
+    await off.close()
+  })
+})
