@@ -64,7 +64,7 @@ describe('postgresStore', () => {
     const ask = (q: string) => ({ model: 'deepseek-chat', messages: [{ role: 'user' as const, content: q }] })
     await sluice.chat(ask('one'), { userId: "o'brien", tier: 'free' })
     await sluice.chat(ask('two'), { userId: "o'brien", tier: 'free' })
-    await sluice.chat(ask('one'), { userId: "o'brien", tier: 'free' }) // a cache hit: no row, no cost
+    await sluice.chat(ask('one'), { userId: "o'brien", tier: 'free' }) // a cache hit: a row of cost 0, cached
     await sluice.close()
     const { rows } = await pool.query(
       `SELECT user_id, total_tokens::int, total_cost::float8, total_requests::int, cached_requests::int
@@ -75,8 +75,8 @@ describe('postgresStore', () => {
         user_id: "o'brien",
         total_tokens: 3000,
         total_cost: 2 * ((1000 * 0.28 + 500 * 0.42) / 1e6),
-        total_requests: 2,
-        cached_requests: 0,
+        total_requests: 3,
+        cached_requests: 1,
       },
     ])
   })

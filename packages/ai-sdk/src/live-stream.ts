@@ -2,6 +2,7 @@ import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Stream
 import { type CallContext, type Sluice, SluiceError } from '@sluice/core'
 import { joinSignals, untilAborted } from '@sluice/core/adapter'
 import { type Kept, keep, restore } from './cached-result'
+import { continuation, SentText } from './continue-parts'
 import { nameOf } from './runner'
 import { assembler, replay } from './stream-parts'
 
@@ -76,6 +77,9 @@ export async function liveStream(
     },
   })
   const firstPartMs = sluice.options.timeout
+  const policy = sluice.options.streams
+  const own = Object.hasOwn(policy.endpoints, endpoint) ? policy.endpoints[endpoint]!.continue : undefined
+  const continuations = (ctx.continueStream ?? own ?? policy.continue) ? policy.maxContinuations : 0
   // The whole stream is one Sluice call: limits, budget (settled at the usage of its finish
   // part), cache and coalescing (a hit, or an identical call's answer, replays as a stream),
   // retries and fallback until the first part reaches the caller, metrics to its end.
@@ -83,7 +87,7 @@ export async function liveStream(
     endpoint,
     input,
     { ...ctx, timeout: LONGEST },
-    models.map((m) => ({
+    models.map((m, index) => ({
       name: nameOf(m),
       run: async (_input, signal) => {
         // The model's request runs under it too: a first part that never comes aborts the request.
@@ -103,14 +107,36 @@ export async function liveStream(
           // From here the caller has parts: a failure ends its stream, never a second answer.
           live = true
           opened()
-          try {
-            for (let next = head; !next.done; next = await reader.read()) {
+          const sent = new SentText()
+          const pass = async (
+            from: ReadableStreamDefaultReader<Part>,
+            first?: ReadableStreamReadResult<Part>,
+          ) => {
+            for (let next = first ?? (await from.read()); !next.done; next = await from.read()) {
               if (next.value.type === 'error') throw next.value.error
+              sent.see(next.value)
               parts.add(next.value)
               controller.enqueue(next.value)
             }
+          }
+          try {
+            await pass(reader, head)
           } catch (error) {
-            throw midStream(error)
+            // Plain text cut mid-way goes on with the next model, from the text already sent.
+            let failure: unknown = error
+            const next = models.slice(index + 1, index + 1 + continuations)
+            for (const other of next) {
+              if (!sent.continuable || cancelled || run.signal.aborted) break
+              try {
+                upstream = await continuation(other, params, sent, run.signal)
+                await pass(upstream)
+                failure = undefined
+                break
+              } catch (again) {
+                failure = again
+              }
+            }
+            if (failure !== undefined) throw midStream(failure)
           }
         } finally {
           run.done()

@@ -27,7 +27,53 @@ const groqSaying = (text: string) =>
   })
 
 describe('a stream that breaks after it started', () => {
-  it('ends the caller stream with provider_error (no second answer, no fallback) and keeps its reservation', async () => {
+  it('plain text cut mid-way continues on the next model, from the text already sent, in the same text block', async () => {
+    const broken = new MockLanguageModelV3({
+      provider: 'deepseek',
+      modelId: 'deepseek-chat',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'stream-start' as const, warnings: [] },
+            { type: 'text-start' as const, id: '0' },
+            { type: 'text-delta' as const, id: '0', delta: 'Hel' },
+            { type: 'error' as const, error: new Error('connection reset') },
+          ],
+        }),
+      }),
+    })
+    const fallback = groqSaying('lo there')
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
+      tiers: { free: { budget: { daily: 1 } } },
+      retry: { retries: 2, minTimeout: 1, maxTimeout: 2 },
+    })
+    const model = wrapLanguageModel({
+      model: broken,
+      middleware: sluiceMiddleware({ sluice, fallbacks: [fallback] }),
+    })
+    const errors: unknown[] = []
+    const s = streamText({
+      model,
+      prompt: 'Say hello',
+      maxRetries: 0,
+      providerOptions: { sluice: { userId: 'x', tier: 'free' } },
+      onError: ({ error }) => void errors.push(error),
+    })
+    let text = ''
+    for await (const part of s.textStream) text += part
+    expect(text).toBe('Hello there')
+    expect(errors).toEqual([])
+    expect(broken.doStreamCalls.length).toBe(1) // not retried
+    // The next model was asked to continue from what the caller had.
+    const prompt = fallback.doStreamCalls[0]!.prompt
+    expect(prompt.at(-2)).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Hel' }] })
+    expect(prompt.at(-1)).toMatchObject({ role: 'user' })
+    expect(await sluice.cost.spend('x')).toBeGreaterThan(0)
+    await sluice.close()
+  })
+
+  it('with continueStream: false, ends the caller stream with provider_error (no second answer, no fallback) and keeps its reservation', async () => {
     const broken = new MockLanguageModelV3({
       provider: 'deepseek',
       modelId: 'deepseek-chat',
@@ -57,7 +103,7 @@ describe('a stream that breaks after it started', () => {
       model,
       prompt: 'Say hello',
       maxRetries: 0,
-      providerOptions: { sluice: { userId: 'x', tier: 'free' } },
+      providerOptions: { sluice: { userId: 'x', tier: 'free', continueStream: false } },
       onError: ({ error }) => void errors.push(error),
     })
     let text = ''

@@ -76,6 +76,7 @@ export type { SluiceOptions } from './sluice/sluice-schema'
 export type { WrappedTarget } from './sluice/wrapped-targets'
 // Stores: the bundle type. Ports, shared arithmetic and the store guard are on '@sluice/core/adapter'.
 export type { FullStore, PortName, Store } from './store/store'
+export { CONTINUE_INSTRUCTION } from './stream/continue-stream'
 export { observeStream, type StreamHooks } from './stream/observe-stream'
 export { assembleChunks, replayCompletion } from './stream/stream-chunks'
 export type { OtelApiLike } from './telemetry/otel-like'

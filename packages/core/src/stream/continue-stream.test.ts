@@ -122,6 +122,10 @@ describe('a stream cut mid-way continues on the fallback', () => {
     expect(both.map((r) => r.text)).toEqual([ANSWER, ANSWER, ANSWER])
     expect(primary.stats.streams).toBe(1) // one upstream stream, shared
     expect(fallback.stats.continuations).toBe(1)
+    // It finished normally: the cache has the whole answer, and replays it.
+    const again = await read(sluice.stream(ask, { userId: 'd' }))
+    expect(again).toMatchObject({ text: ANSWER, meta: { cached: true } })
+    expect(primary.stats.streams + fallback.stats.streams).toBe(2)
     const off = createSluice({
       providers: [
         deepseek({ baseURL: primary.url, apiKey: 'k' }),
