@@ -173,6 +173,48 @@ describe('OpenTelemetry', () => {
     }
   })
 
+  it('a stream continued on the fallback says so on its span: how often, where, after how many characters', async () => {
+    const text = 'A continued answer, joined at its seam.'
+    const cut = await startSimulator({
+      profile: 'deepseek',
+      latencyMs: { min: 1, max: 1 },
+      answerText: text,
+      streamChunkChars: 5,
+      streamFailAfter: 3,
+    })
+    const rest = await startSimulator({
+      profile: 'groq',
+      latencyMs: { min: 1, max: 1 },
+      answerText: text,
+      rpm: 0,
+      tpm: 0,
+    })
+    try {
+      const sluice = createSluice({
+        providers: [
+          deepseek({ baseURL: cut.url, apiKey: 'k' }),
+          groq({ baseURL: rest.url, apiKey: 'k', modelMap: { 'deepseek-chat': 'llama-3.3-70b-versatile' } }),
+        ],
+        retry: { retries: 0 },
+        telemetry: { otel },
+      })
+      let got = ''
+      for await (const c of sluice.stream(ask('continue me'), { userId: 'u' }))
+        got += c.choices[0]?.delta.content ?? ''
+      expect(got).toBe(text)
+      expect(calls()[0]!.attributes).toMatchObject({
+        'sluice.stream.continued': 1,
+        'sluice.stream.continued_on': 'groq',
+        'sluice.stream.continued_after_chars': 15,
+        'gen_ai.provider.name': 'groq',
+      })
+      await sluice.close()
+    } finally {
+      await cut.close()
+      await rest.close()
+    }
+  })
+
   it('costs nothing when not configured: no tracer is asked for', async () => {
     exporter.reset()
     const sluice = createSluice({ providers: [deepseek({ baseURL: primary.url, apiKey: 'k' })] })
