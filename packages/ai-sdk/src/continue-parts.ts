@@ -1,5 +1,6 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import { CONTINUE_INSTRUCTION } from '@sluice/core'
+import { nameOf } from './runner'
 
 type Part = LanguageModelV3StreamPart
 
@@ -45,7 +46,8 @@ function continuationPrompt(
  * The next model's continuation of `sent`, as parts of the caller's one stream: its text goes on
  * in the same text block (its own start dropped while that block is open), its stream-start is
  * dropped, and its finish counts the broken stream's output too (estimated: a cut stream reports
- * none), so the budget settles both.
+ * none), so the budget settles both, and says in `providerMetadata.sluice.continued` where the
+ * stream went on and after how many characters.
  */
 export async function continuation(
   model: LanguageModelV3,
@@ -59,6 +61,7 @@ export async function continuation(
     abortSignal: signal,
   })
   const brokenOutput = Math.ceil(sent.text.length / 4)
+  const continued = { provider: nameOf(model), afterChars: sent.text.length }
   const blocks = new Map<string, string>() // the continuation's text ids → the caller's
   return result.stream
     .pipeThrough(
@@ -78,8 +81,11 @@ export async function continuation(
           }
           if (part.type === 'finish') {
             const o = part.usage.outputTokens
+            // The stream's final metadata says it was continued, where, after how many characters.
+            const sluice = { continued: [continued] }
             out.enqueue({
               ...part,
+              providerMetadata: { ...part.providerMetadata, sluice },
               usage: {
                 ...part.usage,
                 outputTokens: {

@@ -64,6 +64,9 @@ describe('a stream that breaks after it started', () => {
     for await (const part of s.textStream) text += part
     expect(text).toBe('Hello there')
     expect(errors).toEqual([])
+    expect((await s.providerMetadata)?.sluice).toEqual({
+      continued: [{ provider: 'groq:llama-3.3-70b-versatile', afterChars: 3 }],
+    })
     expect(broken.doStreamCalls.length).toBe(1) // not retried
     // The next model was asked to continue from what the caller had.
     const prompt = fallback.doStreamCalls[0]!.prompt

@@ -8,10 +8,12 @@ export const CONTINUE_PREFIX = 'Continue'
  * an assistant message marked `prefix: true` (DeepSeek's prefix completion), or with it followed
  * by a user message starting "Continue". Gives the partial text and the conversation before it.
  */
-export function continuationOf(messages: SimMessage[]): { prefix: string; before: SimMessage[] } | undefined {
+export function continuationOf(
+  messages: SimMessage[],
+): { prefix: string; before: SimMessage[]; form: 'prefix' | 'instruction' } | undefined {
   const last = messages.at(-1) as (SimMessage & { prefix?: boolean }) | undefined
   if (last?.role === 'assistant' && last.prefix === true && typeof last.content === 'string')
-    return { prefix: last.content, before: messages.slice(0, -1) }
+    return { prefix: last.content, before: messages.slice(0, -1), form: 'prefix' }
   const partial = messages.at(-2)
   if (
     last?.role === 'user' &&
@@ -20,7 +22,7 @@ export function continuationOf(messages: SimMessage[]): { prefix: string; before
     partial?.role === 'assistant' &&
     typeof partial.content === 'string'
   )
-    return { prefix: partial.content, before: messages.slice(0, -2) }
+    return { prefix: partial.content, before: messages.slice(0, -2), form: 'instruction' }
   return undefined
 }
 

@@ -82,7 +82,7 @@ export interface SimulatorStats {
   lastCut?: string
   /** Requests that asked to continue a partial answer; the last one's partial text and what it answered. */
   continuations: number
-  lastContinuation?: { prefix: string; content: string }
+  lastContinuation?: { prefix: string; content: string; form: 'prefix' | 'instruction' }
 }
 
 export interface Simulator {
@@ -243,7 +243,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (continuing) {
       content = continuedText(content, continuing.prefix)
       stats.continuations++
-      stats.lastContinuation = { prefix: continuing.prefix, content }
+      stats.lastContinuation = { prefix: continuing.prefix, content, form: continuing.form }
     }
     const completionTokens = countTokens(content)
     const usage: Record<string, number> = {

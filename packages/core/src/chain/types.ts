@@ -66,6 +66,8 @@ export interface Call {
   group?: string
   /** For a stream: how many times it may continue on another provider when it breaks mid-way. */
   continuations?: number
+  /** …and whether on the same provider when no other serves the model. */
+  continueSame?: boolean
   priority: number
   /** For `chat`. */
   request?: ChatRequest

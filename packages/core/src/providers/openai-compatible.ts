@@ -17,6 +17,7 @@ interface Posted {
   done(): void
 }
 
+import { CONTINUE_INSTRUCTION } from '../stream/continue-instruction'
 import { parseUsage } from './usage'
 
 export const openAICompatibleSchema = z.object({
@@ -43,6 +44,12 @@ export const openAICompatibleSchema = z.object({
   /** Per-attempt timeout. */
   timeout: timerSchema.default(60_000),
   fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
+  /**
+   * Where the provider serves prefix completion (DeepSeek: `https://api.deepseek.com/beta`): a
+   * stream's continuation goes there with the partial answer as an assistant message marked
+   * `prefix: true`, instead of asking in words to continue.
+   */
+  prefixURL: z.url().optional(),
 })
 
 export type OpenAICompatibleOptions = z.input<typeof openAICompatibleSchema>
@@ -51,6 +58,7 @@ export type OpenAICompatibleOptions = z.input<typeof openAICompatibleSchema>
 export function openAICompatible(options: OpenAICompatibleOptions): Provider {
   const o = parseOptions(openAICompatibleSchema, options, 'provider')
   const url = `${o.baseURL.replace(/\/+$/, '')}/chat/completions`
+  const prefixUrl = o.prefixURL ? `${o.prefixURL.replace(/\/+$/, '')}/chat/completions` : undefined
   const doFetch = o.fetch ?? fetch
   const models = o.models.includes(o.defaultModel) ? o.models : [o.defaultModel, ...o.models]
   // What must never appear in an error, a log line or an event: the key and every header value.
@@ -102,10 +110,12 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
       untimed()
       joined.release()
     }
-    const body = JSON.stringify({ ...request, model })
+    // A continuation, where the provider completes a prefix: the partial answer is the prefix.
+    const prefixed = prefixUrl ? asPrefix(request) : undefined
+    const body = JSON.stringify({ ...(prefixed ?? request), model })
     const apiKey = keyFor(options.key)
     try {
-      const response = await doFetch(url, {
+      const response = await doFetch(prefixed ? prefixUrl! : url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -191,5 +201,21 @@ export function openAICompatible(options: OpenAICompatibleOptions): Provider {
         done()
       }
     },
+  }
+}
+
+/**
+ * A continuation request (its conversation, the partial answer, `CONTINUE_INSTRUCTION`) as prefix
+ * completion asks for it: the partial answer last, marked `prefix: true`. Undefined for any other.
+ */
+function asPrefix(request: ChatRequest): ChatRequest | undefined {
+  const m = request.messages
+  const last = m.at(-1)
+  const partial = m.at(-2)
+  if (last?.role !== 'user' || last.content !== CONTINUE_INSTRUCTION || partial?.role !== 'assistant')
+    return undefined
+  return {
+    ...request,
+    messages: [...m.slice(0, -2), { ...partial, prefix: true } as ChatRequest['messages'][number]],
   }
 }

@@ -81,8 +81,10 @@ export function callMaker(o: z.output<typeof sluiceOptionsSchema>, cacheEnabled:
     if (kind === 'chat') {
       const s = o.streams
       const own = Object.hasOwn(s.endpoints, ctx.endpoint) ? s.endpoints[ctx.endpoint]!.continue : undefined
-      if ((ctx.continueStream ?? own ?? s.continue) && s.maxContinuations > 0)
+      if ((ctx.continueStream ?? own ?? s.continue) && s.maxContinuations > 0) {
         call.continuations = s.maxContinuations
+        if (s.sameProvider) call.continueSame = true
+      }
     }
     if (ctx.signal) call.signal = ctx.signal
     if (ctx.timeout !== undefined) call.timeoutMs = ctx.timeout

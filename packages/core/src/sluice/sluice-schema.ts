@@ -59,6 +59,8 @@ export const sluiceOptionsSchema = z
       .object({
         continue: z.boolean().default(true),
         maxContinuations: z.number().int().min(0).max(5).default(1),
+        /** With no other provider for the model, continue on the same one (a retry from the text sent). */
+        sameProvider: z.boolean().default(false),
         endpoints: dictSchema(z.object({ continue: z.boolean() }).strict()).prefault({}),
       })
       .strict()

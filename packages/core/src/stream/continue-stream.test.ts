@@ -5,6 +5,7 @@ import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
 import type { ChatChunk, Provider } from '../providers/types'
 import { createSluice } from '../sluice/create-sluice'
+import { continuationRequest } from './continue-stream'
 
 // Words, accents and a character outside the BMP (two UTF-16 halves) for the cuts to land in.
 const ANSWER = 'Sluices hold water back: café-side locks, écluses — and a waves! 🌊 rolls on to the sea.'
@@ -70,6 +71,64 @@ describe('a stream cut mid-way continues on the fallback', () => {
       await sluice.close()
     })
   }
+
+  it("a provider with prefix completion (DeepSeek's) is sent the partial answer as its prefix", async () => {
+    const primary = await sim({ profile: 'groq', rpm: 0, tpm: 0, streamFailAfter: 11 })
+    const fallback = await sim({ profile: 'deepseek' })
+    const sluice = createSluice({
+      providers: [
+        groq({ baseURL: primary.url, apiKey: 'k' }),
+        deepseek({
+          baseURL: fallback.url,
+          prefixURL: fallback.url,
+          apiKey: 'k',
+          modelMap: { 'llama-3.3-70b-versatile': 'deepseek-chat' },
+        }),
+      ],
+      retry: { retries: 0 },
+      cache: { enabled: false },
+    })
+    const { text, meta } = await read(
+      sluice.stream({ ...ask, model: 'llama-3.3-70b-versatile' }, { userId: 'u' }),
+    )
+    expect(text).toBe(ANSWER)
+    expect(fallback.stats.lastContinuation).toMatchObject({ form: 'prefix', prefix: primary.stats.lastCut })
+    expect(meta.continued).toMatchObject([{ provider: 'deepseek' }])
+    await sluice.close()
+  })
+
+  it('deepseek() sends a continuation to its /beta, the partial answer as the prefix; any other request as before', async () => {
+    const seen: { url: string; body: { messages: { role: string; prefix?: boolean }[] } }[] = []
+    const stub = (async (url: string, init: RequestInit) => {
+      seen.push({ url, body: JSON.parse(String(init.body)) })
+      return new Response('data: [DONE]\n\n', { headers: { 'content-type': 'text/event-stream' } })
+    }) as unknown as typeof fetch
+    const p = deepseek({ apiKey: 'k', fetch: stub })
+    for await (const _ of p.stream(continuationRequest(ask, 'Sluices ho')));
+    for await (const _ of p.stream(ask));
+    expect(seen.map((s) => s.url)).toEqual([
+      'https://api.deepseek.com/beta/chat/completions',
+      'https://api.deepseek.com/chat/completions',
+    ])
+    expect(seen[0]!.body.messages.at(-1)).toEqual({ role: 'assistant', content: 'Sluices ho', prefix: true })
+  })
+
+  it('with streams.sameProvider, a lone provider that broke is asked to continue itself', async () => {
+    const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
+      streams: { sameProvider: true },
+      retry: { retries: 0 },
+      cache: { enabled: false },
+    })
+    // The simulator cuts every stream after 6 pieces: the continuation (30 pieces less) is cut
+    // too, and with one continuation allowed the stream ends with the error after both.
+    const ended = await read(sluice.stream(ask, { userId: 'u' })).catch((e: unknown) => e)
+    expect(ended).toMatchObject({ code: 'provider_error', details: { partial: true } })
+    expect(only.stats.continuations).toBe(1)
+    expect(only.stats.lastContinuation?.prefix).toBe(ANSWER.slice(0, 18))
+    await sluice.close()
+  })
 
   it('a cut inside a tool call ends with provider_error, never half a tool call; nothing is continued', async () => {
     const fallback = await sim({ profile: 'groq', rpm: 0, tpm: 0 })

@@ -3,11 +3,10 @@ import { estimatePromptTokens, textTokens } from '../cost/estimate'
 import { SluiceError } from '../errors/sluice-error'
 import type { ChatChunk, ChatRequest } from '../providers/types'
 import type { ResilientAgent, RunOptions } from '../resilience/resilient-agent'
+import { CONTINUE_INSTRUCTION } from './continue-instruction'
 import type { OpenedStream } from './open-with-fallback'
 
-/** What the continuation asks for after the partial answer (providers without prefix completion). */
-export const CONTINUE_INSTRUCTION =
-  'Continue your answer exactly where it stopped, mid-word if it stopped mid-word. Do not repeat anything already written.'
+export { CONTINUE_INSTRUCTION }
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
 
@@ -26,7 +25,8 @@ export function continuationRequest(request: ChatRequest, partial: string): Chat
 /**
  * A stream that survives its provider: when it breaks after some text reached the caller (a
  * `provider_error` with `details.partial`), the call continues on the next provider that serves
- * the model and has not streamed it yet (none left: the stream ends with the error), asked to
+ * the model and has not streamed it yet (none left: the stream ends with the error, or with
+ * `streams.sameProvider` goes on with the one that broke), asked to
  * continue from the text already sent, and
  * the caller's stream goes on from there — up to `max` times. Only plain text continues: once a
  * tool call or reasoning has started, the break ends the stream with its error (never half a tool
@@ -92,7 +92,8 @@ export async function* continuing(
     } catch (error) {
       const cut = SluiceError.is(error, 'provider_error') && error.details.partial === true
       const others = untried(agent, request.model, tried)
-      if (!cut || !plain || tried.length > max || others.length === 0 || options.signal?.aborted) throw error
+      const nowhere = others.length === 0 && !call.continueSame
+      if (!cut || !plain || tried.length > max || nowhere || options.signal?.aborted) throw error
       held = '' // half a character: the continuation writes it whole
       partialAt = text.length
       extra = {
