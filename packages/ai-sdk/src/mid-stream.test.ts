@@ -26,22 +26,26 @@ const groqSaying = (text: string) =>
     }),
   })
 
+/** A model whose stream sends 'Hel', then breaks. */
+const cutAfterHel = () =>
+  new MockLanguageModelV3({
+    provider: 'deepseek',
+    modelId: 'deepseek-chat',
+    doStream: async () => ({
+      stream: simulateReadableStream({
+        chunks: [
+          { type: 'stream-start' as const, warnings: [] },
+          { type: 'text-start' as const, id: '0' },
+          { type: 'text-delta' as const, id: '0', delta: 'Hel' },
+          { type: 'error' as const, error: new Error('connection reset') },
+        ],
+      }),
+    }),
+  })
+
 describe('a stream that breaks after it started', () => {
   it('plain text cut mid-way continues on the next model, from the text already sent, in the same text block', async () => {
-    const broken = new MockLanguageModelV3({
-      provider: 'deepseek',
-      modelId: 'deepseek-chat',
-      doStream: async () => ({
-        stream: simulateReadableStream({
-          chunks: [
-            { type: 'stream-start' as const, warnings: [] },
-            { type: 'text-start' as const, id: '0' },
-            { type: 'text-delta' as const, id: '0', delta: 'Hel' },
-            { type: 'error' as const, error: new Error('connection reset') },
-          ],
-        }),
-      }),
-    })
+    const broken = cutAfterHel()
     const fallback = groqSaying('lo there')
     const sluice = createSluice({
       providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
@@ -77,20 +81,7 @@ describe('a stream that breaks after it started', () => {
   })
 
   it('with continueStream: false, ends the caller stream with provider_error (no second answer, no fallback) and keeps its reservation', async () => {
-    const broken = new MockLanguageModelV3({
-      provider: 'deepseek',
-      modelId: 'deepseek-chat',
-      doStream: async () => ({
-        stream: simulateReadableStream({
-          chunks: [
-            { type: 'stream-start' as const, warnings: [] },
-            { type: 'text-start' as const, id: '0' },
-            { type: 'text-delta' as const, id: '0', delta: 'Hel' },
-            { type: 'error' as const, error: new Error('connection reset') },
-          ],
-        }),
-      }),
-    })
+    const broken = cutAfterHel()
     const fallback = groqSaying('should not be sent')
     const sluice = createSluice({
       providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
