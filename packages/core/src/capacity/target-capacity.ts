@@ -1,7 +1,8 @@
 import type { CachePort } from '../store/cache-port'
-import type { RateLimitItem, RateLimitPort, RateLimitRule } from '../store/rate-limit-port'
+import type { RateLimitItem, RateLimitPort } from '../store/rate-limit-port'
 import { randomId } from '../util/hash'
 import { sleep } from '../util/sleep'
+import { capacityCounters } from './capacity-counters'
 import { capacityExceeded, keyRevoked } from './capacity-error'
 import { capacityKeys } from './capacity-keys'
 import type { CapacityLimits } from './capacity-schema'
@@ -61,12 +62,6 @@ const LEARNER_POLL_MS = 50
  * reaches it a few ms early meets the old, full window.
  */
 const RESET_MARGIN_MS = 25
-/**
- * Counted past the window: calls the store admitted a window apart may reach the provider closer
- * together (one waited longer on its event loop or the network), and a provider's window opens
- * when its first call arrives. 3% of the window, between 50 ms and a second.
- */
-const arrivalMarginMs = (windowMs: number) => Math.min(1_000, Math.max(50, Math.round(windowMs * 0.03)))
 
 /**
  * The capacity of one provider (and model) for the whole fleet: requests and tokens per window
@@ -217,30 +212,8 @@ export class TargetCapacity {
     }
   }
 
-  /**
-   * What one request of `tokens` draws on: a request of the rpm window, its tokens of the tpm one,
-   * each twice: in a sliding log (never more than the limit in a window's length, wherever the
-   * provider's window starts) and in a bucket that paces it (`burst` of the limit at once, then
-   * the window's rate), so a full provider's capacity goes out through the window in priority
-   * order, not in one burst at its start that the first in line take whole.
-   */
-  private counters({ rpm, tpm }: Learned, tokens: number): RateLimitItem[] {
-    const windowMs = this.d.windowMs + arrivalMarginMs(this.d.windowMs)
-    const items: RateLimitItem[] = []
-    const draw = (log: string, pace: string, limit: number, cost: number) => {
-      const burst = Math.max(1, Math.ceil(limit * this.d.burst))
-      items.push({
-        key: log,
-        cost: Math.min(cost, limit),
-        rule: { algorithm: 'sliding-log', limit, windowMs },
-      })
-      const refillMs = Math.max(1, Math.round((windowMs * burst) / limit))
-      const rule: RateLimitRule = { algorithm: 'token-bucket', limit: burst, windowMs: refillMs }
-      items.push({ key: pace, cost: Math.min(cost, burst), rule })
-    }
-    if (rpm) draw(this.keys.requests, this.keys.requestsPace, rpm, 1)
-    if (tpm) draw(this.keys.tokens, this.keys.tokensPace, tpm, tokens)
-    return items
+  private counters(limits: Learned, tokens: number): RateLimitItem[] {
+    return capacityCounters(this.keys, limits, tokens, this.d)
   }
 
   private grant(slot?: Slot, learning?: string, tokens = 0): CapacityGrant {

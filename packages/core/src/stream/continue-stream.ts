@@ -49,7 +49,6 @@ export async function* continuing(
   let plain = true
   let extra = { prompt: 0, completion: 0 } // the broken streams' usage, estimated
   for (;;) {
-    let partialAt = text.length
     try {
       for await (const chunk of stream) {
         const delta = chunk.choices[0]?.delta as {
@@ -95,7 +94,6 @@ export async function* continuing(
       const nowhere = others.length === 0 && !call.continueSame
       if (!cut || !plain || tried.length > max || nowhere || options.signal?.aborted) throw error
       held = '' // half a character: the continuation writes it whole
-      partialAt = text.length
       extra = {
         prompt:
           extra.prompt +
@@ -109,7 +107,7 @@ export async function* continuing(
       tried.push(next.provider)
       call.meta.continued = [
         ...(call.meta.continued ?? []),
-        { provider: next.provider, afterChars: partialAt },
+        { provider: next.provider, afterChars: text.length },
       ]
       call.meta.provider = next.provider
       call.meta.attempts += next.attempts
