@@ -4,12 +4,12 @@ import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { budgetTests } from '../../../scripts/budget-tests'
 import { DATABASE_URL } from '../../../scripts/services.mjs'
+import { testNamespaces } from '../../../scripts/test-namespaces'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
-const base = `t_budget_${process.pid}_${Date.now().toString(36)}`
-const schemas: string[] = []
+const spaces = testNamespaces(`t_budget_${process.pid}_${Date.now().toString(36)}`)
 afterAll(async () => {
-  for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
+  for (const s of spaces.used) await pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
   await pool.end()
 })
 
@@ -19,11 +19,7 @@ budgetTests(
     name: 'postgres',
     script: fileURLToPath(new URL('./fixtures/budget.mjs', import.meta.url)),
     env: { ...process.env, DATABASE_URL },
-    namespace: (test) => {
-      const s = `${base}_${test}`
-      schemas.push(s)
-      return s
-    },
+    namespace: spaces.namespace,
     startSimulator,
   },
 )
@@ -38,8 +34,7 @@ describe("docs/cost-control.md's spend query", () => {
       'utf8',
     )
     const sql = /```sql\n([\s\S]*?)```/.exec(docs)![1]!
-    const schema = `${base}_report`
-    schemas.push(schema)
+    const schema = spaces.namespace('report')
     const sim = await startSimulator({ profile: 'deepseek', latencyMs: { min: 1, max: 2 } })
     const store = postgresStore({ connectionString: DATABASE_URL, schema })
     const sluice = createSluice({

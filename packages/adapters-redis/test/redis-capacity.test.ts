@@ -5,12 +5,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { capacityTests } from '../../../scripts/capacity-tests'
 import { deleteKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
+import { testNamespaces } from '../../../scripts/test-namespaces'
 
 const client = new Redis(REDIS_URL)
-const base = `t_capacity_${process.pid}_${Date.now().toString(36)}`
-const prefixes: string[] = []
+const spaces = testNamespaces(`t_capacity_${process.pid}_${Date.now().toString(36)}`)
 afterAll(async () => {
-  for (const p of prefixes) await deleteKeys(client, `${p}:*`)
+  for (const p of spaces.used) await deleteKeys(client, `${p}:*`)
   await client.quit()
 })
 
@@ -20,11 +20,7 @@ capacityTests(
     name: 'redis',
     script: fileURLToPath(new URL('./fixtures/capacity.mjs', import.meta.url)),
     env: { ...process.env, REDIS_URL },
-    namespace: (test) => {
-      const p = `${base}_${test}`
-      prefixes.push(p)
-      return p
-    },
+    namespace: spaces.namespace,
     startSimulator,
   },
 )
