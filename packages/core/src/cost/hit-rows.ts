@@ -1,3 +1,4 @@
+import type { Call, Outcome } from '../chain/types'
 import type { UsagePort, UsageRow } from '../store/usage-port'
 
 /** Rows waiting past this many are dropped (and counted): a store that is down must not grow memory. */
@@ -50,5 +51,22 @@ export class HitRows {
 
   close(): Promise<unknown> {
     return this.flush()
+  }
+}
+
+/** A cache hit's usage row: the call's user, tier and endpoint, the cached answer's model, cost 0. */
+export function hitRowOf(call: Call, hit: Outcome): UsageRow {
+  return {
+    userId: call.userId,
+    tier: call.tier ?? '_',
+    endpoint: call.endpoint,
+    provider: hit.provider ?? '',
+    model: hit.model ?? call.request?.model ?? call.pricing?.model ?? call.endpoint,
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    costUsd: 0,
+    cached: true,
+    at: Date.now(),
   }
 }

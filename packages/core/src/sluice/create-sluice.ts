@@ -7,7 +7,7 @@ import type { Call, Middleware, MiddlewarePair, Outcome, SluiceMeta } from '../c
 import { parseOptions, parseWith } from '../config/parse-options'
 import { CompletionHistory } from '../cost/completion-history'
 import { CostTracker, type ThresholdEvent } from '../cost/cost-tracker'
-import { HitRows } from '../cost/hit-rows'
+import { HitRows, hitRowOf } from '../cost/hit-rows'
 import { SluiceError } from '../errors/sluice-error'
 import { MetricsBuffer } from '../monitor/metrics-buffer'
 import { Monitor } from '../monitor/monitor'
@@ -158,21 +158,7 @@ export function createSluice(options: SluiceOptions) {
     ...(o.telemetry ? [telemetryMiddleware(o.telemetry.otel)] : []),
     metricsMiddleware(monitor, price),
     admissionMiddleware(limiter, maxTokens, cache, overrides),
-    cacheMiddleware(cache, (call, hit) =>
-      hitRows.add({
-        userId: call.userId,
-        tier: call.tier ?? '_',
-        endpoint: call.endpoint,
-        provider: hit.provider ?? '',
-        model: hit.model ?? call.request?.model ?? call.pricing?.model ?? call.endpoint,
-        promptTokens: 0,
-        completionTokens: 0,
-        cachedTokens: 0,
-        costUsd: 0,
-        cached: true,
-        at: Date.now(),
-      }),
-    ),
+    cacheMiddleware(cache, (call, hit) => hitRows.add(hitRowOf(call, hit))),
     budgetMiddleware(budget),
     coalesceMiddleware(cache),
     ...(queue ? [queueMiddleware(queue, o.queue!.timeout, batching.groupOf)] : []),
