@@ -160,6 +160,8 @@ export function expectCrashReport(
   expect(report.wrongResults).toBe(0)
   expect(report.overlaps).toBe(0)
   expect(report.kills).toBeGreaterThan(2)
-  // Re-runs come from kills only: a killed worker had at most 8 jobs running.
-  expect(report.reran).toBeLessThanOrEqual(report.kills * 8)
+  // Re-runs come from kills only: a killed worker had at most 8 jobs running and 8 more whose
+  // handler had ended but whose result was still on its way to the store (Worker: settles travel
+  // without their slot, up to `concurrency` of them).
+  expect(report.reran).toBeLessThanOrEqual(report.kills * 16)
 }
