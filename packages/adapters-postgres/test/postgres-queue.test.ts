@@ -37,6 +37,16 @@ describe('postgres queue across processes', () => {
       QueueClient,
     })
     expectCrashReport('postgres', report, expect)
+    // The counters the transitions moved (migration 12) equal a count of the rows themselves.
+    const { rows } = await pool.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM "${schema}".agent_queue WHERE agent_type = 'crash' GROUP BY status`,
+    )
+    const counted = { pending: 0, active: 0, completed: 0, failed: 0, expired: 0, cancelled: 0 }
+    for (const r of rows) counted[r.status as keyof typeof counted] = r.n
+    const store = postgresStore({ pool, schema })
+    stores.push(store)
+    expect(await store.queue!.counts('crash')).toEqual(counted)
+    expect(counted.completed).toBe(report.jobs)
   }, 200_000)
 })
 

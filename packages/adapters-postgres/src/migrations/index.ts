@@ -9,6 +9,7 @@ import * as m008 from './008-rate-limit-batch'
 import * as m009 from './009-queue-claim-whole-group'
 import * as m010 from './010-rate-limit-late-after-lock'
 import * as m011 from './011-rate-limit-sliding-log'
+import * as m012 from './012-queue-counts'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 9, name: 'queue-claim-whole-group', up: m009.up },
   { id: 10, name: 'rate-limit-late-after-lock', up: m010.up },
   { id: 11, name: 'rate-limit-sliding-log', up: m011.up },
+  { id: 12, name: 'queue-counts', up: m012.up },
 ]
