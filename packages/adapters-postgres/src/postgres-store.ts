@@ -1,5 +1,6 @@
 import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
 import pg from 'pg'
+import { startHousekeeping } from './housekeeping'
 import { channelFor, quoteSchema } from './identifiers'
 import { migrate } from './migrate'
 import { postgresBreaker } from './postgres-breaker'
@@ -41,6 +42,18 @@ export type PostgresStoreOptions = ({ pool: pg.Pool } | { connectionString: stri
    * always wait.
    */
   queueDurableCommits?: boolean
+  /**
+   * Usage rows older than this roll up into daily totals per user, endpoint, tier, provider,
+   * model and cached (`api_usage_daily`; `user_costs` and reports read both). Default '35d';
+   * false keeps every row.
+   */
+  usageRollupAfter?: Duration | false
+  /**
+   * How often the store removes expired rows and old finished jobs and rolls up old usage rows,
+   * bounded and by index, from one instance of the fleet at a time (default '1m'; false: never,
+   * run cleanup() yourself).
+   */
+  housekeeping?: Duration | false
 }
 
 export interface PostgresStore extends Store {
@@ -97,6 +110,28 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const notify = postgresNotify(pool, channel)
   let closing: Promise<void> | undefined
   const retentionMs = parseDuration(options.jobRetention ?? '1h', 'postgresStore.jobRetention')
+  const rollupMs =
+    options.usageRollupAfter === false
+      ? undefined
+      : parseDuration(options.usageRollupAfter ?? '35d', 'postgresStore.usageRollupAfter')
+  const housekeepMs =
+    options.housekeeping === false
+      ? undefined
+      : parseDuration(options.housekeeping ?? '1m', 'postgresStore.housekeeping')
+  if (housekeepMs !== undefined && housekeepMs < 1) {
+    throw new SluiceError('invalid_config', 'postgresStore.housekeeping: must be longer than 0ms', {
+      path: 'postgresStore.housekeeping',
+    })
+  }
+  const stopHousekeeping =
+    housekeepMs === undefined
+      ? () => {}
+      : startHousekeeping(query, schema, {
+          everyMs: housekeepMs,
+          jobRetentionMs: retentionMs,
+          usageRollupMs: rollupMs,
+          onError: (error) => options.onError?.(error),
+        })
   if (options.queueDurableCommits !== undefined && typeof options.queueDurableCommits !== 'boolean') {
     throw new SluiceError('invalid_config', 'postgresStore.queueDurableCommits: expected true or false', {
       path: 'postgresStore.queueDurableCommits',
@@ -129,6 +164,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       close() {
         // Twice is harmless (a pool ends once).
         closing ??= (async () => {
+          stopHousekeeping()
           notify.close()
           if (owned) await pool.end()
         })()

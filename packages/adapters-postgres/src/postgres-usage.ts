@@ -1,4 +1,4 @@
-import { USD_EPSILON, type UsagePort, type UsageRow } from '@sluice/core/adapter'
+import { emptyDayTotals, USD_EPSILON, type UsagePort, type UsageRow } from '@sluice/core/adapter'
 import type { Query } from './query'
 
 interface UsageRowSql {
@@ -13,6 +13,7 @@ interface UsageRowSql {
   cost_usd: string
   cached: boolean
   at: string
+  requests: string
 }
 
 /**
@@ -49,10 +50,20 @@ export function postgresUsage(query: Query, s: string): UsagePort {
       return Number(row?.total ?? 0)
     },
     async rows(since) {
+      // Rolled-up days first (one row per day, user, endpoint, tier, provider, model, cached),
+      // stamped at their day's start; then the rows themselves.
       const rows = await query<UsageRowSql>(
-        `SELECT user_id, tier, agent_type, provider, model, prompt_tokens, completion_tokens, cached_tokens,
-                cost_usd, cached, extract(epoch from created_at) * 1000 AS at
-         FROM ${s}.api_usage WHERE created_at >= to_timestamp($1::float8 / 1000) ORDER BY created_at, id`,
+        `SELECT * FROM (
+           SELECT user_id, tier, agent_type, provider, model, prompt_tokens::float8 AS prompt_tokens,
+                  completion_tokens::float8 AS completion_tokens, cached_tokens::float8 AS cached_tokens,
+                  cost_usd, cached, extract(epoch from day::timestamp) * 1000 AS at, requests::float8 AS requests,
+                  0 AS part, 0::bigint AS id
+             FROM ${s}.api_usage_daily WHERE day >= (to_timestamp($1::float8 / 1000) AT TIME ZONE 'UTC')::date
+           UNION ALL
+           SELECT user_id, tier, agent_type, provider, model, prompt_tokens, completion_tokens, cached_tokens,
+                  cost_usd, cached, extract(epoch from created_at) * 1000, NULL, 1, id
+             FROM ${s}.api_usage WHERE created_at >= to_timestamp($1::float8 / 1000)
+         ) r ORDER BY at, part, id`,
         [since],
       )
       return rows.map(
@@ -68,8 +79,32 @@ export function postgresUsage(query: Query, s: string): UsagePort {
           costUsd: Number(r.cost_usd),
           cached: r.cached,
           at: Math.round(Number(r.at)),
+          ...(r.requests === null ? {} : { requests: Number(r.requests) }),
         }),
       )
+    },
+    async dayTotals(day) {
+      const rows = await query<{
+        tier: string
+        endpoint: string
+        usd: number
+        requests: string
+        cached: string
+      }>(
+        `SELECT tier, endpoint, sum(usd) AS usd, sum(requests) AS requests, sum(cached) AS cached
+           FROM ${s}.usage_day_totals WHERE day = $1::date GROUP BY tier, endpoint`,
+        [day],
+      )
+      const totals = emptyDayTotals()
+      for (const r of rows) {
+        const usd = Number(r.usd)
+        totals.usd += usd
+        totals.requests += Number(r.requests)
+        totals.cachedRequests += Number(r.cached)
+        totals.byTier[r.tier] = (totals.byTier[r.tier] ?? 0) + usd
+        totals.byEndpoint[r.endpoint] = (totals.byEndpoint[r.endpoint] ?? 0) + usd
+      }
+      return totals
     },
   }
 }

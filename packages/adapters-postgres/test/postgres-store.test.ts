@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { createSluice, RateLimiter, SluiceError } from '@sluice/core'
+import { CostTracker, createSluice, RateLimiter, SluiceError } from '@sluice/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
@@ -125,6 +125,86 @@ describe('postgresStore', () => {
     expect(await store.cleanup()).toBe(1)
     const { rows } = await pool.query(`SELECT key FROM "${s}".rate_limits`)
     expect(rows.map((r) => r.key)).toEqual(['live'])
+  })
+
+  it('housekeeping on its own: old usage rows roll up into daily totals (reports and user_costs unchanged), finished jobs and expired rows go', async () => {
+    const s = schema('housekeeping')
+    const store = postgresStore({
+      pool,
+      schema: s,
+      housekeeping: '50ms',
+      usageRollupAfter: '30d',
+      jobRetention: '1s',
+    })
+    const row = (userId: string, costUsd: number, cached = false) => ({
+      userId,
+      tier: 'free',
+      endpoint: 'chat',
+      provider: 'deepseek',
+      model: 'deepseek-chat',
+      promptTokens: 10,
+      completionTokens: 5,
+      cachedTokens: 0,
+      costUsd,
+      cached,
+      at: Date.now(),
+    })
+    for (let i = 0; i < 30; i++) await store.usage!.settle([], row(`u${i % 3}`, 0.001, i % 10 === 0))
+    await store.usage!.settle([], row('fresh', 0.5))
+    // Thirty rows from 40 days ago; the fresh one stays a row.
+    await pool.query(
+      `UPDATE "${s}".api_usage SET created_at = now() - interval '40 days' WHERE user_id <> 'fresh'`,
+    )
+    const since = Date.now() - 41 * 86_400_000
+    const before = await pool.query(
+      `SELECT user_id, total_tokens, total_cost, total_requests, cached_requests FROM "${s}".user_costs ORDER BY 1`,
+    )
+    await store.rateLimit!.consume('old', 1, { algorithm: 'fixed-window', limit: 5, windowMs: 60_000 })
+    await pool.query(`UPDATE "${s}".rate_limits SET expires_at = now() - interval '1 second'`)
+    const queue = store.queue!
+    const job = {
+      id: 'j1',
+      type: 't',
+      userId: 'u',
+      data: '1',
+      priority: 5,
+      status: 'pending' as const,
+      attempts: 0,
+      maxRetries: 0,
+      backoffMs: 0,
+      createdAt: Date.now(),
+      runAt: Date.now(),
+      expiresAt: Date.now() + 60_000,
+      score: Date.now(),
+    }
+    await queue.add(job, { turnMs: 0 })
+    const [claimed] = await queue.claim({ type: 't', max: 1, leaseMs: 10_000 })
+    await queue.complete('j1', claimed!.leaseToken, '"done"')
+    await pool.query(`UPDATE "${s}".agent_queue SET completed_at = now() - interval '1 minute'`)
+    const counts = async () =>
+      (
+        await pool.query(
+          `SELECT (SELECT count(*) FROM "${s}".api_usage)::int AS rows, (SELECT count(*) FROM "${s}".api_usage_daily)::int AS days,
+                  (SELECT count(*) FROM "${s}".rate_limits)::int AS limits, (SELECT count(*) FROM "${s}".agent_queue)::int AS jobs`,
+        )
+      ).rows[0]
+    const deadline = Date.now() + 10_000
+    while ((await counts()).rows > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 200))
+    // 3 users × (cached or not) for the old day, the fresh row kept as it is.
+    expect(await counts()).toEqual({ rows: 1, days: 6, limits: 0, jobs: 0 })
+    expect((await queue.counts('t')).completed).toBe(0)
+    const after = await pool.query(
+      `SELECT user_id, total_tokens, total_cost, total_requests, cached_requests FROM "${s}".user_costs ORDER BY 1`,
+    )
+    expect(after.rows).toEqual(before.rows)
+    const report = await new CostTracker({ store }).report({ since })
+    expect(report.requests).toBe(31)
+    expect(report.cachedRequests).toBe(3)
+    expect(report.tokens).toBe(31 * 15)
+    expect(Math.round(report.byUser.u0! * 1e6)).toBe(10_000)
+    expect(report.lines.find((l) => l.userId === 'u1')?.requests).toBe(10)
+    await store.close()
   })
 
   it('turns an unreachable server into store_unavailable', async () => {

@@ -1,9 +1,18 @@
-import { USD_EPSILON, type UsagePort, type UsageRow } from '@sluice/core/adapter'
+import { emptyDayTotals, USD_EPSILON, type UsagePort, type UsageRow, utcDay } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import { runScript } from './scripts'
-import { appendRowScript, reserveScript, rowsScript, settleScript, totalScript } from './usage-scripts'
+import {
+  appendRowScript,
+  dayTotalsScript,
+  reserveScript,
+  rowsScript,
+  settleScript,
+  totalScript,
+} from './usage-scripts'
 
 const KEEP_ROWS_MS = 40 * 86_400_000
+/** A day's totals are read for today; kept three days. */
+const KEEP_DAY_MS = 3 * 86_400_000
 const fmt = (n: number) => String(n)
 const totalsOf = (keys: readonly string[], values: unknown[]) =>
   Object.fromEntries(keys.map((k, i) => [k, Number(values[i] ?? 0)]))
@@ -20,6 +29,7 @@ export function redisUsage(
 ): UsagePort {
   const rowsKey = keyFor('usage:rows')
   const seqKey = keyFor('seq:{usage:rows}') // the rows' slot
+  const dayKey = (day: string) => keyFor(`usage:day:${day}:{usage:rows}`)
   return {
     async reserve(amountUsd, limits) {
       const args: (string | number)[] = [fmt(amountUsd), fmt(USD_EPSILON)]
@@ -63,14 +73,40 @@ export function redisUsage(
       const members = (await runScript(client, rowsScript, [rowsKey], [Math.floor(since)])) as string[]
       return members.map((m) => JSON.parse(String(m).slice(1)) as UsageRow)
     },
+    async dayTotals(day) {
+      const flat = ((await runScript(client, dayTotalsScript, [dayKey(day)], [])) as string[]).map((x) =>
+        String(x).slice(1),
+      )
+      const totals = emptyDayTotals()
+      for (let i = 0; i < flat.length; i += 2) {
+        const field = flat[i]!
+        const v = Number(flat[i + 1])
+        if (field === 'u') totals.usd = v
+        else if (field === 'n') totals.requests = v
+        else if (field === 'c') totals.cachedRequests = v
+        else if (field.startsWith('t\n')) totals.byTier[field.slice(2)] = v
+        else if (field.startsWith('e\n')) totals.byEndpoint[field.slice(2)] = v
+      }
+      return totals
+    },
   }
 
   function appendRow(row: UsageRow) {
     return runScript(
       client,
       appendRowScript,
-      [rowsKey, seqKey],
-      [row.at, JSON.stringify(row), maxRows, row.at - KEEP_ROWS_MS],
+      [rowsKey, seqKey, dayKey(utcDay(row.at))],
+      [
+        row.at,
+        JSON.stringify(row),
+        maxRows,
+        row.at - KEEP_ROWS_MS,
+        fmt(row.costUsd),
+        row.cached ? 1 : 0,
+        row.tier,
+        row.endpoint,
+        KEEP_DAY_MS,
+      ],
     )
   }
 }

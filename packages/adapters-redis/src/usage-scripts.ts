@@ -40,16 +40,24 @@ return reply`,
 )
 
 /**
- * KEYS[1] = the rows (a sorted set by time), KEYS[2] = their sequence (same slot); ARGV = score,
- * row, most rows kept, oldest score kept. A row's member starts with its sequence number, so rows
- * of the same millisecond keep the order they came in.
+ * KEYS[1] = the rows (a sorted set by time), KEYS[2] = their sequence, KEYS[3] = the row's UTC
+ * day's totals (a hash; all one slot); ARGV = score, row, most rows kept, oldest score kept, then
+ * the row's cost, cached (1/0), tier, endpoint and how long the day's totals stay. A row's member
+ * starts with its sequence number, so rows of the same millisecond keep the order they came in.
+ * The totals' fields: u (USD), n (requests), c (cached requests), t<LF>tier and e<LF>endpoint (USD).
  */
 export const appendRowScript = script(
   `redis.call('ZADD', KEYS[1], ARGV[1], string.format('%016d', redis.call('INCR', KEYS[2])) .. ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('HINCRBYFLOAT', KEYS[3], 'u', ARGV[5])
+redis.call('HINCRBY', KEYS[3], 'n', 1)
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[3], 'c', 1) end
+redis.call('HINCRBYFLOAT', KEYS[3], 't\\n' .. ARGV[7], ARGV[5])
+redis.call('HINCRBYFLOAT', KEYS[3], 'e\\n' .. ARGV[8], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[9])
 return 1`,
-  'f6c492e33ae3e93f13238881a4509a0bc7ff950f',
+  '030d385180c5b4d191a26f1da0c6cec7701294e2',
 )
 
 /** KEYS[1] = the rows; ARGV = since. Rows as '=' .. json (safe from reply parsing), oldest first. */
@@ -64,4 +72,12 @@ return rows`,
 export const totalScript = script(
   `return string.format('%.17g', tonumber(redis.call('GET', KEYS[1]) or '0'))`,
   '3be79ddee482c30df6712083dd6f92a24579922d',
+)
+
+/** KEYS[1] = a day's totals; flat {field, value, …}, each as '=' .. text (safe from reply parsing). */
+export const dayTotalsScript = script(
+  `local kv = redis.call('HGETALL', KEYS[1])
+for i = 1, #kv do kv[i] = '=' .. kv[i] end
+return kv`,
+  '7058a13b524b1cb420a157eee43b228c093c064c',
 )

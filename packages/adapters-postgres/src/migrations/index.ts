@@ -10,6 +10,7 @@ import * as m009 from './009-queue-claim-whole-group'
 import * as m010 from './010-rate-limit-late-after-lock'
 import * as m011 from './011-rate-limit-sliding-log'
 import * as m012 from './012-queue-counts'
+import * as m013 from './013-usage-days'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -25,4 +26,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 10, name: 'rate-limit-late-after-lock', up: m010.up },
   { id: 11, name: 'rate-limit-sliding-log', up: m011.up },
   { id: 12, name: 'queue-counts', up: m012.up },
+  { id: 13, name: 'usage-days', up: m013.up },
 ]

@@ -32,7 +32,7 @@ export function buildReport(since: number, rows: readonly UsageRow[]): CostRepor
   const report: CostReport = {
     since,
     totalUsd: 0,
-    requests: rows.length,
+    requests: 0,
     cachedRequests: 0,
     tokens: 0,
     byTier: emptyDict(),
@@ -59,13 +59,15 @@ export function buildReport(since: number, rows: readonly UsageRow[]): CostRepor
       }
       lines.set(id, line)
     }
+    const n = r.requests ?? 1
     line.usd += r.costUsd
-    line.requests++
-    if (r.cached) line.cachedRequests++
+    line.requests += n
+    report.requests += n
+    if (r.cached) line.cachedRequests += n
     report.byEndpoint[r.endpoint] = (report.byEndpoint[r.endpoint] ?? 0) + r.costUsd
     report.totalUsd += r.costUsd
     report.tokens += r.promptTokens + r.completionTokens
-    if (r.cached) report.cachedRequests++
+    if (r.cached) report.cachedRequests += n
     report.byTier[r.tier] = (report.byTier[r.tier] ?? 0) + r.costUsd
     report.byModel[r.model] = (report.byModel[r.model] ?? 0) + r.costUsd
     report.byUser[r.userId] = (report.byUser[r.userId] ?? 0) + r.costUsd

@@ -4,11 +4,12 @@ import { tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError, storeFailed } from '../errors/sluice-error'
 import type { Usage } from '../providers/types'
+import { addToDay, emptyDayTotals, utcDay } from '../store/day-totals'
 import { defaultStore } from '../store/default-store'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { USD_EPSILON } from '../store/usage-math'
-import type { BudgetLimit, UsagePort, UsageRow } from '../store/usage-port'
+import type { BudgetLimit, DayTotals, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
@@ -298,6 +299,18 @@ export class CostTracker {
   async report(options: { since?: number } = {}): Promise<CostReport> {
     const since = options.since ?? Math.floor(this.o.now() / DAY_MS) * DAY_MS
     return buildReport(since, await this.port.rows(since))
+  }
+
+  /**
+   * Today's (UTC) spend, requests and cached requests, by tier and endpoint: from the store's day
+   * totals where it keeps them (one read), else summed from the day's rows.
+   */
+  async today(): Promise<DayTotals> {
+    const now = this.o.now()
+    if (this.port.dayTotals) return this.port.dayTotals(utcDay(now))
+    const day = emptyDayTotals()
+    for (const row of await this.port.rows(Math.floor(now / DAY_MS) * DAY_MS)) addToDay(day, row)
+    return day
   }
 
   /** USD spent (and reserved) by the app, a group or an endpoint in the current UTC day or month. */

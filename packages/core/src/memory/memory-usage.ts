@@ -1,6 +1,7 @@
 import { emptyDict } from '../config/dict-schema'
+import { addToDay, copyDay, emptyDayTotals, utcDay } from '../store/day-totals'
 import { fitsBudget } from '../store/usage-math'
-import type { SpendChange, UsagePort, UsageRow } from '../store/usage-port'
+import type { DayTotals, SpendChange, UsagePort, UsageRow } from '../store/usage-port'
 import { ExpiringMap } from '../util/expiring-map'
 
 export function memoryUsage(maxKeys: number, maxRows: number, now: () => number): UsagePort {
@@ -8,6 +9,7 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
   // A ring: the newest maxRows rows, without shifting an array on every record.
   const rows: UsageRow[] = []
   let next = 0
+  const days = new Map<string, DayTotals>() // the last few UTC days' totals
 
   // All counters change, or none (the map refuses before writing when they do not fit).
   function apply(changes: readonly SpendChange[]) {
@@ -31,6 +33,14 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
     async settle(changes, row) {
       const after = apply(changes)
       if (row) {
+        const key = utcDay(row.at)
+        let day = days.get(key)
+        if (!day) {
+          day = emptyDayTotals()
+          days.set(key, day)
+          for (const old of days.keys()) if (days.size > 3) days.delete(old) // oldest first
+        }
+        addToDay(day, row)
         if (rows.length < maxRows) rows.push(row)
         else rows[next] = row
         next = (next + 1) % maxRows
@@ -43,6 +53,10 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
     async rows(since) {
       const ordered = rows.length < maxRows ? rows : [...rows.slice(next), ...rows.slice(0, next)]
       return ordered.filter((r) => r.at >= since)
+    },
+    async dayTotals(day) {
+      const totals = days.get(day)
+      return totals ? copyDay(totals) : emptyDayTotals()
     },
   }
 }

@@ -151,7 +151,7 @@ export class Monitor {
       ),
       this.s.cache?.stats() ?? { hits: 0, misses: 0, hitRate: 0 },
       this.s.queue?.counts(),
-      this.s.cost?.report({ since: Math.floor(t / 86_400_000) * 86_400_000 }),
+      this.s.cost?.today(),
     ])
     return {
       activeUsers,
@@ -171,10 +171,10 @@ export class Monitor {
       queueRunning: counts?.active ?? 0,
       queueWaitMs: { p50: this.queueWait.percentile(50), p95: this.queueWait.percentile(95) },
       breakers: this.s.breakers?.() ?? {},
-      spendTodayUsd: spend?.totalUsd ?? 0,
+      spendTodayUsd: spend?.usd ?? 0,
       spendTodayByTier: spend?.byTier ?? {},
       spendTodayByEndpoint: spend?.byEndpoint ?? {},
-      cachedShareToday: spend?.cachedShare ?? 0,
+      cachedShareToday: spend && spend.requests > 0 ? spend.cachedRequests / spend.requests : 0,
       saved,
       metricsDropped: this.buffer.dropped,
       capacity: this.s.capacity?.() ?? [],

@@ -16,7 +16,7 @@ export type PortOf<P extends PortName> = NonNullable<Store[P]>
 export const STORE_CALLS = {
   rateLimit: ['consume', 'consumeAll', 'peek', 'reset'],
   cache: ['get', 'set', 'setIfAbsent', 'extendIf', 'delete', 'deleteIf', 'deletePrefix', 'publish'],
-  usage: ['reserve', 'settle', 'total', 'rows'],
+  usage: ['reserve', 'settle', 'total', 'rows', 'dayTotals'],
   queue: ['add', 'get', 'claim', 'extendLease', 'complete', 'fail', 'cancel', 'position', 'counts'],
   breaker: ['get', 'compareAndSet'],
   metrics: ['write', 'get', 'countDistinct'],

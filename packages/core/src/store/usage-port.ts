@@ -35,6 +35,21 @@ export interface UsageRow {
   cached: boolean
   /** Server-side stores may stamp their own time; this is the caller's. */
   at: number
+  /**
+   * How many requests the row stands for: absent (1) for one call, more for a day's rolled-up
+   * total of a user, endpoint and tier (its tokens and cost are the sums; `cached` says whether
+   * these were cache hits).
+   */
+  requests?: number
+}
+
+/** One UTC day's spend, moved by every settle that records a row: read in O(1), not from rows. */
+export interface DayTotals {
+  usd: number
+  requests: number
+  cachedRequests: number
+  byTier: Record<string, number>
+  byEndpoint: Record<string, number>
 }
 
 /**
@@ -53,6 +68,16 @@ export interface UsagePort {
    */
   settle(changes: readonly SpendChange[], row?: UsageRow): Promise<Record<string, number>>
   total(key: string): Promise<number>
-  /** Rows since `since` (epoch ms), oldest first; bounded by the store's retention. */
+  /**
+   * Rows since `since` (epoch ms), oldest first; bounded by the store's retention. A store that
+   * rolls old rows up returns, for those days, one row per day, user, endpoint, tier and
+   * cached-or-not with its `requests`.
+   */
   rows(since: number): Promise<UsageRow[]>
+  /**
+   * The totals of one UTC day (`YYYY-MM-DD`, by the store's clock where it stamps rows), kept
+   * by the settles themselves so that `stats()` need not read the day's rows. Optional: without
+   * it the monitor sums `rows`.
+   */
+  dayTotals?(day: string): Promise<DayTotals>
 }

@@ -101,5 +101,33 @@ export function usageConformance(t: ConformanceApi, name: string, port: () => Pr
         t.expect((await p.rows(Date.now() + 60_000)).length).toBe(0)
       },
     )
+
+    t.it("a day's totals add up every row of 200 concurrent settles, by tier and endpoint", async () => {
+      const p = await port()
+      if (!p.dayTotals) return // optional: the monitor then sums the rows
+      const day = new Date().toISOString().slice(0, 10)
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          p.settle(
+            [],
+            row({
+              userId: `u${i}`,
+              tier: i % 4 === 0 ? 'premium' : 'free',
+              endpoint: i % 2 === 0 ? 'chat' : 'constructor',
+              cached: i % 5 === 0,
+              costUsd: 0.001,
+            }),
+          ),
+        ),
+      )
+      const totals = await p.dayTotals(day)
+      t.expect([totals.requests, totals.cachedRequests]).toEqual([200, 40])
+      t.expect(Math.round(totals.usd * 1e6)).toBe(200_000)
+      t.expect(Math.round((totals.byTier.premium ?? 0) * 1e6)).toBe(50_000)
+      t.expect(Math.round((totals.byTier.free ?? 0) * 1e6)).toBe(150_000)
+      t.expect(Math.round((totals.byEndpoint.chat ?? 0) * 1e6)).toBe(100_000)
+      t.expect(Object.getPrototypeOf(totals.byEndpoint)).toBe(null)
+      t.expect((await p.dayTotals('2001-01-01')).requests).toBe(0)
+    })
   })
 }
