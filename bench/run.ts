@@ -1,4 +1,4 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue`, `… batching` or `… capacity` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue`, `… batching`, `… capacity` or `… scale` runs one.
 import { batching } from './batching'
 import { capacity } from './capacity'
 import { fleet } from './fleet'
@@ -6,6 +6,7 @@ import { memory } from './memory'
 import { overhead } from './overhead'
 import { queue } from './queue'
 import { rateLimit } from './rate-limit'
+import { scale } from './scale'
 
 const benches: Record<string, () => Promise<void>> = {
   overhead,
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   queue,
   batching,
   capacity,
+  scale,
 }
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))
