@@ -191,15 +191,23 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       return row?.ok === true
     },
     async position(id) {
-      // Due jobs first in claim order, then the delayed ones by when they come due.
+      // Due jobs first in claim order, then the delayed ones by when they come due. Each count
+      // is a range of an index: the line before the job (less the delayed jobs in it), or the
+      // due jobs (all waiting less the delayed) and the delayed ones due before it.
       const [row] = await query<{ n: number }>(
-        `SELECT CASE WHEN j.status <> 'pending' THEN 0 ELSE 1 + (
-           SELECT count(*) FROM ${t} x
-            WHERE x.agent_type = j.agent_type AND x.status = 'pending' AND x.id <> j.id AND (
-              (x.run_at <= now() AND j.run_at > now())
-              OR (x.run_at <= now() AND j.run_at <= now() AND (x.score, x.id) < (j.score, j.id))
-              OR (x.run_at > now() AND j.run_at > now() AND x.run_at < j.run_at))
-         ) END::int AS n FROM ${t} j WHERE j.id = $1`,
+        `WITH j AS (SELECT agent_type AS t, score, id, run_at, status, now() AS at FROM ${t} WHERE id = $1)
+         SELECT (CASE WHEN j.status <> 'pending' THEN 0
+           WHEN j.run_at <= j.at THEN 1
+             + (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending'
+                  AND (x.score, x.id) < (j.score, j.id))
+             - (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending'
+                  AND x.run_at > j.at AND (x.score, x.id) < (j.score, j.id))
+           ELSE 1
+             + (SELECT coalesce(sum(n), 0) FROM ${s}.queue_counts WHERE agent_type = j.t AND status = 'pending')
+             - (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending' AND x.run_at > j.at)
+             + (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending'
+                  AND x.run_at > j.at AND x.run_at < j.run_at)
+         END)::int AS n FROM j`,
         [id],
       )
       return row?.n ?? 0

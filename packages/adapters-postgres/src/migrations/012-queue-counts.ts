@@ -5,7 +5,8 @@
  * ever wait on a counter or lock counters in a circle; shard 0 holds the start and the shards
  * of backends that have gone, merged by `queue_counts_merge` (which skips locked rows, so it
  * never waits either). Counts are the sum of a type's few rows. The sweep trims up to 2,000
- * finished jobs at a time (was 100: fewer than a busy queue finishes in a second).
+ * finished jobs at a time (was 100: fewer than a busy queue finishes in a second). An index of
+ * the waiting jobs by run_at lets `position()` count the delayed ones apart from the line.
  * `s` is the quoted schema.
  */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
@@ -18,6 +19,8 @@ CREATE TABLE IF NOT EXISTS ${s}.queue_counts (
   n           bigint NOT NULL,
   PRIMARY KEY (agent_type, status, shard)
 );
+
+CREATE INDEX IF NOT EXISTS agent_queue_delayed_idx ON ${s}.agent_queue (agent_type, run_at) WHERE status = 'pending';
 
 -- The start: what the table holds now, with writers held off until this commits.
 LOCK TABLE ${s}.agent_queue IN SHARE ROW EXCLUSIVE MODE;
