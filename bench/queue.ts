@@ -104,7 +104,9 @@ async function latency(c: Contender): Promise<{ p50: number; p99: number }> {
 function sluice(name: string, store: () => Store, batch?: number, oneUser = false): Contender {
   const s = store()
   const queue = new QueueClient(
-    oneUser ? { store: s, maxPendingPerUser: JOBS } : { store: s, maxPendingPerUser: JOBS, pollInterval: '2s' },
+    oneUser
+      ? { store: s, maxPendingPerUser: JOBS }
+      : { store: s, maxPendingPerUser: JOBS, pollInterval: '2s' },
   )
   let worker: { stop(): Promise<unknown> } | undefined
   return {
@@ -315,7 +317,12 @@ export async function queue(): Promise<void> {
       const onRedis = await measureGroup([
         () => sluice('sluice (Redis)', () => redisStore({ client: redis, prefix: `${tag}_s${n++}` })),
         () =>
-          sluice('sluice (Redis)', () => redisStore({ client: redis, prefix: `${tag}_s${n++}` }), undefined, true),
+          sluice(
+            'sluice (Redis)',
+            () => redisStore({ client: redis, prefix: `${tag}_s${n++}` }),
+            undefined,
+            true,
+          ),
         () => bullmq(`${tag}_b${n++}`),
       ])
       print(onRedis)
@@ -336,7 +343,12 @@ export async function queue(): Promise<void> {
         () => graphile(schemaFor(`g${n++}`)),
       ])
       print(onPostgres)
-      const [oursPg, oursPgOneUser, oursPgBatch, ...others] = onPostgres as [Result, Result, Result, ...Result[]]
+      const [oursPg, oursPgOneUser, oursPgBatch, ...others] = onPostgres as [
+        Result,
+        Result,
+        Result,
+        ...Result[],
+      ]
       const bosses = others.slice(0, batches.length)
       const gw = others.at(-1)!
       const best = bosses.reduce((a, b) => (b.jobsPerSec > a.jobsPerSec ? b : a))

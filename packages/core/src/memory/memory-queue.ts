@@ -3,7 +3,7 @@ import { claimsBefore, withTurn } from '../store/claim-order'
 import { duplicateJob, queueFull } from '../store/queue-errors'
 import type { ClaimedJob, JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import { randomId } from '../util/hash'
-import { BoundedMap } from '../util/lru'
+import { FinishedJobs } from './finished-jobs'
 import { type Entry, QueueLines } from './queue-lines'
 
 type Listener<T> = (value: T) => void
@@ -38,7 +38,7 @@ const SWEEP = 1000
 /** The reference queue: heaps per type, so a claim costs O(log n) whatever the backlog. */
 export function memoryQueue(options: MemoryQueueOptions, now: () => number): QueuePort {
   const open = new Map<string, Open>() // pending or active
-  const done = new BoundedMap<string, JobRecord>(options.retentionCount, now)
+  const done = new FinishedJobs(options.retentionMs, options.retentionCount, now)
   const lines = new Map<string, QueueLines>()
   const openCounts = new Map<string, { pending: number; active: number }>()
   const perUser = new Map<string, number>() // unfinished jobs per user; absent means none
@@ -93,7 +93,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     else perUser.delete(job.userId)
     const { v: _v, leaseToken: _t, leaseUntil: _l, ...rest } = job
     const record: JobRecord = { ...rest, ...patch, status, finishedAt: now() }
-    done.set(job.id, record, options.retentionMs)
+    done.add(record)
     for (const l of [...(finished.get(job.id) ?? [])]) l(record)
   }
 
@@ -283,8 +283,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
         counts.pending += c.pending
         counts.active += c.active
       }
-      for (const [, job] of done.entries()) if (type === undefined || job.type === type) counts[job.status]++
-      return counts
+      return { ...counts, ...done.countsOf(type) }
     },
     onAvailable(type, listener) {
       return on(available, type, listener)
