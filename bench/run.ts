@@ -1,4 +1,4 @@
-// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue`, `… batching`, `… capacity` or `… scale` runs one.
+// `pnpm bench` runs every benchmark; `pnpm bench overhead`, `… rate-limit`, `… memory`, `… fleet`, `… queue`, `… batching`, `… capacity`, `… scale` or `… soak` runs one.
 import { batching } from './batching'
 import { capacity } from './capacity'
 import { fleet } from './fleet'
@@ -7,6 +7,7 @@ import { overhead } from './overhead'
 import { queue } from './queue'
 import { rateLimit } from './rate-limit'
 import { scale } from './scale'
+import { soak } from './soak'
 
 const benches: Record<string, () => Promise<void>> = {
   overhead,
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   batching,
   capacity,
   scale,
+  soak,
 }
 const wanted = process.argv.slice(2).filter((a) => a !== '--')
 const unknown = wanted.filter((w) => !(w in benches))

@@ -1,7 +1,12 @@
 // A Redis server of a test's own, on a free port, for tests that freeze, kill or restart it:
-// never the shared one. Stopped by its PID; nothing is saved to disk.
+// never the shared one. Stopped by its PID; nothing is saved to disk unless asked (`appendOnly`:
+// every write to an append-only file in a temporary directory before it is answered, so a kill
+// and restart loses nothing, as a production server configured so would).
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export interface OwnRedis {
   port: number
@@ -48,13 +53,17 @@ const exited = (child: ChildProcess) =>
     ? Promise.resolve()
     : new Promise<void>((resolve) => child.once('exit', () => resolve()))
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+export async function startOwnRedis(options: { appendOnly?: boolean } = {}): Promise<OwnRedis> {
   const port = await freePort()
+  const dir = options.appendOnly ? mkdtempSync(join(tmpdir(), 'sluice-redis-')) : undefined
+  const persistence = dir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
+    : ['--appendonly', 'no']
   let child: ChildProcess
   const launch = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
       {
         stdio: 'ignore',
       },
@@ -87,10 +96,14 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     restart: launch,
     async stop() {
       process.off('exit', onExit)
-      if (child.exitCode !== null || child.signalCode !== null) return
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (dir) rmSync(dir, { recursive: true, force: true })
+        return
+      }
       process.kill(child.pid!, 'SIGCONT')
       child.kill('SIGTERM')
       await exited(child)
+      if (dir) rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -1,0 +1,203 @@
+// What the soak's processes report, added up: per interval, and the counts that must stay 0.
+import type { SOAK as Config } from './soak-config.mjs'
+
+export interface Tick {
+  at: number
+  calls: Record<string, number>
+  errors: Record<string, number>
+  latencies: number[]
+  jobs: { started: number; done: number }
+  heapMB: number
+  rssMB: number
+  /** Hot users' answered calls: user, start, end, endpoint, USD. */
+  hot: [string, number, number, string, number][]
+}
+
+export interface Interval {
+  minute: number
+  callsPerSec: number
+  p50: number
+  p99: number
+  errors: Record<string, number>
+  processes: Record<string, { heapMB: number; rssMB: number }>
+  storeMB?: number
+  rows?: Record<string, number>
+  maxDepth: number
+  lost: number
+  overLimit: number
+  overBudget: number
+  stalls: number
+}
+
+type JobOutcomes = { ok: number; wrong: number; lost: number; refused: number }
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(p * s.length))]!
+}
+
+/** Adds up ticks; judges limits, budgets and stalls as they come. */
+export class SoakLedger {
+  private startedAt = 0
+  private intervalStart = 0
+  private calls = 0
+  private latencies: number[] = []
+  private errors: Record<string, number> = Object.create(null)
+  private readonly allErrors: Record<string, number> = Object.create(null)
+  private processes: Record<string, { heapMB: number; rssMB: number }> = Object.create(null)
+  private maxDepth = 0
+  private readonly intervals: Interval[] = []
+  private lost = 0
+  private overLimit = 0
+  private overBudget = 0
+  private stalls = 0
+  private totalCalls = 0
+  private readonly windows = new Map<string, number>()
+  private readonly spend = new Map<string, number>()
+  private readonly overSpent = new Set<string>()
+  private readonly jobs: JobOutcomes = { ok: 0, wrong: 0, lost: 0, refused: 0 }
+  /** Per worker: when it last started a job, when its process started, whether it is stalled now. */
+  private readonly workers = new Map<number, { lastStart: number; since: number; stalled: boolean }>()
+  private readonly faults: { who: string; from: number; to: number }[] = []
+  private readonly depths: number[] = []
+
+  constructor(private readonly c: typeof Config) {}
+
+  start(at: number): void {
+    this.startedAt = at
+    this.intervalStart = at
+  }
+
+  tick(role: 'app' | 'worker', index: number, t: Tick): void {
+    this.processes[`${role}${index}`] = { heapMB: t.heapMB, rssMB: t.rssMB }
+    if (role === 'worker') {
+      const w = this.workers.get(index)
+      if (!w || t.at < w.since) this.workers.set(index, { lastStart: t.at, since: t.at, stalled: false })
+      else if (t.jobs.started > 0) {
+        w.lastStart = t.at
+        w.stalled = false
+      }
+      return
+    }
+    if (this.startedAt === 0) return
+    for (const [kind, n] of Object.entries(t.calls)) {
+      this.calls += n
+      if (kind !== 'job') this.totalCalls += n
+    }
+    this.latencies.push(...t.latencies)
+    for (const [code, n] of Object.entries(t.errors)) {
+      this.errors[code] = (this.errors[code] ?? 0) + n
+      this.allErrors[code] = (this.allErrors[code] ?? 0) + n
+    }
+    for (const [user, start, end, endpoint, usd] of t.hot ?? [])
+      this.answered(user, start, end, endpoint, usd)
+  }
+
+  /** A hot user's answered call: within its limit's window (when it surely fell in one), and its budget. */
+  private answered(user: string, start: number, end: number, endpoint: string, usd: number): void {
+    const w = Math.floor(start / this.c.windowMs)
+    if (w === Math.floor(end / this.c.windowMs)) {
+      const key = `${user}\n${endpoint}\n${w}`
+      const n = (this.windows.get(key) ?? 0) + 1
+      this.windows.set(key, n)
+      if (n > this.c.limit) this.overLimit++
+    }
+    const spent = (this.spend.get(user) ?? 0) + usd
+    this.spend.set(user, spent)
+    if (spent > this.c.budgetUsd + this.c.callBoundUsd && !this.overSpent.has(user)) {
+      this.overSpent.add(user)
+      this.overBudget++
+    }
+  }
+
+  lostJob(): void {
+    this.lost++
+  }
+
+  final(line: { jobs: JobOutcomes }): void {
+    for (const k of Object.keys(this.jobs) as (keyof JobOutcomes)[]) this.jobs[k] += line.jobs[k]
+    this.lost += line.jobs.wrong
+  }
+
+  fault(who: string, from: number, to: number): void {
+    this.faults.push({ who, from, to })
+  }
+
+  /** The store's queue depth each second; a worker idle 5 s while jobs waited 5 samples running is a stall. */
+  depth(now: number, pending: number | undefined): void {
+    this.depths.push(pending ?? -1)
+    if (pending !== undefined) this.maxDepth = Math.max(this.maxDepth, pending)
+    const waited = this.depths.length >= 5 && this.depths.slice(-5).every((d) => d > 0)
+    if (!waited) return
+    for (const [index, w] of this.workers) {
+      const excused = this.faults.some(
+        (f) => (f.who === 'store' || f.who === `worker ${index}`) && now >= f.from && now - 5_000 <= f.to,
+      )
+      if (excused || w.stalled || now - w.since < 5_000 || now - w.lastStart < 5_000) continue
+      w.stalled = true
+      this.stalls++
+    }
+  }
+
+  /** Closes the interval: its line as text, its figures kept. */
+  line(store: { memoryMB?: number; rows?: Record<string, number> }): string {
+    const now = Date.now()
+    const seconds = Math.max(1, (now - this.intervalStart) / 1000)
+    const interval: Interval = {
+      minute: Math.round((now - this.startedAt) / 60_000),
+      callsPerSec: this.calls / seconds,
+      p50: pct(this.latencies, 0.5),
+      p99: pct(this.latencies, 0.99),
+      errors: this.errors,
+      processes: { ...this.processes },
+      ...(store.memoryMB !== undefined ? { storeMB: store.memoryMB } : {}),
+      ...(store.rows ? { rows: store.rows } : {}),
+      maxDepth: this.maxDepth,
+      lost: this.lost,
+      overLimit: this.overLimit,
+      overBudget: this.overBudget,
+      stalls: this.stalls,
+    }
+    this.intervals.push(interval)
+    this.intervalStart = now
+    this.calls = 0
+    this.latencies = []
+    this.errors = Object.create(null)
+    this.maxDepth = 0
+    const procs = Object.entries(interval.processes)
+      .map(([n, p]) => `${n} ${p.heapMB.toFixed(0)}/${p.rssMB.toFixed(0)}`)
+      .join(' ')
+    const rows = interval.rows
+      ? Object.entries(interval.rows)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')
+      : 'store down'
+    const errs =
+      Object.entries(interval.errors)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    return [
+      `t+${((now - this.startedAt) / 1000).toFixed(0).padStart(4)}s`,
+      `${interval.callsPerSec.toFixed(1)} calls/s`,
+      `p50 ${interval.p50} ms p99 ${interval.p99} ms`,
+      `heap/rss MB: ${procs}`,
+      `store ${interval.storeMB?.toFixed(1) ?? '?'} MB (${rows})`,
+      `depth ≤ ${interval.maxDepth}`,
+      `refusals: ${errs}`,
+      `lost ${interval.lost} over-limit ${interval.overLimit} over-budget ${interval.overBudget} stalls ${interval.stalls}`,
+    ].join(' | ')
+  }
+
+  summary() {
+    return {
+      intervals: this.intervals,
+      lost: this.lost,
+      overLimit: this.overLimit,
+      overBudget: this.overBudget,
+      stalls: this.stalls,
+      jobs: this.jobs,
+      calls: this.totalCalls,
+      errors: this.allErrors,
+    }
+  }
+}
