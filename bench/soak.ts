@@ -2,13 +2,14 @@
 // default), one line a minute; the figures that must be 0 at the end.
 import { cpus, totalmem } from 'node:os'
 import { runSoak } from './soak/run-soak'
+import { SOAK } from './soak/soak-config.mjs'
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10)
 const STORES = (process.env.SOAK_STORES ?? 'redis,postgres').split(',') as ('redis' | 'postgres')[]
 
 export async function soak(): Promise<void> {
   console.log(
-    `${MINUTES} min per store; 2 app processes (40 calls/s each: chats, streams, queued chats, batched translations, queue jobs) and 2 worker processes; 100,000 users (20 hot ones at their limits and budget); worker 0 killed -9 at 1/3, the store restarted at 2/3`,
+    `${MINUTES} min per store; 2 app processes (40 calls/s each: ${SOAK.mix.map(([k, w]) => `${k} ${w * 100}%`).join(', ')}) and 2 worker processes; ${SOAK.users.toLocaleString('en')} users, ${SOAK.hotUsers} of them hot (${SOAK.hotShare * 100}% of the calls: at their limit of ${SOAK.limit} calls per endpoint per ${SOAK.windowMs / 1000} s and their budget of $${SOAK.budgetUsd} a day); worker 0 killed -9 at 1/3, the store killed -9 (Redis, append-only file) or shut down fast (PostgreSQL) and restarted at 2/3`,
   )
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,

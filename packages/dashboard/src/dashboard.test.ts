@@ -91,6 +91,73 @@ describe('the dashboard', () => {
     )
   })
 
+  it('pushes server-sent events: three open pages cost one stats read per interval, and none once they close', async () => {
+    let reads = 0
+    const counted = new Proxy(sluice, {
+      get(target, key) {
+        if (key === 'stats')
+          return () => {
+            reads++
+            return target.stats()
+          }
+        const value = Reflect.get(target, key)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const handle = dashboard({ sluice: counted, authorize, refreshMs: 250 })
+    const server = createServer(toNodeHandler(handle))
+    const base = await listen(server)
+    const pages = Array.from({ length: 3 }, () => new AbortController())
+    try {
+      // Each page reads its event stream for 1.5 s: every event is a whole snapshot.
+      const received = await Promise.all(
+        pages.map(async (page) => {
+          const res = await fetch(`${base}/sluice/events`, {
+            headers: { authorization: ADMIN },
+            signal: page.signal,
+          })
+          expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+          const reader = res.body!.getReader()
+          const decoder = new TextDecoder()
+          let text = ''
+          const until = Date.now() + 1_500
+          let pending = reader.read()
+          while (Date.now() < until) {
+            const next = await Promise.race([
+              pending,
+              new Promise<null>((r) => setTimeout(() => r(null), 100)),
+            ])
+            if (!next) continue // nothing yet: the same read stays pending
+            if (next.done) break
+            text += decoder.decode(next.value, { stream: true })
+            pending = reader.read()
+          }
+          pending.catch(() => {}) // ends with the abort
+          return text
+            .split('\n\n')
+            .filter((e) => e.startsWith('data: '))
+            .map((e) => (JSON.parse(e.slice(6)) as { at: number; requestsTotal: number }).at)
+        }),
+      )
+      expect(handle.listeners).toBe(3)
+      for (const events of received) expect(events.length).toBeGreaterThanOrEqual(4)
+      // The same snapshots reached every page: one read served them all.
+      const [first, ...others] = received
+      for (const events of others) expect(events.slice(1, 4)).toEqual(first!.slice(1, 4))
+      expect(reads).toBeLessThanOrEqual(Math.max(...received.map((e) => e.length)) + 1)
+      for (const page of pages) page.abort()
+      const deadline = Date.now() + 3_000
+      while (handle.listeners > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      expect(handle.listeners).toBe(0)
+      const after = reads
+      await new Promise((r) => setTimeout(r, 800))
+      expect(reads).toBe(after) // nobody listens: nothing is read
+    } finally {
+      for (const page of pages) page.abort()
+      server.close()
+    }
+  })
+
   it('in Chromium: the page loads, draws its charts and shows the numbers of the known load', async () => {
     const server = createServer(toNodeHandler(dashboard({ sluice, authorize, refreshMs: 300 })))
     const base = await listen(server)
@@ -103,6 +170,8 @@ describe('the dashboard', () => {
       const page = await context.newPage()
       const errors: string[] = []
       page.on('pageerror', (e) => errors.push(e.message))
+      const asked: string[] = []
+      page.on('request', (r) => asked.push(new URL(r.url()).pathname))
       await page.goto(`${base}/sluice/`)
       await page.waitForFunction(() => Number(document.body.dataset.updates ?? 0) >= 3)
       const text = async (k: string) => (await page.locator(`[data-k="${k}"]`).first().textContent())?.trim()
@@ -155,6 +224,9 @@ describe('the dashboard', () => {
         after,
       )
       expect(after).toBe(129)
+      // The numbers came pushed: the page asked for its event stream, and never polled.
+      expect(asked).toContain('/sluice/events')
+      expect(asked.filter((p) => p.endsWith('stats.json'))).toEqual([])
       const shot = process.env.SLUICE_SCREENSHOT ?? join(tmpdir(), `sluice-dashboard-${process.pid}.png`)
       mkdirSync(dirname(shot), { recursive: true })
       const png = await page.screenshot({ path: shot, fullPage: true })

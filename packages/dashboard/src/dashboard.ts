@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { type Sluice, SluiceError } from '@sluice/core'
 import { page } from './page'
 import { snapshot } from './snapshot'
+import { eventStream, SnapshotFeed } from './snapshot-feed'
 
 export interface DashboardOptions {
   sluice: Sluice
@@ -13,7 +14,10 @@ export interface DashboardOptions {
   authorize: (request: Request) => boolean | Promise<boolean>
   /** Where it is mounted, e.g. '/sluice' (default). */
   basePath?: string
-  /** How often the page refreshes, in ms (default 2000). */
+  /**
+   * How often open pages get fresh numbers, in ms (default 2000): pushed as server-sent events
+   * (`events`), one stats read per interval for every page open on this instance.
+   */
   refreshMs?: number
 }
 
@@ -24,11 +28,16 @@ const ASSETS = new Map([
   ['uplot.css', { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' }],
 ])
 
+export type DashboardHandler = ((request: Request) => Promise<Response | undefined>) & {
+  /** Pages listening to this instance's events now. */
+  readonly listeners: number
+}
+
 /**
  * The live dashboard as a fetch handler: `(request) => Response`, or undefined for a path outside
  * `basePath`. Mount it with `toNodeHandler` (node:http, Express) or as a Hono route.
  */
-export function dashboard(o: DashboardOptions): (request: Request) => Promise<Response | undefined> {
+export function dashboard(o: DashboardOptions): DashboardHandler {
   if (typeof o.authorize !== 'function') {
     throw new SluiceError(
       'invalid_config',
@@ -39,7 +48,13 @@ export function dashboard(o: DashboardOptions): (request: Request) => Promise<Re
     )
   }
   const base = `/${(o.basePath ?? '/sluice').replace(/^\/+|\/+$/g, '')}`
-  const refreshMs = o.refreshMs ?? 2_000
+  if (o.refreshMs !== undefined && !Number.isFinite(o.refreshMs)) {
+    throw new SluiceError('invalid_config', 'dashboard: refreshMs: expected a number of ms', {
+      path: 'refreshMs',
+    })
+  }
+  const refreshMs = Math.max(250, o.refreshMs ?? 2_000) // as the page always clamped it
+  const feed = new SnapshotFeed(() => snapshot(o.sluice), refreshMs)
   const assets = new Map<string, Promise<string>>()
   const asset = (name: string) => {
     let text = assets.get(name)
@@ -50,7 +65,7 @@ export function dashboard(o: DashboardOptions): (request: Request) => Promise<Re
     }
     return text
   }
-  return async (request) => {
+  const handle = async (request: Request) => {
     const { pathname } = new URL(request.url)
     if (pathname !== base && !pathname.startsWith(`${base}/`)) return undefined
     if (request.method !== 'GET') return new Response('method not allowed', { status: 405 })
@@ -63,8 +78,10 @@ export function dashboard(o: DashboardOptions): (request: Request) => Promise<Re
         headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
       })
     if (rest === 'stats.json') return Response.json(await snapshot(o.sluice), { headers })
+    if (rest === 'events') return eventStream(feed, request.signal, headers)
     const a = ASSETS.get(rest)
     if (a) return new Response(await asset(rest), { headers: { 'content-type': a.type } })
     return new Response('not found', { status: 404 })
   }
+  return Object.defineProperty(handle, 'listeners', { get: () => feed.listeners }) as DashboardHandler
 }

@@ -1,3 +1,3 @@
-export { type DashboardOptions, dashboard } from './dashboard'
+export { type DashboardHandler, type DashboardOptions, dashboard } from './dashboard'
 export { toNodeHandler } from './node-handler'
 export type { Snapshot } from './snapshot'

@@ -9,7 +9,10 @@ export function toNodeHandler(handle: (request: Request) => Promise<Response | u
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`)
     const headers = new Headers()
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
-    handle(new Request(url, { method: req.method ?? 'GET', headers })).then(
+    // The client going away aborts the request: a stream of events stops feeding it.
+    const gone = new AbortController()
+    res.once('close', () => gone.abort())
+    handle(new Request(url, { method: req.method ?? 'GET', headers, signal: gone.signal })).then(
       async (response) => {
         if (!response) {
           if (next) return next()
@@ -21,7 +24,18 @@ export function toNodeHandler(handle: (request: Request) => Promise<Response | u
           out[key] = value
         })
         res.writeHead(response.status, out)
-        res.end(Buffer.from(await response.arrayBuffer()))
+        if (!response.body) return void res.end()
+        // Chunk by chunk, so server-sent events reach the page as they are sent.
+        const reader = response.body.getReader()
+        gone.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true })
+        try {
+          for (;;) {
+            const { done, value } = await reader.read()
+            if (done) break
+            res.write(value)
+          }
+        } catch {} // the client went away
+        res.end()
       },
       (error: unknown) => {
         if (next) return next(error)

@@ -1,4 +1,4 @@
-/** The dashboard page: tiles and uPlot charts, refreshed from `stats.json` beside it. */
+/** The dashboard page: tiles and uPlot charts, refreshed by the server-sent `events` beside it. */
 export function page(refreshMs: number): string {
   return `<!doctype html>
 <html lang="en">
@@ -48,11 +48,11 @@ export function page(refreshMs: number): string {
 <div class="row">
   <div class="panel"><h2>provider capacity (this instance)</h2><table id="capacity"></table></div>
 </div>
-<footer>refreshed every ${Math.round(refreshMs / 100) / 10} s · <span data-k="at">–</span></footer>
+<footer>pushed every ${Math.round(refreshMs / 100) / 10} s · <span data-k="at">–</span></footer>
 <script src="uplot.js"></script>
 <script>
 (() => {
-  const REFRESH = ${Math.max(250, Math.floor(refreshMs))}, KEEP = 300
+  const KEEP = 300
   const series = { t: [], rpm: [], p50: [], p95: [] }
   const usd = (n) => '$' + n.toFixed(n < 1 ? 6 : 2)
   const set = (k, text) => { for (const el of document.querySelectorAll('[data-k="' + k + '"]')) el.textContent = text }
@@ -70,37 +70,36 @@ export function page(refreshMs: number): string {
   }, [[], ...labels.map(() => [])], el)
   const rpmChart = chart(document.getElementById('rpm'), ['requests/min'], ['#4ea1ff'])
   const latChart = chart(document.getElementById('latency'), ['p50', 'p95'], ['#5fd38d', '#f5c542'])
-  async function tick() {
-    try {
-      const res = await fetch('stats.json', { cache: 'no-store' })
-      if (!res.ok) throw new Error('HTTP ' + res.status)
-      const s = await res.json()
-      set('requestsPerMinute', String(s.requestsPerMinute))
-      set('requestsTotal', String(s.requestsTotal))
-      set('latency', s.latencyMs.p50.toFixed(1) + ' / ' + s.latencyMs.p95.toFixed(1) + ' ms')
-      set('cacheHitRate', (s.cacheHitRate * 100).toFixed(1) + '%')
-      set('rateLimited', String(s.refusals.rateLimited))
-      set('budgetExceeded', String(s.refusals.budgetExceeded))
-      set('activeUsers', String(s.activeUsers))
-      set('queue', s.queue ? s.queue.pending + ' / ' + s.queue.active : 'no queue')
-      set('queueWait', s.queue ? s.queue.waitP50Ms.toFixed(0) + ' / ' + s.queue.waitP95Ms.toFixed(0) + ' ms' : '–')
-      set('spendToday', usd(s.spendTodayUsd))
-      set('saved', s.saved.calls + ' / ' + usd(s.saved.usd))
-      set('at', new Date(s.at).toLocaleTimeString())
-      rows(document.getElementById('tiers'), s.tiers.map((t) => [t.tier, usd(t.spentUsd) + (t.dailyBudgetUsd === null ? '' : ' of ' + usd(t.dailyBudgetUsd) + ' / user')]))
-      rows(document.getElementById('endpoints'), s.endpoints.map((e) => [e.endpoint, usd(e.spentUsd) + (e.dailyBudgetUsd === null ? '' : ' of ' + usd(e.dailyBudgetUsd))]).concat(s.appDailyBudgetUsd === null ? [] : [['the app', usd(s.spendTodayUsd) + ' of ' + usd(s.appDailyBudgetUsd)]]))
-      rows(document.getElementById('breakers'), Object.entries(s.breakers).map(([p, st]) => [p, st, st]))
-      rows(document.getElementById('capacity'), s.capacity.map((c) => [c.name, c.summary]))
-      const t = s.at / 1000
-      series.t.push(t); series.rpm.push(s.requestsPerMinute); series.p50.push(s.latencyMs.p50); series.p95.push(s.latencyMs.p95)
-      for (const k of Object.keys(series)) if (series[k].length > KEEP) series[k].shift()
-      rpmChart.setData([series.t, series.rpm]); latChart.setData([series.t, series.p50, series.p95])
-      document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1)
-    } catch (e) {
-      set('at', 'stats unavailable: ' + e.message)
-    } finally { setTimeout(tick, REFRESH) }
+  function show(s) {
+    set('requestsPerMinute', String(s.requestsPerMinute))
+    set('requestsTotal', String(s.requestsTotal))
+    set('latency', s.latencyMs.p50.toFixed(1) + ' / ' + s.latencyMs.p95.toFixed(1) + ' ms')
+    set('cacheHitRate', (s.cacheHitRate * 100).toFixed(1) + '%')
+    set('rateLimited', String(s.refusals.rateLimited))
+    set('budgetExceeded', String(s.refusals.budgetExceeded))
+    set('activeUsers', String(s.activeUsers))
+    set('queue', s.queue ? s.queue.pending + ' / ' + s.queue.active : 'no queue')
+    set('queueWait', s.queue ? s.queue.waitP50Ms.toFixed(0) + ' / ' + s.queue.waitP95Ms.toFixed(0) + ' ms' : '–')
+    set('spendToday', usd(s.spendTodayUsd))
+    set('saved', s.saved.calls + ' / ' + usd(s.saved.usd))
+    set('at', new Date(s.at).toLocaleTimeString())
+    rows(document.getElementById('tiers'), s.tiers.map((t) => [t.tier, usd(t.spentUsd) + (t.dailyBudgetUsd === null ? '' : ' of ' + usd(t.dailyBudgetUsd) + ' / user')]))
+    rows(document.getElementById('endpoints'), s.endpoints.map((e) => [e.endpoint, usd(e.spentUsd) + (e.dailyBudgetUsd === null ? '' : ' of ' + usd(e.dailyBudgetUsd))]).concat(s.appDailyBudgetUsd === null ? [] : [['the app', usd(s.spendTodayUsd) + ' of ' + usd(s.appDailyBudgetUsd)]]))
+    rows(document.getElementById('breakers'), Object.entries(s.breakers).map(([p, st]) => [p, st, st]))
+    rows(document.getElementById('capacity'), s.capacity.map((c) => [c.name, c.summary]))
+    const t = s.at / 1000
+    series.t.push(t); series.rpm.push(s.requestsPerMinute); series.p50.push(s.latencyMs.p50); series.p95.push(s.latencyMs.p95)
+    for (const k of Object.keys(series)) if (series[k].length > KEEP) series[k].shift()
+    rpmChart.setData([series.t, series.rpm]); latChart.setData([series.t, series.p50, series.p95])
+    document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1)
   }
-  tick()
+  // Pushed by the server (one read of the stats for every open page); EventSource reconnects itself.
+  const source = new EventSource('events')
+  source.onmessage = (e) => {
+    try { show(JSON.parse(e.data)) } catch (err) { set('at', 'stats unavailable: ' + err.message) }
+  }
+  source.addEventListener('failure', (e) => set('at', 'stats unavailable: ' + JSON.parse(e.data).message))
+  source.onerror = () => set('at', 'reconnecting…')
 })()
 </script>
 </body>
