@@ -2,7 +2,7 @@
 // jobs and 100,000 waiting (the issue's figure: within 2 ms). Beside it, the query stats() ran
 // before the counters (a count over the table, grouped by status) for the ratio, and position()
 // of the first, middle and last waiting job.
-import { createSluice, deepseek } from '@sluice/core'
+import { createSluice, deepseek, memoryStore } from '@sluice/core'
 import { migrate, postgresStore } from '@sluice/postgres'
 import pg from 'pg'
 import { DATABASE_URL, ensureServices } from '../scripts/services.mjs'
@@ -12,7 +12,42 @@ const FINISHED = Number(process.env.BENCH_SCALE_FINISHED ?? 1_000_000)
 const WAITING = Number(process.env.BENCH_SCALE_WAITING ?? 100_000)
 const CHUNK = 100_000
 
+/** The memory store with the same waiting jobs: its counts and positions (a ranked tree per type). */
+async function onMemory(): Promise<void> {
+  const store = memoryStore({ maxJobs: WAITING * 2 })
+  const q = store.queue!
+  const t = Date.now()
+  for (let i = 0; i < WAITING; i++) {
+    const id = `m${i}`
+    await q.add(
+      {
+        id,
+        type: 'chat',
+        userId: `u${i}`,
+        data: '{}',
+        priority: 5,
+        status: 'pending',
+        attempts: 0,
+        maxRetries: 0,
+        backoffMs: 0,
+        createdAt: t,
+        runAt: t - 1,
+        expiresAt: t + 86_400_000,
+        score: t + i,
+      },
+      { turnMs: 0 },
+    )
+  }
+  printTable(`memory, ${WAITING.toLocaleString('en')} waiting`, [
+    ['queue.counts()', await measure(() => q.counts('chat'), 2_000, 100)],
+    ['position(): first waiting job', await measure(() => q.position('m0'), 2_000, 100)],
+    ['position(): middle waiting job', await measure(() => q.position(`m${WAITING / 2}`), 2_000, 100)],
+    ['position(): last waiting job', await measure(() => q.position(`m${WAITING - 1}`), 2_000, 100)],
+  ])
+}
+
 export async function scale(): Promise<void> {
+  await onMemory()
   await ensureServices()
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
   const schema = `bench_scale_${process.pid}`

@@ -193,7 +193,16 @@ async function storeFacts(
     if (kind === 'redis') {
       const info = await redis!.info('memory')
       const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN)
-      return { memoryMB: used / 1048576, rows: { keys: await redis!.dbsize() } }
+      // Per-user spend counters (a day's and a month's per user seen) grow with the users seen,
+      // up to two per user; everything else should stay flat.
+      let spend = 0
+      for await (const keys of redis!.scanStream({ match: '*:sluice:spend:*', count: 1000 }))
+        spend += keys.length
+      const keys = await redis!.dbsize()
+      return {
+        memoryMB: used / 1048576,
+        rows: { keys, 'user spend keys': spend, 'other keys': keys - spend },
+      }
     }
     const tables = [
       'agent_queue',

@@ -1,9 +1,10 @@
 import { SluiceError } from '../errors/sluice-error'
-import { claimsBefore, withTurn } from '../store/claim-order'
+import { withTurn } from '../store/claim-order'
 import { duplicateJob, queueFull } from '../store/queue-errors'
 import type { ClaimedJob, JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
 import { randomId } from '../util/hash'
 import { FinishedJobs } from './finished-jobs'
+import { PendingRanks } from './pending-ranks'
 import { type Entry, QueueLines } from './queue-lines'
 
 type Listener<T> = (value: T) => void
@@ -41,6 +42,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   const done = new FinishedJobs(options.retentionMs, options.retentionCount, now)
   const lines = new Map<string, QueueLines>()
   const openCounts = new Map<string, { pending: number; active: number }>()
+  const ranks = new Map<string, PendingRanks>() // per type: places in line, for position()
   const perUser = new Map<string, number>() // unfinished jobs per user; absent means none
   const available = new Map<string, Set<Listener<void>>>()
   const finished = new Map<string, Set<Listener<JobRecord>>>()
@@ -61,6 +63,14 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     }
     return c
   }
+  const ranksOf = (type: string) => {
+    let r = ranks.get(type)
+    if (!r) {
+      r = new PendingRanks()
+      ranks.set(type, r)
+    }
+    return r
+  }
   const entry = (job: Open, at: number): Entry => ({ id: job.id, v: job.v, at })
   const current = (e: Entry) => {
     const job = open.get(e.id)
@@ -71,6 +81,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   // Puts a pending job in line: ready if due, delayed if not; and on the expiry watch.
   function queue(job: Open, t: number): void {
     job.v++
+    ranksOf(job.type).add(job.id, job.score, job.runAt, t)
     const l = linesOf(job.type)
     if (job.runAt <= t) l.ready(entry(job, job.score), job.group)
     else l.delayed.push(entry(job, job.runAt))
@@ -78,6 +89,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   }
 
   function move(job: Open, from: 'pending' | 'active', to: 'pending' | 'active'): void {
+    if (from === 'pending') ranksOf(job.type).remove(job.id)
     const c = countsOf(job.type)
     c[from]--
     c[to]++
@@ -86,6 +98,7 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
 
   function finish(job: Open, status: JobStatus, patch: Partial<JobRecord>): void {
     open.delete(job.id)
+    if (job.status === 'pending') ranksOf(job.type).remove(job.id)
     if (job.group !== undefined) linesOf(job.type).dropStale(job.group, isReady)
     countsOf(job.type)[job.status as 'pending' | 'active']--
     const left = (perUser.get(job.userId) ?? 1) - 1
@@ -264,17 +277,8 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
     async position(id) {
       const job = open.get(id)
       if (job?.status !== 'pending') return 0
-      const t = now()
-      // Due jobs first in claim order, then the delayed ones by when they come due.
-      let ahead = 0
-      for (const other of open.values()) {
-        if (other === job || other.type !== job.type || other.status !== 'pending') continue
-        const otherDue = other.runAt <= t
-        const jobDue = job.runAt <= t
-        if (otherDue && !jobDue) ahead++
-        else if (otherDue === jobDue && (jobDue ? claimsBefore(other, job) : other.runAt < job.runAt)) ahead++
-      }
-      return ahead + 1
+      // Due jobs first in claim order, then the delayed ones by when they come due: O(log n).
+      return ranksOf(job.type).position(id, now())
     },
     async counts(type) {
       const counts: JobCounts = { ...EMPTY }

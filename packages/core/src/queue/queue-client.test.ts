@@ -35,6 +35,30 @@ describe('QueueClient', () => {
     await worker.stop()
   })
 
+  it("an instance without workers gives a job's ETA from the rate the fleet's workers run them", async () => {
+    const store = memoryStore()
+    const app = new QueueClient({ ...fast, store, maxPendingPerUser: 10_000 }) // no workers here
+    const workers = new QueueClient({ ...fast, store })
+    const ids: string[] = []
+    for (let i = 0; i < 600; i++)
+      ids.push((await app.enqueue({ type: 'eta', userId: `u${i % 30}`, data: i })).id)
+    // Two jobs at a time, 10 ms each: about 200 jobs a second.
+    const w = workers.process('eta', () => new Promise((r) => setTimeout(r, 10)), {
+      concurrency: 2,
+      batchSize: 2,
+    })
+    await new Promise((r) => setTimeout(r, 1_500)) // it ran for a while; its counts were written
+    const last = await app.status(ids.at(-1)!, { userId: 'u29' })
+    expect(last.status).toBe('pending')
+    expect(last.position).toBeGreaterThan(50)
+    // Its place over the measured rate: within a few times 5 ms a job (this process's own
+    // default, a second a job with one slot, would say hundreds of seconds).
+    expect(last.estimatedWaitMs).toBeGreaterThan(last.position * 1)
+    expect(last.estimatedWaitMs).toBeLessThan(last.position * 40)
+    await w.stop()
+    await Promise.all([app.close(), workers.close()])
+  })
+
   it('status checks ownership and rejects bad ids', async () => {
     const queue = new QueueClient(fast)
     const { id } = await queue.enqueue({ type: 't', userId: 'ana', data: 1 })

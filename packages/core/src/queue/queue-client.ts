@@ -11,6 +11,7 @@ import { randomId } from '../util/hash'
 import { checkId } from '../util/keys'
 import { cheapRunAt } from './cheap-hours'
 import type { ClaimGate } from './claim-gate'
+import { DrainRate } from './drain-rate'
 import { jobErrorMessage } from './job-error'
 import { type EnqueueInput, jobSchema } from './job-schema'
 import { type ProcessBatchOptions, type ProcessOptions, processSchema } from './process-schema'
@@ -44,7 +45,11 @@ export interface JobView {
   attempts: number
   /** 1-based place in line while pending; 0 otherwise. */
   position: number
-  /** Rough wait until it starts, from recent job durations; 0 unless pending. */
+  /**
+   * Rough wait until it starts: its place in line over the rate at which the fleet's workers ran
+   * jobs of its type in the last minute (counted in the store's metrics); before any ran, from
+   * this process's recent job durations. 0 unless pending.
+   */
   estimatedWaitMs: number
   createdAt: number
   startedAt?: number
@@ -67,10 +72,13 @@ export class QueueClient {
   private readonly workers = new Set<Worker>()
   private avgMs = 1000
   private concurrency = 1
+  private readonly drain: DrainRate
 
   constructor(options: QueueClientOptions = {}) {
     this.o = parseOptions(schema, options, 'queue')
-    this.port = (this.o.store && guardStore(this.o.store).queue) || defaultStore({ now: this.o.now }).queue
+    const store = this.o.store ? guardStore(this.o.store) : defaultStore({ now: this.o.now })
+    this.port = store.queue ?? defaultStore({ now: this.o.now }).queue
+    this.drain = new DrainRate(store.queue ? store.metrics : undefined, this.o.now)
   }
 
   async enqueue(input: EnqueueInput): Promise<{ id: string }> {
@@ -133,6 +141,7 @@ export class QueueClient {
   async status(id: string, owner: Owner): Promise<JobView> {
     const job = await this.load(id, owner)
     const position = job.status === 'pending' ? await this.port.position(id) : 0
+    const perMs = position === 0 ? 0 : await this.drain.perMs(job.type).catch(() => 0)
     const view: JobView = {
       id: job.id,
       type: job.type,
@@ -140,7 +149,12 @@ export class QueueClient {
       priority: job.priority,
       attempts: job.attempts,
       position,
-      estimatedWaitMs: position === 0 ? 0 : Math.ceil(position / this.concurrency) * this.avgMs,
+      estimatedWaitMs:
+        position === 0
+          ? 0
+          : perMs > 0
+            ? Math.ceil(position / perMs)
+            : Math.ceil(position / this.concurrency) * this.avgMs,
       createdAt: job.createdAt,
     }
     if (job.startedAt !== undefined) view.startedAt = job.startedAt
@@ -225,8 +239,9 @@ export class QueueClient {
       leaseMs: this.o.lease,
       backoffMs: this.o.backoff,
       now: this.o.now,
-      onDuration: (ms) => {
+      onDuration: (ms, jobs) => {
         this.avgMs = this.avgMs * 0.8 + ms * 0.2
+        this.drain.ran(type, jobs)
       },
       ...(gate ? { gate } : {}),
     })
@@ -266,6 +281,7 @@ export class QueueClient {
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.stop()))
     this.workers.clear()
+    await this.drain.close()
   }
 
   private async load(id: string, owner: Owner | undefined): Promise<JobRecord> {

@@ -33,7 +33,8 @@ export interface WorkerSettings {
   leaseMs: number
   backoffMs: number
   now: () => number
-  onDuration: (ms: number) => void
+  /** A unit ran: its time per job, and how many jobs it held. */
+  onDuration: (ms: number, jobs: number) => void
   /** Holds claims while one of this worker's jobs waits for its provider's capacity. */
   gate?: ClaimGate
 }
@@ -251,7 +252,7 @@ export class Worker {
     const outcomes = await outcomesOf(this.handler, this.s.batch !== undefined, live)
     const took = (this.s.now() - started) / unit.length
     if (!this.s.batch) this.avgMs = Number.isFinite(this.avgMs) ? this.avgMs * 0.8 + took * 0.2 : took
-    this.s.onDuration(took)
+    this.s.onDuration(took, live.length)
     // settleJob() never throws: a settle the store did not record lets the lease lapse.
     const settles = Promise.all(
       live.map(({ job, state }, i) =>
