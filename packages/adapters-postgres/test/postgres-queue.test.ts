@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { CostTracker, createSluice, deepseek, QueueClient } from '@sluice/core'
 import { startSimulator } from '@sluice/simulator'
@@ -47,6 +48,15 @@ describe('postgres queue across processes', () => {
     stores.push(store)
     expect(await store.queue!.counts('crash')).toEqual(counted)
     expect(counted.completed).toBe(report.jobs)
+    // docs/stores.md's query for operators reads the same counters.
+    const docs = readFileSync(fileURLToPath(new URL('../../../docs/stores.md', import.meta.url)), 'utf8')
+    const sql = /`(SELECT agent_type, status, sum\(n\) FROM sluice\.queue_counts[^`]*)`/.exec(docs)![1]!
+    const viaDocs = await pool.query<{ agent_type: string; status: string; sum: string }>(
+      sql.replace('sluice.', `"${schema}".`),
+    )
+    expect(viaDocs.rows.find((r) => r.agent_type === 'crash' && r.status === 'completed')?.sum).toBe(
+      String(report.jobs),
+    )
   }, 200_000)
 })
 
