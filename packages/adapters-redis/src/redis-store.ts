@@ -3,6 +3,7 @@ import { commandsFor, type RedisClient } from './client'
 import { redisKey } from './keys'
 import { redisBreaker } from './redis-breaker'
 import { redisCache } from './redis-cache'
+import { startRedisHousekeeping } from './redis-housekeeping'
 import { redisMetrics } from './redis-metrics'
 import { redisQueue } from './redis-queue'
 import { redisRateLimit } from './redis-rate-limit'
@@ -22,8 +23,19 @@ export interface RedisStoreOptions {
    * store_unavailable and the port's policy applies: rate limits open or closed as configured.
    */
   timeout?: Duration
-  /** Usage rows kept for reports (the newest, at most 40 days old; default 100,000). */
+  /**
+   * Usage rows kept for reports (default 100,000): past nine tenths of it, or past
+   * `usageRollupAfter`, the oldest roll up into daily totals; beyond it (or 40 days) they go.
+   */
   maxUsageRows?: number
+  /**
+   * Usage rows older than this roll up into daily totals per user, endpoint, tier, provider,
+   * model and cached, which reports read beside the rows (kept 400 days). Default '35d'; false:
+   * rows are only trimmed, as before.
+   */
+  usageRollupAfter?: Duration | false
+  /** How often one instance of the fleet rolls usage rows up (default '1m'; false: never). */
+  housekeeping?: Duration | false
   /** How long finished jobs (and their results) stay readable (default '1h'). */
   jobRetention?: Duration
   /** How many finished jobs stay readable at most, the oldest going first (default 10,000). */
@@ -60,16 +72,36 @@ export function redisStore(options: RedisStoreOptions): Store {
       path: 'redisStore.jobRetentionCount',
     })
   }
+  const maxRows = options.maxUsageRows ?? 100_000
+  const usage = redisUsage(client, keyFor, maxRows)
+  const rollupMs =
+    options.usageRollupAfter === false
+      ? undefined
+      : parseDuration(options.usageRollupAfter ?? '35d', 'redisStore.usageRollupAfter')
+  const everyMs =
+    options.housekeeping === false
+      ? undefined
+      : parseDuration(options.housekeeping ?? '1m', 'redisStore.housekeeping')
+  if (everyMs !== undefined && everyMs < 1) {
+    throw new SluiceError('invalid_config', 'redisStore.housekeeping: must be longer than 0ms', {
+      path: 'redisStore.housekeeping',
+    })
+  }
+  const stopHousekeeping =
+    everyMs === undefined || rollupMs === undefined
+      ? () => {}
+      : startRedisHousekeeping(client, keyFor, usage.keys, { everyMs, ageMs: rollupMs, maxRows })
   return guardStore(
     {
       name: 'redis',
       rateLimit: redisRateLimit(client, keyFor, timeoutMs),
       cache: redisCache(client, keyFor, channelFor),
       queue: redisQueue(client, keyFor, channelFor, { retentionMs, retentionCount }),
-      usage: redisUsage(client, keyFor, options.maxUsageRows ?? 100_000),
+      usage,
       breaker: redisBreaker(client, keyFor),
       metrics: redisMetrics(client, keyFor),
       async close() {
+        stopHousekeeping()
         await client.close()
         if (options.quitOnClose) await client.quit()
       },

@@ -1,6 +1,7 @@
 import { emptyDayTotals, USD_EPSILON, type UsagePort, type UsageRow, utcDay } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import { runScript } from './scripts'
+import { rolledUpRows, type UsageKeys } from './usage-rollup'
 import {
   appendRowScript,
   dayTotalsScript,
@@ -19,18 +20,21 @@ const totalsOf = (keys: readonly string[], values: unknown[]) =>
 
 /**
  * The usage port: a user's counters (one hash-tag slot) reserved and settled by one script
- * each, with the core's `fitsBudget` rule; usage rows in a sorted set by time, trimmed to the
- * newest `maxRows` and 40 days, written beside the settle (another slot, so in parallel).
+ * each, with the core's `fitsBudget` rule; usage rows in a sorted set by time, written beside the
+ * settle (another slot, so in parallel), rolled up into daily totals by the store's housekeeping
+ * (`usage-rollup.ts`) and, as a last bound, trimmed to the newest `maxRows` and 40 days.
  */
 export function redisUsage(
   client: RedisCommands,
   keyFor: (key: string) => string,
   maxRows: number,
-): UsagePort {
+): UsagePort & { readonly keys: UsageKeys } {
   const rowsKey = keyFor('usage:rows')
   const seqKey = keyFor('seq:{usage:rows}') // the rows' slot
+  const keys: UsageKeys = { rows: rowsKey, daily: (day) => keyFor(`usage:daily:${day}:{usage:rows}`) }
   const dayKey = (day: string) => keyFor(`usage:day:${day}:{usage:rows}`)
   return {
+    keys,
     async reserve(amountUsd, limits) {
       const args: (string | number)[] = [fmt(amountUsd), fmt(USD_EPSILON)]
       for (const l of limits) args.push(fmt(l.limitUsd), Math.ceil(l.ttlMs))
@@ -70,8 +74,12 @@ export function redisUsage(
       return Number(await runScript(client, totalScript, [keyFor(key)], []))
     },
     async rows(since) {
-      const members = (await runScript(client, rowsScript, [rowsKey], [Math.floor(since)])) as string[]
-      return members.map((m) => JSON.parse(String(m).slice(1)) as UsageRow)
+      // Rolled-up days first (stamped at their day's start), then the rows themselves.
+      const [daily, members] = await Promise.all([
+        rolledUpRows(client, keys, since, Date.now()),
+        runScript(client, rowsScript, [rowsKey], [Math.floor(since)]) as Promise<string[]>,
+      ])
+      return [...daily, ...members.map((m) => JSON.parse(String(m).slice(1)) as UsageRow)]
     },
     async dayTotals(day) {
       const flat = ((await runScript(client, dayTotalsScript, [dayKey(day)], [])) as string[]).map((x) =>

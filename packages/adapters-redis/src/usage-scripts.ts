@@ -81,3 +81,42 @@ for i = 1, #kv do kv[i] = '=' .. kv[i] end
 return kv`,
   '7058a13b524b1cb420a157eee43b228c093c064c',
 )
+
+/**
+ * The rows to roll up next: KEYS[1] = the rows; ARGV = the oldest score kept, how many rows may
+ * stay, the most to return. Those older than the score, or the oldest beyond the count; as
+ * '=' .. member, oldest first.
+ */
+export const oldestRowsScript = script(
+  `local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+local batch = tonumber(ARGV[3])
+local rows = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, batch)
+if over > #rows then rows = redis.call('ZRANGE', KEYS[1], 0, math.min(over, batch) - 1) end
+for i = 1, #rows do rows[i] = '=' .. rows[i] end
+return rows`,
+  '2d1b9de4b1d3832a1d36fd391889833e313a7068',
+)
+
+/**
+ * Rolls rows of one UTC day into its totals, each exactly once: KEYS[1] = the rows, KEYS[2] =
+ * the day's rolled-up hash (one slot); ARGV = how long the hash stays, then per row its member,
+ * its line's field, USD, prompt, completion and cached tokens. A row another instance already
+ * removed adds nothing. Fields: line<LF>u (USD), n (requests), p, c, k (tokens).
+ */
+export const rollupScript = script(
+  `local moved = 0
+for i = 2, #ARGV, 6 do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    local f = ARGV[i + 1]
+    redis.call('HINCRBYFLOAT', KEYS[2], f .. '\\nu', ARGV[i + 2])
+    redis.call('HINCRBY', KEYS[2], f .. '\\nn', 1)
+    redis.call('HINCRBY', KEYS[2], f .. '\\np', ARGV[i + 3])
+    redis.call('HINCRBY', KEYS[2], f .. '\\nc', ARGV[i + 4])
+    redis.call('HINCRBY', KEYS[2], f .. '\\nk', ARGV[i + 5])
+    moved = moved + 1
+  end
+end
+if moved > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+return moved`,
+  '21601cac7db4f31e937d1399ba81b2e0ba81cc4a',
+)

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { createSluice, RateLimiter, SluiceError } from '@sluice/core'
+import { CostTracker, createSluice, RateLimiter, SluiceError } from '@sluice/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
@@ -38,6 +38,60 @@ describe('redisStore', () => {
       metrics: 'store',
     })
     await sluice.close()
+  })
+
+  it('housekeeping rolls old usage rows, and the oldest past nine tenths of the cap, into daily totals: reports unchanged', async () => {
+    const p = `${prefix}_rollup`
+    const store = redisStore({
+      client,
+      prefix: p,
+      housekeeping: '50ms',
+      usageRollupAfter: '30d',
+      maxUsageRows: 40,
+    })
+    const row = (userId: string, costUsd: number, at: number, cached = false) => ({
+      userId,
+      tier: 'free',
+      endpoint: 'chat',
+      provider: 'deepseek',
+      model: 'deepseek-chat',
+      promptTokens: 10,
+      completionTokens: 5,
+      cachedTokens: 1,
+      costUsd,
+      cached,
+      at,
+    })
+    const old = Date.now() - 35 * 86_400_000
+    // 30 rows 35 days old (rolled up by age), then 50 fresh ones (past the cap's nine tenths: the
+    // oldest of them roll up too).
+    const rowsKept = async () => Number(await client.zcard(`${p}:{usage:rows}`))
+    const settled = async () => {
+      const deadline = Date.now() + 10_000
+      while ((await rowsKept()) > 36 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    }
+    for (let i = 0; i < 30; i++) await store.usage!.settle([], row(`u${i % 3}`, 0.001, old + i, i % 10 === 0))
+    // Four at a time (the room between nine tenths of the cap and the cap), each four given a turn
+    // of housekeeping: a burst past the cap itself drops rows.
+    for (let i = 0; i < 50; i++) {
+      if (i % 4 === 0) await settled()
+      await store.usage!.settle([], row(`f${i % 5}`, 0.002, Date.now()))
+    }
+    await settled()
+    const since = old - 86_400_000
+    await new Promise((r) => setTimeout(r, 200))
+    expect(await rowsKept()).toBe(36) // nine tenths of 40
+    const report = await new CostTracker({ store }).report({ since })
+    expect(report.requests).toBe(80)
+    expect(report.cachedRequests).toBe(3)
+    expect(report.tokens).toBe(80 * 15)
+    expect(Math.round(report.byUser.u0! * 1e6)).toBe(10_000)
+    expect(Math.round(report.byUser.f0! * 1e6)).toBe(20_000)
+    expect(Math.round(report.totalUsd * 1e6)).toBe(130_000)
+    expect(report.lines.find((l) => l.userId === 'u1')?.requests).toBe(10)
+    const rolled = (await store.usage!.rows(since)).filter((r) => r.requests !== undefined)
+    expect(rolled.map((r) => r.requests).reduce((a, b) => a! + b!, 0)).toBe(44) // 30 old + 14 fresh
+    await store.close?.()
   })
 
   it('refuses a missing client and a bad prefix with invalid_config', () => {
