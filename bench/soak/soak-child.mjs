@@ -48,14 +48,14 @@ const base = {
 const queueOptions = { lease: SOAK.lease, timeout: SOAK.queuedTimeout, maxPendingPerUser: 10_000 }
 
 const counts = () => ({ started: 0, done: 0 })
-let tick = { calls: {}, errors: {}, latencies: [], jobs: counts(), hot: [] }
+let tick = { calls: {}, errors: {}, latencies: {}, jobs: counts(), hot: [] }
 const memory = () => {
   const m = process.memoryUsage()
   return { heapMB: m.heapUsed / 1048576, rssMB: m.rss / 1048576 }
 }
 setInterval(() => {
   emit({ type: 'tick', role, index: Number(index), at: Date.now(), ...tick, ...memory() })
-  tick = { calls: {}, errors: {}, latencies: [], jobs: counts(), hot: [] }
+  tick = { calls: {}, errors: {}, latencies: {}, jobs: counts(), hot: [] }
 }, 1000).unref()
 
 if (role === 'worker') {
@@ -174,7 +174,7 @@ async function fire() {
     const meta = await oneCall(kind, userId, tier)
     const end = Date.now()
     tick.calls[kind] = (tick.calls[kind] ?? 0) + 1
-    tick.latencies.push(end - start)
+    tick.latencies[kind] = [...(tick.latencies[kind] ?? []), end - start]
     if (isHot) tick.hot.push([userId, start, end, ENDPOINT[kind], meta?.costUsd ?? 0])
   } catch (error) {
     const code = error?.code ?? 'internal'

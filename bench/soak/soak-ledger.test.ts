@@ -7,7 +7,7 @@ const tick = (at: number, patch: Record<string, unknown> = {}) => ({
   at,
   calls: {},
   errors: {},
-  latencies: [],
+  latencies: {},
   jobs: { started: 0, done: 0 },
   heapMB: 1,
   rssMB: 1,

@@ -5,7 +5,8 @@ export interface Tick {
   at: number
   calls: Record<string, number>
   errors: Record<string, number>
-  latencies: number[]
+  /** Answered calls' latencies (ms), by kind. */
+  latencies: Record<string, number[]>
   jobs: { started: number; done: number }
   heapMB: number
   rssMB: number
@@ -18,6 +19,8 @@ export interface Interval {
   callsPerSec: number
   p50: number
   p99: number
+  /** p99 by kind of call. */
+  p99By: Record<string, number>
   errors: Record<string, number>
   processes: Record<string, { heapMB: number; rssMB: number }>
   storeMB?: number
@@ -41,7 +44,7 @@ export class SoakLedger {
   private startedAt = 0
   private intervalStart = 0
   private calls = 0
-  private latencies: number[] = []
+  private latencies: Record<string, number[]> = Object.create(null)
   private errors: Record<string, number> = Object.create(null)
   private readonly allErrors: Record<string, number> = Object.create(null)
   private processes: Record<string, { heapMB: number; rssMB: number }> = Object.create(null)
@@ -84,7 +87,8 @@ export class SoakLedger {
       this.calls += n
       if (kind !== 'job') this.totalCalls += n
     }
-    this.latencies.push(...t.latencies)
+    for (const [kind, ms] of Object.entries(t.latencies))
+      this.latencies[kind] = [...(this.latencies[kind] ?? []), ...ms]
     for (const [code, n] of Object.entries(t.errors)) {
       this.errors[code] = (this.errors[code] ?? 0) + n
       this.allErrors[code] = (this.allErrors[code] ?? 0) + n
@@ -146,8 +150,9 @@ export class SoakLedger {
     const interval: Interval = {
       minute: Math.round((now - this.startedAt) / 60_000),
       callsPerSec: this.calls / seconds,
-      p50: pct(this.latencies, 0.5),
-      p99: pct(this.latencies, 0.99),
+      p50: pct(Object.values(this.latencies).flat(), 0.5),
+      p99: pct(Object.values(this.latencies).flat(), 0.99),
+      p99By: Object.fromEntries(Object.entries(this.latencies).map(([k, ms]) => [k, pct(ms, 0.99)])),
       errors: this.errors,
       processes: { ...this.processes },
       ...(store.memoryMB !== undefined ? { storeMB: store.memoryMB } : {}),
@@ -161,7 +166,7 @@ export class SoakLedger {
     this.intervals.push(interval)
     this.intervalStart = now
     this.calls = 0
-    this.latencies = []
+    this.latencies = Object.create(null)
     this.errors = Object.create(null)
     this.maxDepth = 0
     const procs = Object.entries(interval.processes)
@@ -179,7 +184,9 @@ export class SoakLedger {
     return [
       `t+${((now - this.startedAt) / 1000).toFixed(0).padStart(4)}s`,
       `${interval.callsPerSec.toFixed(1)} calls/s`,
-      `p50 ${interval.p50} ms p99 ${interval.p99} ms`,
+      `p50 ${interval.p50} ms p99 ${interval.p99} ms (${Object.entries(interval.p99By)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
       `heap/rss MB: ${procs}`,
       `store ${interval.storeMB?.toFixed(1) ?? '?'} MB (${rows})`,
       `depth ≤ ${interval.maxDepth}`,

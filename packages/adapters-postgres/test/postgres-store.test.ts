@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runTogether } from '../../../scripts/processes'
 import { DATABASE_URL } from '../../../scripts/services.mjs'
 import { runSustained } from '../../../scripts/sustained-check'
+import { usageRow } from '../../../scripts/usage-row'
 import { MIGRATIONS, migrate, postgresStore } from '../src'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
@@ -136,21 +137,9 @@ describe('postgresStore', () => {
       usageRollupAfter: '30d',
       jobRetention: '1s',
     })
-    const row = (userId: string, costUsd: number, cached = false) => ({
-      userId,
-      tier: 'free',
-      endpoint: 'chat',
-      provider: 'deepseek',
-      model: 'deepseek-chat',
-      promptTokens: 10,
-      completionTokens: 5,
-      cachedTokens: 0,
-      costUsd,
-      cached,
-      at: Date.now(),
-    })
-    for (let i = 0; i < 30; i++) await store.usage!.settle([], row(`u${i % 3}`, 0.001, i % 10 === 0))
-    await store.usage!.settle([], row('fresh', 0.5))
+    for (let i = 0; i < 30; i++)
+      await store.usage!.settle([], usageRow(`u${i % 3}`, 0.001, Date.now(), i % 10 === 0))
+    await store.usage!.settle([], usageRow('fresh', 0.5))
     // Thirty rows from 40 days ago; the fresh one stays a row.
     await pool.query(
       `UPDATE "${s}".api_usage SET created_at = now() - interval '40 days' WHERE user_id <> 'fresh'`,

@@ -6,6 +6,7 @@ import { runTogether } from '../../../scripts/processes'
 import { deleteKeys, scanKeys } from '../../../scripts/redis-keys'
 import { REDIS_URL } from '../../../scripts/services.mjs'
 import { runSustained } from '../../../scripts/sustained-check'
+import { usageRow } from '../../../scripts/usage-row'
 import { redisStore } from '../src'
 
 const client = new Redis(REDIS_URL)
@@ -49,19 +50,6 @@ describe('redisStore', () => {
       usageRollupAfter: '30d',
       maxUsageRows: 40,
     })
-    const row = (userId: string, costUsd: number, at: number, cached = false) => ({
-      userId,
-      tier: 'free',
-      endpoint: 'chat',
-      provider: 'deepseek',
-      model: 'deepseek-chat',
-      promptTokens: 10,
-      completionTokens: 5,
-      cachedTokens: 1,
-      costUsd,
-      cached,
-      at,
-    })
     const old = Date.now() - 35 * 86_400_000
     // 30 rows 35 days old (rolled up by age), then 50 fresh ones (past the cap's nine tenths: the
     // oldest of them roll up too).
@@ -70,12 +58,13 @@ describe('redisStore', () => {
       const deadline = Date.now() + 10_000
       while ((await rowsKept()) > 36 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     }
-    for (let i = 0; i < 30; i++) await store.usage!.settle([], row(`u${i % 3}`, 0.001, old + i, i % 10 === 0))
+    for (let i = 0; i < 30; i++)
+      await store.usage!.settle([], usageRow(`u${i % 3}`, 0.001, old + i, i % 10 === 0))
     // Four at a time (the room between nine tenths of the cap and the cap), each four given a turn
     // of housekeeping: a burst past the cap itself drops rows.
     for (let i = 0; i < 50; i++) {
       if (i % 4 === 0) await settled()
-      await store.usage!.settle([], row(`f${i % 5}`, 0.002, Date.now()))
+      await store.usage!.settle([], usageRow(`f${i % 5}`, 0.002, Date.now()))
     }
     await settled()
     const since = old - 86_400_000

@@ -1,3 +1,5 @@
+import { up as queueUp } from './004-queue'
+
 /**
  * Queue counts in O(1): `queue_counts` holds the jobs per type and status, moved by statement
  * triggers on `agent_queue` (one counter change per type and status a statement moved, not one
@@ -11,7 +13,15 @@
  */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
 
-export const up = (s: string) => `
+export const up = (s: string) => {
+  // Migration 4's sweep, trimming 2,000 finished jobs a turn and folding gone backends' counters.
+  const old = queueUp(s).match(/CREATE OR REPLACE FUNCTION [^\n]*queue_sweep[\s\S]*?\$fn\$;\n/)![0]
+  const sweep = old.replace(
+    'queue_trim(p_retention_ms, 100);',
+    `queue_trim(p_retention_ms, 2000);\n  PERFORM ${s}.queue_counts_merge();`,
+  )
+  if (sweep === old) throw new Error('migration 12: queue_sweep of migration 4 not found as expected')
+  return `
 CREATE TABLE IF NOT EXISTS ${s}.queue_counts (
   agent_type  text NOT NULL,
   status      text NOT NULL,
@@ -93,18 +103,5 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION ${s}.queue_sweep(p_type text, p_retention_ms float8, p_channel text)
-RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-  j record;
-BEGIN
-  FOR j IN SELECT id, user_id FROM ${s}.agent_queue
-            WHERE agent_type = p_type AND status = 'pending' AND expires_at <= now()
-            ORDER BY user_id LIMIT 1000 FOR UPDATE SKIP LOCKED LOOP
-    PERFORM ${s}.queue_finish(j.id, j.user_id, 'expired', NULL, 'expired before it ran', p_channel);
-  END LOOP;
-  PERFORM ${s}.queue_trim(p_retention_ms, 2000);
-  PERFORM ${s}.queue_counts_merge();
-END
-$fn$;
-`
+${sweep}`
+}

@@ -22,6 +22,8 @@ export const up = (s: string) => {
       SET usd = d.usd + excluded.usd, requests = d.requests + 1, cached = d.cached + excluded.cached;
 `,
   )
+  if (settleWithDay === settle)
+    throw new Error('migration 13: settle_spend of migration 3 not found as expected')
   return `
 CREATE TABLE IF NOT EXISTS ${s}.usage_day_totals (
   day       date NOT NULL,

@@ -1,4 +1,5 @@
 import type { JobCounts, JobRecord } from '../store/queue-port'
+import { entryOf } from '../util/entry-of'
 
 type FinalCounts = Pick<JobCounts, 'completed' | 'failed' | 'expired' | 'cancelled'>
 
@@ -50,11 +51,6 @@ export class FinishedJobs {
   }
 
   private move(type: string, status: keyof FinalCounts, by: number): void {
-    let c = this.counts.get(type)
-    if (!c) {
-      c = { completed: 0, failed: 0, expired: 0, cancelled: 0 }
-      this.counts.set(type, c)
-    }
-    c[status] += by
+    entryOf(this.counts, type, () => ({ completed: 0, failed: 0, expired: 0, cancelled: 0 }))[status] += by
   }
 }

@@ -2,6 +2,7 @@ import { SluiceError } from '../errors/sluice-error'
 import { withTurn } from '../store/claim-order'
 import { duplicateJob, queueFull } from '../store/queue-errors'
 import type { ClaimedJob, JobCounts, JobRecord, JobStatus, QueuePort } from '../store/queue-port'
+import { entryOf } from '../util/entry-of'
 import { randomId } from '../util/hash'
 import { FinishedJobs } from './finished-jobs'
 import { PendingRanks } from './pending-ranks'
@@ -47,30 +48,9 @@ export function memoryQueue(options: MemoryQueueOptions, now: () => number): Que
   const available = new Map<string, Set<Listener<void>>>()
   const finished = new Map<string, Set<Listener<JobRecord>>>()
 
-  const linesOf = (type: string) => {
-    let l = lines.get(type)
-    if (!l) {
-      l = new QueueLines()
-      lines.set(type, l)
-    }
-    return l
-  }
-  const countsOf = (type: string) => {
-    let c = openCounts.get(type)
-    if (!c) {
-      c = { pending: 0, active: 0 }
-      openCounts.set(type, c)
-    }
-    return c
-  }
-  const ranksOf = (type: string) => {
-    let r = ranks.get(type)
-    if (!r) {
-      r = new PendingRanks()
-      ranks.set(type, r)
-    }
-    return r
-  }
+  const linesOf = (type: string) => entryOf(lines, type, () => new QueueLines())
+  const countsOf = (type: string) => entryOf(openCounts, type, () => ({ pending: 0, active: 0 }))
+  const ranksOf = (type: string) => entryOf(ranks, type, () => new PendingRanks())
   const entry = (job: Open, at: number): Entry => ({ id: job.id, v: job.v, at })
   const current = (e: Entry) => {
     const job = open.get(e.id)
