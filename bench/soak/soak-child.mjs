@@ -173,6 +173,8 @@ async function fire() {
     }
     const meta = await oneCall(kind, userId, tier)
     const end = Date.now()
+    if (process.env.SOAK_DEBUG && end - start > 1000)
+      process.stderr.write(`slow ${kind} ${end - start} ms ${JSON.stringify(meta)}\n`)
     tick.calls[kind] = (tick.calls[kind] ?? 0) + 1
     tick.latencies[kind] = [...(tick.latencies[kind] ?? []), end - start]
     if (isHot) tick.hot.push([userId, start, end, ENDPOINT[kind], meta?.costUsd ?? 0])
