@@ -194,15 +194,16 @@ async function storeFacts(
       const info = await redis!.info('memory')
       const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN)
       // Per-user spend counters (a day's and a month's per user seen) grow with the users seen,
-      // up to two per user; everything else should stay flat.
+      // up to two per user; everything else should stay flat. Counted by SCAN, which skips keys
+      // that expired but are not reclaimed yet (DBSIZE counts those).
       let spend = 0
-      for await (const keys of redis!.scanStream({ match: '*:sluice:spend:*', count: 1000 }))
-        spend += keys.length
-      const keys = await redis!.dbsize()
-      return {
-        memoryMB: used / 1048576,
-        rows: { keys, 'user spend keys': spend, 'other keys': keys - spend },
-      }
+      let other = 0
+      for await (const keys of redis!.scanStream({ count: 1000 }))
+        for (const key of keys as string[]) {
+          if (key.includes(':sluice:spend:')) spend++
+          else other++
+        }
+      return { memoryMB: used / 1048576, rows: { 'user spend keys': spend, 'other keys': other } }
     }
     const tables = [
       'agent_queue',
