@@ -1,15 +1,9 @@
 import { emptyDayTotals, USD_EPSILON, type UsagePort, type UsageRow, utcDay } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
+import { readHashes } from './hashes'
 import { runScript } from './scripts'
 import { rolledUpRows, type UsageKeys } from './usage-rollup'
-import {
-  appendRowScript,
-  dayTotalsScript,
-  reserveScript,
-  rowsScript,
-  settleScript,
-  totalScript,
-} from './usage-scripts'
+import { appendRowScript, reserveScript, rowsScript, settleScript, totalScript } from './usage-scripts'
 
 const KEEP_ROWS_MS = 40 * 86_400_000
 /** A day's totals are read for today; kept three days. */
@@ -82,13 +76,10 @@ export function redisUsage(
       return [...daily, ...members.map((m) => JSON.parse(String(m).slice(1)) as UsageRow)]
     },
     async dayTotals(day) {
-      const flat = ((await runScript(client, dayTotalsScript, [dayKey(day)], [])) as string[]).map((x) =>
-        String(x).slice(1),
-      )
+      const [hash] = await readHashes(client, [dayKey(day)])
       const totals = emptyDayTotals()
-      for (let i = 0; i < flat.length; i += 2) {
-        const field = flat[i]!
-        const v = Number(flat[i + 1])
+      for (const [field, text] of hash!) {
+        const v = Number(text)
         if (field === 'u') totals.usd = v
         else if (field === 'n') totals.requests = v
         else if (field === 'c') totals.cachedRequests = v

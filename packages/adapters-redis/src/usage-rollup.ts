@@ -1,7 +1,8 @@
 import type { UsageRow } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
+import { readHashes } from './hashes'
 import { runScript } from './scripts'
-import { dayTotalsScript, oldestRowsScript, rollupScript } from './usage-scripts'
+import { oldestRowsScript, rollupScript } from './usage-scripts'
 
 const DAY_MS = 86_400_000
 /** Rolled-up days stay this long (a report reaches back at most this far). */
@@ -71,14 +72,11 @@ export async function rolledUpRows(
   const last = Math.floor(now / DAY_MS)
   const first = Math.max(Math.floor(since / DAY_MS), last - KEEP_DAILY_MS / DAY_MS)
   const days = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i)
-  const hashes = await Promise.all(
-    days.map((day) => runScript(client, dayTotalsScript, [keys.daily(day)], []) as Promise<string[]>),
-  )
+  const hashes = await readHashes(client, days.map(keys.daily)) // one round trip for every day
   const rows: UsageRow[] = []
-  hashes.forEach((flat, i) => {
+  hashes.forEach((hash, i) => {
     const lines = new Map<string, Record<string, number>>()
-    for (let j = 0; j < flat.length; j += 2) {
-      const field = String(flat[j]).slice(1)
+    for (const [field, text] of hash) {
       const cut = field.lastIndexOf('\n')
       const line = field.slice(0, cut)
       let sums = lines.get(line)
@@ -86,7 +84,7 @@ export async function rolledUpRows(
         sums = Object.create(null) as Record<string, number>
         lines.set(line, sums)
       }
-      sums[field.slice(cut + 1)] = Number(String(flat[j + 1]).slice(1))
+      sums[field.slice(cut + 1)] = Number(text)
     }
     for (const [line, sums] of lines) {
       const [userId, endpoint, tier, provider, model, cached] = JSON.parse(line) as [

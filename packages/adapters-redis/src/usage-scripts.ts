@@ -74,12 +74,19 @@ export const totalScript = script(
   '3be79ddee482c30df6712083dd6f92a24579922d',
 )
 
-/** KEYS[1] = a day's totals; flat {field, value, …}, each as '=' .. text (safe from reply parsing). */
-export const dayTotalsScript = script(
-  `local kv = redis.call('HGETALL', KEYS[1])
-for i = 1, #kv do kv[i] = '=' .. kv[i] end
-return kv`,
-  '7058a13b524b1cb420a157eee43b228c093c064c',
+/**
+ * KEYS = hashes of one slot (days' totals); per key its flat {field, value, …}, each as '=' .. text
+ * (safe from reply parsing): every day a report asks for in one round trip.
+ */
+export const hashesScript = script(
+  `local out = {}
+for i = 1, #KEYS do
+  local kv = redis.call('HGETALL', KEYS[i])
+  for j = 1, #kv do kv[j] = '=' .. kv[j] end
+  out[i] = kv
+end
+return out`,
+  '8a63871b90b021c8000fa98996cb768820a482e6',
 )
 
 /**
