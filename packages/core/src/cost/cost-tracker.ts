@@ -4,7 +4,7 @@ import { tiersSchema } from '../config/limits-schema'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError, storeFailed } from '../errors/sluice-error'
 import type { Usage } from '../providers/types'
-import { addToDay, emptyDayTotals, utcDay } from '../store/day-totals'
+import { dayOfRows, utcDay } from '../store/day-totals'
 import { defaultStore } from '../store/default-store'
 import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
@@ -308,9 +308,7 @@ export class CostTracker {
   async today(): Promise<DayTotals> {
     const now = this.o.now()
     if (this.port.dayTotals) return this.port.dayTotals(utcDay(now))
-    const day = emptyDayTotals()
-    for (const row of await this.port.rows(Math.floor(now / DAY_MS) * DAY_MS)) addToDay(day, row)
-    return day
+    return dayOfRows(await this.port.rows(Math.floor(now / DAY_MS) * DAY_MS))
   }
 
   /** USD spent (and reserved) by the app, a group or an endpoint in the current UTC day or month. */

@@ -2,6 +2,7 @@ import { emptyDict } from '../config/dict-schema'
 import { addToDay, copyDay, emptyDayTotals, utcDay } from '../store/day-totals'
 import { fitsBudget } from '../store/usage-math'
 import type { DayTotals, SpendChange, UsagePort, UsageRow } from '../store/usage-port'
+import { entryOf } from '../util/entry-of'
 import { ExpiringMap } from '../util/expiring-map'
 
 export function memoryUsage(maxKeys: number, maxRows: number, now: () => number): UsagePort {
@@ -33,14 +34,11 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
     async settle(changes, row) {
       const after = apply(changes)
       if (row) {
-        const key = utcDay(row.at)
-        let day = days.get(key)
-        if (!day) {
-          day = emptyDayTotals()
-          days.set(key, day)
-          for (const old of days.keys()) if (days.size > 3) days.delete(old) // oldest first
-        }
-        addToDay(day, row)
+        addToDay(
+          entryOf(days, utcDay(row.at), () => emptyDayTotals()),
+          row,
+        )
+        for (const old of days.keys()) if (days.size > 3) days.delete(old) // the oldest days first
         if (rows.length < maxRows) rows.push(row)
         else rows[next] = row
         next = (next + 1) % maxRows

@@ -22,6 +22,13 @@ export function addToDay(day: DayTotals, row: UsageRow): void {
   day.byEndpoint[row.endpoint] = (day.byEndpoint[row.endpoint] ?? 0) + row.costUsd
 }
 
+/** One day's rows (or rolled-up rows) summed: for a store that keeps no day totals. */
+export function dayOfRows(rows: readonly UsageRow[]): DayTotals {
+  const day = emptyDayTotals()
+  for (const row of rows) addToDay(day, row)
+  return day
+}
+
 /** A copy (the maps stay prototype-less). */
 export const copyDay = (day: DayTotals): DayTotals => ({
   ...day,
