@@ -1,4 +1,11 @@
-import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
+import {
+  type Duration,
+  durationOrOff,
+  guardStore,
+  parseDuration,
+  SluiceError,
+  type Store,
+} from '@sluice/core/adapter'
 import pg from 'pg'
 import { startHousekeeping } from './housekeeping'
 import { channelFor, quoteSchema } from './identifiers'
@@ -110,19 +117,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const notify = postgresNotify(pool, channel)
   let closing: Promise<void> | undefined
   const retentionMs = parseDuration(options.jobRetention ?? '1h', 'postgresStore.jobRetention')
-  const rollupMs =
-    options.usageRollupAfter === false
-      ? undefined
-      : parseDuration(options.usageRollupAfter ?? '35d', 'postgresStore.usageRollupAfter')
-  const housekeepMs =
-    options.housekeeping === false
-      ? undefined
-      : parseDuration(options.housekeeping ?? '1m', 'postgresStore.housekeeping')
-  if (housekeepMs !== undefined && housekeepMs < 1) {
-    throw new SluiceError('invalid_config', 'postgresStore.housekeeping: must be longer than 0ms', {
-      path: 'postgresStore.housekeeping',
-    })
-  }
+  const rollupMs = durationOrOff(options.usageRollupAfter, '35d', 'postgresStore.usageRollupAfter')
+  const housekeepMs = durationOrOff(options.housekeeping, '1m', 'postgresStore.housekeeping', true)
   const stopHousekeeping =
     housekeepMs === undefined
       ? () => {}

@@ -30,6 +30,12 @@ describe('postgresStore', () => {
     expect(() => postgresStore({ pool, schema: 'x; DROP TABLE y' })).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.schema' }),
     )
+    expect(() => postgresStore({ pool, housekeeping: 0 })).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.housekeeping' }),
+    )
+    expect(() => postgresStore({ pool, usageRollupAfter: 'soon' as never })).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'postgresStore.usageRollupAfter' }),
+    )
   })
 
   it('holds every port; an operator reads spend per user per day in SQL (user_costs)', async () => {

@@ -1,4 +1,11 @@
-import { type Duration, guardStore, parseDuration, SluiceError, type Store } from '@sluice/core/adapter'
+import {
+  type Duration,
+  durationOrOff,
+  guardStore,
+  parseDuration,
+  SluiceError,
+  type Store,
+} from '@sluice/core/adapter'
 import { commandsFor, type RedisClient } from './client'
 import { redisKey } from './keys'
 import { redisBreaker } from './redis-breaker'
@@ -74,19 +81,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   }
   const maxRows = options.maxUsageRows ?? 100_000
   const usage = redisUsage(client, keyFor, maxRows)
-  const rollupMs =
-    options.usageRollupAfter === false
-      ? undefined
-      : parseDuration(options.usageRollupAfter ?? '35d', 'redisStore.usageRollupAfter')
-  const everyMs =
-    options.housekeeping === false
-      ? undefined
-      : parseDuration(options.housekeeping ?? '1m', 'redisStore.housekeeping')
-  if (everyMs !== undefined && everyMs < 1) {
-    throw new SluiceError('invalid_config', 'redisStore.housekeeping: must be longer than 0ms', {
-      path: 'redisStore.housekeeping',
-    })
-  }
+  const rollupMs = durationOrOff(options.usageRollupAfter, '35d', 'redisStore.usageRollupAfter')
+  const everyMs = durationOrOff(options.housekeeping, '1m', 'redisStore.housekeeping', true)
   const stopHousekeeping =
     everyMs === undefined || rollupMs === undefined
       ? () => {}

@@ -90,6 +90,9 @@ describe('redisStore', () => {
     expect(() => redisStore({ client, prefix: 'has space' })).toThrowError(
       expect.objectContaining({ code: 'invalid_config', path: 'redisStore.prefix' }),
     )
+    expect(() => redisStore({ client, housekeeping: 0 })).toThrowError(
+      expect.objectContaining({ code: 'invalid_config', path: 'redisStore.housekeeping' }),
+    )
   })
 
   it("keeps a user's counters under the prefix in one hash-tag slot, with an expiry", async () => {

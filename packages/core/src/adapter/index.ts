@@ -24,7 +24,7 @@ export {
 export { takenJob } from '../store/taken-job'
 export { fitsBudget, USD_EPSILON } from '../store/usage-math'
 export type * from '../store/usage-port'
-export { type Duration, parseDuration } from '../util/duration'
+export { type Duration, durationOrOff, parseDuration } from '../util/duration'
 export { type JoinedSignal, joinSignals } from '../util/join-signals'
 export { keyOf } from '../util/keys'
 export { type TickBatcherOptions, tickBatcher } from '../util/tick-batcher'

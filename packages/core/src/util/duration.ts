@@ -33,3 +33,22 @@ export function parseDuration(value: Duration, path = 'duration'): number {
   }
   return ms
 }
+
+/**
+ * A store's retention options, `Duration | false` (off): the ms, or undefined when off. Each is
+ * named by `path` (e.g. `redisStore.housekeeping`) in the `invalid_config` it may raise; an
+ * interval (`positive`) must be longer than 0 ms.
+ */
+export function durationOrOff(
+  value: Duration | false | undefined,
+  fallback: Duration,
+  path: string,
+  positive = false,
+): number | undefined {
+  if (value === false) return undefined
+  const ms = parseDuration(value ?? fallback, path)
+  if (positive && ms < 1) {
+    throw new SluiceError('invalid_config', `${path}: must be longer than 0ms`, { path })
+  }
+  return ms
+}
