@@ -130,7 +130,7 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
     )
 
     t.it(
-      "a pool of 3 keys spreads the load within each key's limits (≤ 1% 429s); a revoked key drops out",
+      "a pool of 3 keys spreads the load within each key's limits with no 429s; a revoked key drops out",
       async () => {
         const gq = await atQuota(20, 40, { apiKeys: POOL })
         const running = run(o.namespace('pool'), ['pool', gq.url, 20, 4 * WINDOW, WINDOW, 1_500])
@@ -144,9 +144,9 @@ export function capacityTests(t: CapacityApi, o: CapacityTestOptions): void {
         console.log(
           `${o.name} pool: ${gq.stats.requests} requests, ${gq.stats.rateLimited} 429s, by key ${JSON.stringify(gq.requestsByKey)}`,
         )
-        // Three keys' quota: well over one key's, and next to no 429s among them.
+        // Three keys' quota: well over one key's, and not one 429 among them.
         t.expect(answered).toBeGreaterThan(2 * 30 * 4)
-        t.expect(gq.stats.rateLimited).toBeLessThanOrEqual(Math.floor(0.01 * gq.stats.requests))
+        t.expect(gq.stats.rateLimited).toBe(0)
         for (const key of [POOL[0]!, POOL[2]!]) t.expect(gq.requestsByKey[key] ?? 0).toBeGreaterThan(60)
         t.expect(atRevoke).toBeGreaterThan(20) // it carried its share until then
         // Once refused, the fleet stopped sending with it: the calls already on their way met the
