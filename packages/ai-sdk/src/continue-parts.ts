@@ -14,6 +14,8 @@ export class SentText {
   id: string | undefined
   open = false
   plain = true
+  /** Where the stream went on so far, after how many characters (each continuation adds one). */
+  continued: { provider: string; afterChars: number }[] = []
 
   see(part: Part): void {
     if (part.type === 'text-start') {
@@ -61,7 +63,7 @@ export async function continuation(
     abortSignal: signal,
   })
   const brokenOutput = Math.ceil(sent.text.length / 4)
-  const continued = { provider: nameOf(model), afterChars: sent.text.length }
+  sent.continued.push({ provider: nameOf(model), afterChars: sent.text.length })
   const blocks = new Map<string, string>() // the continuation's text ids → the caller's
   return result.stream
     .pipeThrough(
@@ -82,7 +84,7 @@ export async function continuation(
           if (part.type === 'finish') {
             const o = part.usage.outputTokens
             // The stream's final metadata says it was continued, where, after how many characters.
-            const sluice = { continued: [continued] }
+            const sluice = { continued: [...sent.continued] }
             out.enqueue({
               ...part,
               providerMetadata: { ...part.providerMetadata, sluice },

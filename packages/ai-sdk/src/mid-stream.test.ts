@@ -80,6 +80,52 @@ describe('a stream that breaks after it started', () => {
     await sluice.close()
   })
 
+  it('a continuation that breaks too goes on with the next model, up to maxContinuations; the metadata lists each', async () => {
+    const cutAgain = new MockLanguageModelV3({
+      provider: 'other',
+      modelId: 'other-chat',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'text-start' as const, id: '0' },
+            { type: 'text-delta' as const, id: '0', delta: 'lo' },
+            { type: 'error' as const, error: new Error('connection reset') },
+          ],
+        }),
+      }),
+    })
+    const last = groqSaying(' there')
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: 'http://127.0.0.1:9', apiKey: 'x' })],
+      streams: { maxContinuations: 2 },
+      retry: { retries: 0 },
+    })
+    const model = wrapLanguageModel({
+      model: cutAfterHel(),
+      middleware: sluiceMiddleware({ sluice, fallbacks: [cutAgain, last] }),
+    })
+    const s = streamText({
+      model,
+      prompt: 'Say hello',
+      maxRetries: 0,
+      providerOptions: { sluice: { userId: 'x' } },
+    })
+    let text = ''
+    for await (const part of s.textStream) text += part
+    expect(text).toBe('Hello there')
+    expect((await s.providerMetadata)?.sluice).toEqual({
+      continued: [
+        { provider: 'other:other-chat', afterChars: 3 },
+        { provider: 'groq:llama-3.3-70b-versatile', afterChars: 5 },
+      ],
+    })
+    expect(last.doStreamCalls[0]!.prompt.at(-2)).toEqual({
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Hello' }],
+    })
+    await sluice.close()
+  })
+
   it('with continueStream: false, ends the caller stream with provider_error (no second answer, no fallback) and keeps its reservation', async () => {
     const broken = cutAfterHel()
     const fallback = groqSaying('should not be sent')

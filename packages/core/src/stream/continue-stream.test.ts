@@ -1,6 +1,7 @@
 import { type Simulator, startSimulator } from '@sluice/simulator'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SluiceMeta } from '../chain/types'
+import { textTokens } from '../cost/estimate'
 import { deepseek } from '../providers/deepseek'
 import { groq } from '../providers/groq'
 import type { ChatChunk, Provider } from '../providers/types'
@@ -30,13 +31,15 @@ const ask = {
   max_tokens: 200,
 }
 
-/** Reads a stream to its end: its text and its final meta (or the error it ended with). */
+/** Reads a stream to its end: its text, its final meta and usage (or the error it ended with). */
 async function read(stream: AsyncGenerator<ChatChunk, SluiceMeta>) {
   let text = ''
+  let usage: ChatChunk['usage']
   for (;;) {
     const next = await stream.next()
-    if (next.done) return { text, meta: next.value }
+    if (next.done) return { text, meta: next.value, usage }
     text += next.value.choices[0]?.delta.content ?? ''
+    usage = next.value.usage ?? usage
   }
 }
 
@@ -127,6 +130,44 @@ describe('a stream cut mid-way continues on the fallback', () => {
     expect(ended).toMatchObject({ code: 'provider_error', details: { partial: true } })
     expect(only.stats.continuations).toBe(1)
     expect(only.stats.lastContinuation?.prefix).toBe(ANSWER.slice(0, 18))
+    await sluice.close()
+  })
+
+  it('up to maxContinuations: each cut continues, and the broken streams are each charged once', async () => {
+    const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
+      streams: { sameProvider: true, maxContinuations: 5 },
+      retry: { retries: 0 },
+    })
+    const { text, meta, usage } = await read(sluice.stream(ask, { userId: 'u' }))
+    expect(text).toBe(ANSWER)
+    expect(meta.continued!.length).toBeGreaterThanOrEqual(3)
+    expect(meta.continued!.length).toBe(only.stats.continuations)
+    // What the caller read, counted once: the broken streams' text (estimated) and the last one's.
+    const billed = usage!.completion_tokens
+    expect(billed).toBeGreaterThanOrEqual(textTokens(ANSWER) - meta.continued!.length)
+    expect(billed).toBeLessThanOrEqual(textTokens(ANSWER) + 2 * meta.continued!.length)
+    // It finished normally: the whole answer is cached.
+    const again = await read(sluice.stream(ask, { userId: 'v' }))
+    expect(again).toMatchObject({ text: ANSWER, meta: { cached: true } })
+    await sluice.close()
+  })
+
+  it('a continuation that breaks past the maximum ends with the error, and nothing is cached', async () => {
+    const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
+    const sluice = createSluice({
+      providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
+      streams: { sameProvider: true, maxContinuations: 2 },
+      retry: { retries: 0 },
+    })
+    for (const user of ['u', 'v']) {
+      const ended = await read(sluice.stream(ask, { userId: user })).catch((e: unknown) => e)
+      expect(ended).toMatchObject({ code: 'provider_error', details: { partial: true } })
+    }
+    // Both callers went upstream: a stream and two continuations each, no cache hit for the second.
+    expect(only.stats.streams).toBe(6)
+    expect(only.stats.continuations).toBe(4)
     await sluice.close()
   })
 

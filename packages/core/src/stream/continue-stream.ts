@@ -45,6 +45,7 @@ export async function* continuing(
   let stream = opened.stream
   const tried = [opened.provider]
   let text = ''
+  let asked = '' // the text the current stream was asked to continue from
   let held = ''
   let plain = true
   let extra = { prompt: 0, completion: 0 } // the broken streams' usage, estimated
@@ -94,12 +95,14 @@ export async function* continuing(
       const nowhere = others.length === 0 && !call.continueSame
       if (!cut || !plain || tried.length > max || nowhere || options.signal?.aborted) throw error
       held = '' // half a character: the continuation writes it whole
+      // The broken stream's own share, estimated: the request it was sent and the text it added.
       extra = {
         prompt:
           extra.prompt +
-          estimatePromptTokens(tried.length === 1 ? request : continuationRequest(request, text)),
-        completion: extra.completion + textTokens(text),
+          estimatePromptTokens(tried.length === 1 ? request : continuationRequest(request, asked)),
+        completion: extra.completion + textTokens(text.slice(asked.length)),
       }
+      asked = text
       const next = await agent.openStream(continuationRequest(request, text), {
         ...options,
         prefer: others,
