@@ -71,6 +71,23 @@ describe('CostTracker', () => {
     expect(report).toMatchObject({ requests: 1, byTier: { free: usd }, byModel: { 'deepseek-chat': usd } })
   })
 
+  it("the memory store's rows past maxUsageRows roll up into daily lines: the report still counts every call", async () => {
+    const cost = new CostTracker({ store: memoryStore({ maxUsageRows: 3 }), tiers })
+    let spent = 0
+    for (let i = 0; i < 10; i++) {
+      const user = i % 2 === 0 ? 'ana' : 'bo'
+      spent += await cost.settle(await cost.reserve(user, 'free', 0.001), {
+        model: 'deepseek-chat',
+        usage: { prompt_tokens: 100, completion_tokens: 100, total_tokens: 200 },
+        endpoint: 'translate',
+      })
+    }
+    const report = await cost.report()
+    expect(report.requests).toBe(10)
+    expect(report.totalUsd).toBeCloseTo(spent)
+    expect(report.byUser).toMatchObject({ ana: expect.closeTo(spent / 2), bo: expect.closeTo(spent / 2) })
+  })
+
   it('fires threshold events at 80% and 100%', async () => {
     const cost = new CostTracker({ tiers })
     const events: ThresholdEvent[] = []

@@ -1,5 +1,6 @@
 import { emptyDict } from '../config/dict-schema'
 import { addToDay, copyDay, emptyDayTotals, utcDay } from '../store/day-totals'
+import { RolledDays } from '../store/rolled-days'
 import { fitsBudget } from '../store/usage-math'
 import type { DayTotals, SpendChange, UsagePort, UsageRow } from '../store/usage-port'
 import { entryOf } from '../util/entry-of'
@@ -7,8 +8,10 @@ import { ExpiringMap } from '../util/expiring-map'
 
 export function memoryUsage(maxKeys: number, maxRows: number, now: () => number): UsagePort {
   const totals = new ExpiringMap<string, number>(maxKeys, now)
-  // A ring: the newest maxRows rows, without shifting an array on every record.
+  // A ring: the newest maxRows rows, without shifting an array on every record; the rows it
+  // lets go are rolled up into daily lines (as the shared stores roll up old rows).
   const rows: UsageRow[] = []
+  const rolled = new RolledDays(maxRows)
   let next = 0
   const days = new Map<string, DayTotals>() // the last few UTC days' totals
 
@@ -40,7 +43,10 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
         )
         for (const old of days.keys()) if (days.size > 3) days.delete(old) // the oldest days first
         if (rows.length < maxRows) rows.push(row)
-        else rows[next] = row
+        else {
+          rolled.add(rows[next]!)
+          rows[next] = row
+        }
         next = (next + 1) % maxRows
       }
       return after
@@ -50,7 +56,7 @@ export function memoryUsage(maxKeys: number, maxRows: number, now: () => number)
     },
     async rows(since) {
       const ordered = rows.length < maxRows ? rows : [...rows.slice(next), ...rows.slice(0, next)]
-      return ordered.filter((r) => r.at >= since)
+      return [...rolled.rows(since), ...ordered.filter((r) => r.at >= since)]
     },
     async dayTotals(day) {
       const totals = days.get(day)
