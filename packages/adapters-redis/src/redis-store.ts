@@ -10,7 +10,7 @@ import { commandsFor, type RedisClient } from './client'
 import { redisKey } from './keys'
 import { redisBreaker } from './redis-breaker'
 import { redisCache } from './redis-cache'
-import { startRedisHousekeeping } from './redis-housekeeping'
+import { type RedisHousekeeping, startRedisHousekeeping } from './redis-housekeeping'
 import { redisMetrics } from './redis-metrics'
 import { redisQueue } from './redis-queue'
 import { redisRateLimit } from './redis-rate-limit'
@@ -80,13 +80,12 @@ export function redisStore(options: RedisStoreOptions): Store {
     })
   }
   const maxRows = options.maxUsageRows ?? 100_000
-  const usage = redisUsage(client, keyFor, maxRows)
+  let housekeeping: RedisHousekeeping | undefined
+  const usage = redisUsage(client, keyFor, maxRows, () => housekeeping?.relieve())
   const rollupMs = durationOrOff(options.usageRollupAfter, '35d', 'redisStore.usageRollupAfter')
   const everyMs = durationOrOff(options.housekeeping, '1m', 'redisStore.housekeeping', true)
-  const stopHousekeeping =
-    everyMs === undefined || rollupMs === undefined
-      ? () => {}
-      : startRedisHousekeeping(client, keyFor, usage.keys, { everyMs, ageMs: rollupMs, maxRows })
+  if (everyMs !== undefined && rollupMs !== undefined)
+    housekeeping = startRedisHousekeeping(client, keyFor, usage.keys, { everyMs, ageMs: rollupMs, maxRows })
   return guardStore(
     {
       name: 'redis',
@@ -97,7 +96,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       breaker: redisBreaker(client, keyFor),
       metrics: redisMetrics(client, keyFor),
       async close() {
-        stopHousekeeping()
+        housekeeping?.stop()
         await client.close()
         if (options.quitOnClose) await client.quit()
       },

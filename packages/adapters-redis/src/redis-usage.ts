@@ -22,6 +22,8 @@ export function redisUsage(
   client: RedisCommands,
   keyFor: (key: string) => string,
   maxRows: number,
+  /** Told when a row is written past nine tenths of `maxRows` (the store rolls up at once). */
+  onNearlyFull?: () => void,
 ): UsagePort & { readonly keys: UsageKeys } {
   const rowsKey = keyFor('usage:rows')
   const seqKey = keyFor('seq:{usage:rows}') // the rows' slot
@@ -57,7 +59,9 @@ export function redisUsage(
               changes.map((c) => keyFor(c.key)),
               args,
             ) as Promise<unknown[]>),
-        row ? appendRow(row) : undefined,
+        row
+          ? appendRow(row).then((rows) => onNearlyFull && Number(rows) > maxRows * 0.9 && onNearlyFull())
+          : undefined,
       ])
       return totalsOf(
         changes.map((c) => c.key),

@@ -16,14 +16,14 @@ export interface UsageKeys {
 }
 
 /**
- * Rolls up usage rows older than `ageMs`, or the oldest beyond nine tenths of `maxRows` (before
- * the hard cap would drop them), into per-day totals per user, endpoint, tier, provider, model and
- * cached: up to 10,000 rows a turn. Returns how many rows it rolled up.
+ * Rolls up usage rows older than `ageMs`, or the oldest beyond `keep` (nine tenths of `maxRows`
+ * by default: before the hard cap would drop them), into per-day totals per user, endpoint, tier,
+ * provider, model and cached: up to 10,000 rows a turn. Returns how many rows it rolled up.
  */
 export async function rollUpUsage(
   client: RedisCommands,
   keys: UsageKeys,
-  o: { ageMs: number; maxRows: number; now: number },
+  o: { ageMs: number; maxRows: number; now: number; keep?: number },
 ): Promise<number> {
   let moved = 0
   for (let turn = 0; turn < TURNS; turn++) {
@@ -32,7 +32,7 @@ export async function rollUpUsage(
         client,
         oldestRowsScript,
         [keys.rows],
-        [o.now - o.ageMs, Math.floor(o.maxRows * 0.9), BATCH],
+        [o.now - o.ageMs, o.keep ?? Math.floor(o.maxRows * 0.9), BATCH],
       )) as string[]
     ).map((m) => String(m).slice(1))
     if (members.length === 0) break

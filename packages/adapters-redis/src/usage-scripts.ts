@@ -56,8 +56,8 @@ if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[3], 'c', 1) end
 redis.call('HINCRBYFLOAT', KEYS[3], 't\\n' .. ARGV[7], ARGV[5])
 redis.call('HINCRBYFLOAT', KEYS[3], 'e\\n' .. ARGV[8], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[9])
-return 1`,
-  '030d385180c5b4d191a26f1da0c6cec7701294e2',
+return redis.call('ZCARD', KEYS[1])`,
+  'ae0a9c3e499d9b2b0745b205ba078b250a6c417d',
 )
 
 /** KEYS[1] = the rows; ARGV = since. Rows as '=' .. json (safe from reply parsing), oldest first. */
