@@ -3,6 +3,7 @@
 import { cpus, totalmem } from 'node:os'
 import { runSoak } from './soak/run-soak'
 import { SOAK } from './soak/soak-config.mjs'
+import { flatnessLine } from './soak/soak-flatness'
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10)
 const STORES = (process.env.SOAK_STORES ?? 'redis,postgres').split(',') as ('redis' | 'postgres')[]
@@ -20,5 +21,6 @@ export async function soak(): Promise<void> {
     console.log(
       `${store}: ${r.calls} calls, jobs ${JSON.stringify(r.jobs)}; lost ${r.lost}, over-limit ${r.overLimit}, over-budget ${r.overBudget}, stalls ${r.stalls}; kills ${r.kills}, store restarts ${r.restarts}; refusals ${JSON.stringify(r.errors)}`,
     )
+    console.log(`${store}: ${flatnessLine(r.flatness, r.warmUpMs)}`)
   }
 }

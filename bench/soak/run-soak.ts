@@ -15,6 +15,7 @@ import pg from 'pg'
 import { type OwnPostgres, startOwnPostgres } from '../../scripts/own-postgres'
 import { type OwnRedis, startOwnRedis } from '../../scripts/own-redis'
 import { SOAK } from './soak-config.mjs'
+import { type Flatness, judgeFlatness } from './soak-flatness'
 import { type Interval, SoakLedger } from './soak-ledger'
 
 export interface SoakOptions {
@@ -26,6 +27,8 @@ export interface SoakOptions {
   workers?: number
   /** Calls (and jobs) per second per app process. */
   rate?: number
+  /** Flatness is judged on the intervals after this long (2 minutes by default). */
+  warmUpMs?: number
   print?: (line: string) => void
 }
 
@@ -41,6 +44,8 @@ export interface SoakReport {
   errors: Record<string, number>
   kills: number
   restarts: number
+  flatness: Flatness
+  warmUpMs: number
 }
 
 const CHILD = fileURLToPath(new URL('./soak-child.mjs', import.meta.url))
@@ -168,7 +173,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await Promise.race([Promise.all(apps.map((a) => a.final)), sleep(SOAK.jobDeadlineMs + 30_000)])
     print(ledger.line(await storeFacts(o.store, redis, pool)))
     const summary = ledger.summary()
-    return { store: o.store, ...summary, kills, restarts }
+    // Judged on the intervals of the load itself (not the drain after it), past the warm-up.
+    const warmUpMs = o.warmUpMs ?? 120_000
+    const samples = summary.intervals
+      .filter((i) => i.atMs <= o.durationMs + 1_000)
+      .map((i) => ({ at: i.atMs, rows: i.rows, usersSeen: i.usersSeen, heapMB: i.heapMeanMB }))
+    const flatness = judgeFlatness(samples, warmUpMs)
+    return { store: o.store, ...summary, kills, restarts, flatness, warmUpMs }
   } finally {
     for (const p of procs)
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM')

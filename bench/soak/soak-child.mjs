@@ -48,14 +48,14 @@ const base = {
 const queueOptions = { lease: SOAK.lease, timeout: SOAK.queuedTimeout, maxPendingPerUser: 10_000 }
 
 const counts = () => ({ started: 0, done: 0 })
-let tick = { calls: {}, errors: {}, latencies: {}, jobs: counts(), hot: [] }
+let tick = { calls: {}, errors: {}, latencies: {}, jobs: counts(), hot: [], users: [] }
 const memory = () => {
   const m = process.memoryUsage()
   return { heapMB: m.heapUsed / 1048576, rssMB: m.rss / 1048576 }
 }
 setInterval(() => {
   emit({ type: 'tick', role, index: Number(index), at: Date.now(), ...tick, ...memory() })
-  tick = { calls: {}, errors: {}, latencies: {}, jobs: counts(), hot: [] }
+  tick = { calls: {}, errors: {}, latencies: {}, jobs: counts(), hot: [], users: [] }
 }, 1000).unref()
 
 if (role === 'worker') {
@@ -163,6 +163,7 @@ async function fire() {
   const isHot = Math.random() < SOAK.hotShare
   const userId = isHot ? `hot${random(SOAK.hotUsers)}` : `u${random(SOAK.users)}`
   const tier = isHot ? 'hot' : 'free'
+  if (kind !== 'job') tick.users.push(userId)
   inFlight++
   const start = Date.now()
   try {

@@ -12,10 +12,14 @@ export interface Tick {
   rssMB: number
   /** Hot users' answered calls: user, start, end, endpoint, USD. */
   hot: [string, number, number, string, number][]
+  /** The users of the calls sent in the tick that record usage (queue jobs do not). */
+  users?: string[]
 }
 
 export interface Interval {
   minute: number
+  /** ms since the run started, at the interval's end. */
+  atMs: number
   callsPerSec: number
   p50: number
   p99: number
@@ -23,6 +27,10 @@ export interface Interval {
   p99By: Record<string, number>
   errors: Record<string, number>
   processes: Record<string, { heapMB: number; rssMB: number }>
+  /** Each process's mean heap over the interval (MB). */
+  heapMeanMB: Record<string, number>
+  /** Distinct users of usage-recording calls so far. */
+  usersSeen: number
   storeMB?: number
   rows?: Record<string, number>
   maxDepth: number
@@ -48,6 +56,8 @@ export class SoakLedger {
   private errors: Record<string, number> = Object.create(null)
   private readonly allErrors: Record<string, number> = Object.create(null)
   private processes: Record<string, { heapMB: number; rssMB: number }> = Object.create(null)
+  private heaps: Record<string, { sum: number; n: number }> = Object.create(null)
+  private readonly users = new Set<string>()
   private maxDepth = 0
   private readonly intervals: Interval[] = []
   private lost = 0
@@ -72,7 +82,12 @@ export class SoakLedger {
   }
 
   tick(role: 'app' | 'worker', index: number, t: Tick): void {
-    this.processes[`${role}${index}`] = { heapMB: t.heapMB, rssMB: t.rssMB }
+    const name = `${role}${index}`
+    this.processes[name] = { heapMB: t.heapMB, rssMB: t.rssMB }
+    const heap = this.heaps[name] ?? { sum: 0, n: 0 }
+    heap.sum += t.heapMB
+    heap.n++
+    this.heaps[name] = heap
     if (role === 'worker') {
       const w = this.workers.get(index)
       if (!w || t.at < w.since) this.workers.set(index, { lastStart: t.at, since: t.at, stalled: false })
@@ -83,6 +98,7 @@ export class SoakLedger {
       return
     }
     if (this.startedAt === 0) return
+    for (const user of t.users ?? []) this.users.add(user)
     for (const [kind, n] of Object.entries(t.calls)) {
       this.calls += n
       if (kind !== 'job') this.totalCalls += n
@@ -149,12 +165,15 @@ export class SoakLedger {
     const seconds = Math.max(1, (now - this.intervalStart) / 1000)
     const interval: Interval = {
       minute: Math.round((now - this.startedAt) / 60_000),
+      atMs: now - this.startedAt,
       callsPerSec: this.calls / seconds,
       p50: pct(Object.values(this.latencies).flat(), 0.5),
       p99: pct(Object.values(this.latencies).flat(), 0.99),
       p99By: Object.fromEntries(Object.entries(this.latencies).map(([k, ms]) => [k, pct(ms, 0.99)])),
       errors: this.errors,
       processes: { ...this.processes },
+      heapMeanMB: Object.fromEntries(Object.entries(this.heaps).map(([k, h]) => [k, h.sum / h.n])),
+      usersSeen: this.users.size,
       ...(store.memoryMB !== undefined ? { storeMB: store.memoryMB } : {}),
       ...(store.rows ? { rows: store.rows } : {}),
       maxDepth: this.maxDepth,
@@ -169,6 +188,7 @@ export class SoakLedger {
     this.latencies = Object.create(null)
     this.errors = Object.create(null)
     this.maxDepth = 0
+    this.heaps = Object.create(null)
     const procs = Object.entries(interval.processes)
       .map(([n, p]) => `${n} ${p.heapMB.toFixed(0)}/${p.rssMB.toFixed(0)}`)
       .join(' ')
@@ -188,7 +208,7 @@ export class SoakLedger {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')})`,
       `heap/rss MB: ${procs}`,
-      `store ${interval.storeMB?.toFixed(1) ?? '?'} MB (${rows})`,
+      `store ${interval.storeMB?.toFixed(1) ?? '?'} MB (${rows}; users seen ${interval.usersSeen})`,
       `depth ≤ ${interval.maxDepth}`,
       `refusals: ${errs}`,
       `lost ${interval.lost} over-limit ${interval.overLimit} over-budget ${interval.overBudget} stalls ${interval.stalls}`,

@@ -25,5 +25,9 @@ describe.each(['redis', 'postgres'] as const)('soak on %s', (store) => {
     expect(report.errors.rate_limited ?? 0).toBeGreaterThan(0)
     expect(report.errors.budget_exceeded ?? 0).toBeGreaterThan(0)
     expect(Object.keys(report.errors).filter((code) => !DOCUMENTED.has(code))).toEqual([])
+    // What is kept per user stays within what one user can hold, per user seen (flatness over
+    // time needs the 10-minute run: bench soak judges it).
+    expect(report.flatness.perUserWithinBound).toBe(true)
+    expect(Object.keys(report.flatness.perUser).length).toBeGreaterThan(0)
   })
 })
