@@ -43,6 +43,19 @@ const cutAfterHel = () =>
     }),
   })
 
+/** Streams 'Say hello' through `model` for user x: the stream's result and the text it read. */
+async function sayHello(model: Parameters<typeof streamText>[0]['model']) {
+  const s = streamText({
+    model,
+    prompt: 'Say hello',
+    maxRetries: 0,
+    providerOptions: { sluice: { userId: 'x' } },
+  })
+  let text = ''
+  for await (const part of s.textStream) text += part
+  return { s, text }
+}
+
 describe('a stream that breaks after it started', () => {
   it('plain text cut mid-way continues on the next model, from the text already sent, in the same text block', async () => {
     const broken = cutAfterHel()
@@ -104,14 +117,7 @@ describe('a stream that breaks after it started', () => {
       model: cutAfterHel(),
       middleware: sluiceMiddleware({ sluice, fallbacks: [cutAgain, last] }),
     })
-    const s = streamText({
-      model,
-      prompt: 'Say hello',
-      maxRetries: 0,
-      providerOptions: { sluice: { userId: 'x' } },
-    })
-    let text = ''
-    for await (const part of s.textStream) text += part
+    const { s, text } = await sayHello(model)
     expect(text).toBe('Hello there')
     expect((await s.providerMetadata)?.sluice).toEqual({
       continued: [
@@ -178,14 +184,7 @@ describe('a stream that breaks after it started', () => {
       model: silent,
       middleware: sluiceMiddleware({ sluice, fallbacks: [fallback] }),
     })
-    const s = streamText({
-      model,
-      prompt: 'Say hello',
-      maxRetries: 0,
-      providerOptions: { sluice: { userId: 'x' } },
-    })
-    let text = ''
-    for await (const part of s.textStream) text += part
+    const { s, text } = await sayHello(model)
     expect(text).toBe('from the fallback')
     expect(failures).toMatchObject([{ code: 'timeout', retryable: true }])
     expect(silentSignal?.aborted).toBe(true) // the silent model's request does not run on

@@ -43,6 +43,18 @@ async function read(stream: AsyncGenerator<ChatChunk, SluiceMeta>) {
   }
 }
 
+/** One provider, whose every stream the simulator cuts after 6 pieces, asked to continue itself. */
+async function loneCutter(options: Partial<Parameters<typeof createSluice>[0]>) {
+  const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
+  const sluice = createSluice({
+    providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
+    streams: { sameProvider: true },
+    retry: { retries: 0 },
+    ...options,
+  })
+  return { only, sluice }
+}
+
 describe('a stream cut mid-way continues on the fallback', () => {
   // Cuts after 1…30 pieces of 3 characters: inside words, between the halves of 🌊, at word ends.
   // and one more at random each run (it names itself, to be run again).
@@ -117,13 +129,7 @@ describe('a stream cut mid-way continues on the fallback', () => {
   })
 
   it('with streams.sameProvider, a lone provider that broke is asked to continue itself', async () => {
-    const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
-    const sluice = createSluice({
-      providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
-      streams: { sameProvider: true },
-      retry: { retries: 0 },
-      cache: { enabled: false },
-    })
+    const { only, sluice } = await loneCutter({ cache: { enabled: false } })
     // The simulator cuts every stream after 6 pieces: the continuation (30 pieces less) is cut
     // too, and with one continuation allowed the stream ends with the error after both.
     const ended = await read(sluice.stream(ask, { userId: 'u' })).catch((e: unknown) => e)
@@ -134,12 +140,7 @@ describe('a stream cut mid-way continues on the fallback', () => {
   })
 
   it('up to maxContinuations: each cut continues, and the broken streams are each charged once', async () => {
-    const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
-    const sluice = createSluice({
-      providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
-      streams: { sameProvider: true, maxContinuations: 5 },
-      retry: { retries: 0 },
-    })
+    const { only, sluice } = await loneCutter({ streams: { sameProvider: true, maxContinuations: 5 } })
     const { text, meta, usage } = await read(sluice.stream(ask, { userId: 'u' }))
     expect(text).toBe(ANSWER)
     expect(meta.continued!.length).toBeGreaterThanOrEqual(3)
@@ -155,12 +156,7 @@ describe('a stream cut mid-way continues on the fallback', () => {
   })
 
   it('a continuation that breaks past the maximum ends with the error, and nothing is cached', async () => {
-    const only = await sim({ profile: 'deepseek', streamFailAfter: 6 })
-    const sluice = createSluice({
-      providers: [deepseek({ baseURL: only.url, apiKey: 'k' })],
-      streams: { sameProvider: true, maxContinuations: 2 },
-      retry: { retries: 0 },
-    })
+    const { only, sluice } = await loneCutter({ streams: { sameProvider: true, maxContinuations: 2 } })
     for (const user of ['u', 'v']) {
       const ended = await read(sluice.stream(ask, { userId: user })).catch((e: unknown) => e)
       expect(ended).toMatchObject({ code: 'provider_error', details: { partial: true } })
