@@ -184,7 +184,7 @@ describe('a stream that breaks after it started', () => {
       model: silent,
       middleware: sluiceMiddleware({ sluice, fallbacks: [fallback] }),
     })
-    const { s, text } = await sayHello(model)
+    const { text } = await sayHello(model)
     expect(text).toBe('from the fallback')
     expect(failures).toMatchObject([{ code: 'timeout', retryable: true }])
     expect(silentSignal?.aborted).toBe(true) // the silent model's request does not run on
