@@ -44,6 +44,11 @@ export const tierSchema = z
   .object({
     /** Per-endpoint limits for this tier; endpoints not listed fall back to the top-level `limits`. */
     limits: limitsSchema.prefault({}),
+    /**
+     * The rule for this tier's calls to an endpoint that neither its `limits` nor the top-level
+     * `limits` name (each endpoint counted apart); the top-level `defaultLimit` for tiers without one.
+     */
+    defaultLimit: ruleSchema.optional(),
     /** Requests per UTC day across all endpoints. */
     dailyTotal: z.number().int().positive().optional(),
     /** USD per UTC day / month. */

@@ -144,6 +144,23 @@ describe('RateLimiter', () => {
     expect((await strict.limit({ userId: 'b0', endpoint: 'ask' })).allowed).toBe(false)
   })
 
+  it("a tier's defaultLimit holds each endpoint no limits name, apart; named endpoints keep their rules", async () => {
+    const limiter = new RateLimiter({
+      limits: { translate: { limit: 1, window: '1m' } },
+      defaultLimit: { limit: 5, window: '1m' },
+      tiers: { free: { defaultLimit: { limit: 2, window: '1m' } }, premium: {} },
+    })
+    const allowed = async (endpoint: string, tier: string, n: number) => {
+      const results = []
+      for (let i = 0; i < n; i++) results.push((await limiter.limit({ userId: 'u', endpoint, tier })).allowed)
+      return results.filter(Boolean).length
+    }
+    expect(await allowed('chat', 'free', 4)).toBe(2) // the tier's default
+    expect(await allowed('summarise', 'free', 4)).toBe(2) // counted apart from chat
+    expect(await allowed('translate', 'free', 3)).toBe(1) // a named endpoint keeps its rule
+    expect(await allowed('chat', 'premium', 7)).toBe(5) // no default of its own: the top level's
+  })
+
   it('endpoint and tier names like constructor, __proto__ or toString are names like any other', async () => {
     const limiter = new RateLimiter({
       defaultLimit: { limit: 2, window: '1m' },

@@ -72,10 +72,13 @@ export class RateLimiter {
   private readonly rlPrefix: string
   private readonly dailyPrefix: string
 
-  /** The endpoint rule that applies to a tier, or undefined. */
+  /**
+   * The endpoint rule that applies to a tier, or undefined: the tier's rule for the endpoint, the
+   * top level's, then the tier's `defaultLimit`, then the top level's.
+   */
   ruleFor(endpoint: string, tier?: string): Rule | undefined {
     const t = tier === undefined ? undefined : this.o.tiers[tier]
-    return t?.limits[endpoint] ?? this.o.limits[endpoint] ?? this.o.defaultLimit
+    return t?.limits[endpoint] ?? this.o.limits[endpoint] ?? t?.defaultLimit ?? this.o.defaultLimit
   }
 
   async limit(request: LimitRequest): Promise<LimitResult> {
