@@ -1,81 +1,33 @@
-import { z } from 'zod'
-import { dictSchema } from '../config/dict-schema'
-import { tiersSchema } from '../config/limits-schema'
+import type { z } from 'zod'
 import { parseOptions } from '../config/parse-options'
 import { SluiceError, storeFailed } from '../errors/sluice-error'
 import type { Usage } from '../providers/types'
 import { dayOfRows, utcDay } from '../store/day-totals'
 import { defaultStore } from '../store/default-store'
-import type { Store } from '../store/store'
 import { guardStore } from '../store/store-guard'
 import { USD_EPSILON } from '../store/usage-math'
-import type { BudgetLimit, DayTotals, UsagePort, UsageRow } from '../store/usage-port'
+import type { DayTotals, UsagePort, UsageRow } from '../store/usage-port'
 import { Emitter } from '../util/emitter'
 import { randomId } from '../util/hash'
 import { checkId, keyOf } from '../util/keys'
-import { budgetName, levelBudgetsSchema, levelsOf, type SpendScope } from './budget-levels'
+import { budgetName, levelsOf, type SpendScope } from './budget-levels'
 import { buildReport, type CostReport } from './cost-report'
+import {
+  type CostTrackerOptions,
+  costTrackerSchema,
+  priceSchema,
+  type Reservation,
+  type SettleInput,
+} from './cost-tracker-schema'
 import { costOf } from './estimate'
 import { DAY_MS, type Period, PeriodClock, periodly } from './periods'
-import { priceAt, priceHoursSchema } from './price-hours'
+import { priceAt } from './price-hours'
 import { DEFAULT_PRICES, type ModelPrice } from './prices'
 import { SpendCounters } from './spend-counters'
 import { type Counter, type ThresholdEvent, Thresholds } from './thresholds'
 
-export const priceSchema = z
-  .object({
-    input: z.number().nonnegative(),
-    cachedInput: z.number().nonnegative().optional(),
-    output: z.number().nonnegative(),
-    /** Other prices in some hours of some weekdays (UTC): the first that holds at the call's time. */
-    hours: z.array(priceHoursSchema).optional(),
-  })
-  .strict()
-
-const schema = z.object({
-  store: z.custom<Store>((v) => typeof v === 'object' && v !== null).optional(),
-  tiers: tiersSchema.prefault({}),
-  /** Extra or changed prices (USD per million tokens), merged over the built-in table. */
-  prices: dictSchema(priceSchema).prefault({}),
-  /**
-   * The price of a model the table lacks. Without it, a call to an unpriced model by a user
-   * with a budget is refused: a budget that cannot price a call cannot hold.
-   */
-  fallbackPrice: priceSchema.optional(),
-  ...levelBudgetsSchema,
-  /** Budget ratios that fire `budget:threshold` when a user's spend crosses them. */
-  thresholds: z.array(z.number().positive().max(1)).default([0.8, 1]),
-  /** When the store fails: `closed` (default) refuses the call, `open` lets it through unbudgeted. */
-  onStoreError: z.enum(['open', 'closed']).default('closed'),
-  prefix: z.string().min(1).default('sluice'),
-  now: z.custom<() => number>((v) => typeof v === 'function').default(() => Date.now),
-})
-
-export type CostTrackerOptions = z.input<typeof schema>
-export type { CostReport, Period, ThresholdEvent }
-
-export interface Reservation {
-  id: string
-  userId: string
-  tier: string
-  amountUsd: number
-  /** The budgets the amount was reserved against (finite ones only; none when unbudgeted). */
-  limits: BudgetLimit[]
-  /** Every spend counter the call's cost goes to (day and month), budgeted or not. */
-  counters: Counter[]
-  /** When the call was made: its usage is priced as of then (prices may change by the hour). */
-  at?: number
-}
-
-export interface SettleInput {
-  /** The model that answered; the first priced of `model` and `models` prices the usage. */
-  model: string
-  models?: readonly string[]
-  usage?: Usage
-  provider?: string
-  endpoint?: string
-  cached?: boolean
-}
+export type { CostReport, CostTrackerOptions, Period, Reservation, SettleInput, ThresholdEvent }
+export { priceSchema }
 
 /**
  * Spend per user per UTC day and month with reserve-then-settle: a call reserves its estimated
@@ -84,7 +36,7 @@ export interface SettleInput {
  */
 export class CostTracker {
   readonly events = new Emitter<{ 'budget:threshold': ThresholdEvent }>()
-  private readonly o: z.output<typeof schema>
+  private readonly o: z.output<typeof costTrackerSchema>
   private readonly port: UsagePort
   private readonly prices: Record<string, ModelPrice>
   private readonly clock: PeriodClock
@@ -94,7 +46,7 @@ export class CostTracker {
   unsettled = 0
 
   constructor(options: CostTrackerOptions = {}) {
-    this.o = parseOptions(schema, options, 'budget')
+    this.o = parseOptions(costTrackerSchema, options, 'budget')
     this.port = (this.o.store && guardStore(this.o.store).usage) || defaultStore().usage
     this.prices = Object.assign(Object.create(null), DEFAULT_PRICES.models, this.o.prices)
     this.clock = new PeriodClock(this.o.now)
