@@ -164,14 +164,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         restarts++
       }
       if (now >= nextReport) {
-        print(ledger.line(await storeFacts(o.store, redis, pool)))
+        print(await reportLine(ledger, () => storeFacts(o.store, redis, pool)))
         nextReport += reportEvery
       }
     }
     // The end: apps stop sending and wait for what they sent; then the workers stop.
     for (const a of apps) a.child.kill('SIGTERM')
     await Promise.race([Promise.all(apps.map((a) => a.final)), sleep(SOAK.jobDeadlineMs + 30_000)])
-    print(ledger.line(await storeFacts(o.store, redis, pool)))
+    print(await reportLine(ledger, () => storeFacts(o.store, redis, pool)))
     const summary = ledger.summary()
     // Judged on the intervals of the load itself (not the drain after it), past the warm-up.
     const warmUpMs = o.warmUpMs ?? 120_000
@@ -192,6 +192,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await own?.stop()
     await sim.close()
   }
+}
+
+/**
+ * One report line: the store read now, the line made once every call sent by then has been told
+ * (the processes tick each second), so its users seen cover every user the store's rows count.
+ */
+async function reportLine(
+  ledger: SoakLedger,
+  read: () => Promise<{ memoryMB?: number; rows?: Record<string, number> }>,
+): Promise<string> {
+  const facts = await read()
+  const readAt = Date.now()
+  await sleep(1_200)
+  return ledger.line(facts, readAt)
 }
 
 /** The store's memory and row counts now (undefined while it is down). */

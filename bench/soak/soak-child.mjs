@@ -163,7 +163,7 @@ async function fire() {
   const isHot = Math.random() < SOAK.hotShare
   const userId = isHot ? `hot${random(SOAK.hotUsers)}` : `u${random(SOAK.users)}`
   const tier = isHot ? 'hot' : 'free'
-  if (kind !== 'job') tick.users.push(userId)
+  if (kind !== 'job') tick.users.push([userId, Date.now()])
   inFlight++
   const start = Date.now()
   try {

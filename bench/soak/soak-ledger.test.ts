@@ -16,6 +16,37 @@ const tick = (at: number, patch: Record<string, unknown> = {}) => ({
 })
 
 describe('soak ledger', () => {
+  it('counts each user once, from the first tick (before the clock starts), by when their first call went', () => {
+    const l = new SoakLedger(SOAK)
+    const t0 = 1_000_000
+    l.tick('app', 0, tick(t0 - 500, { users: [['a', t0 - 600]] }))
+    l.start(t0)
+    l.tick(
+      'app',
+      0,
+      tick(t0 + 1000, {
+        users: [
+          ['a', t0 + 100],
+          ['b', t0 + 200],
+          ['c', t0 + 900],
+        ],
+      }),
+    )
+    l.tick(
+      'app',
+      1,
+      tick(t0 + 1000, {
+        users: [
+          ['b', t0 + 300],
+          ['d', t0 + 950],
+        ],
+      }),
+    )
+    l.line({}, t0 + 900)
+    l.line({}, t0 + 1000)
+    expect(l.summary().intervals.map((i) => i.usersSeen)).toEqual([3, 4])
+  })
+
   it('counts a worker idle for 5 s while jobs waited as one stall, and none for a busy one', () => {
     const l = new SoakLedger(SOAK)
     const t0 = 1_000_000

@@ -12,8 +12,8 @@ export interface Tick {
   rssMB: number
   /** Hot users' answered calls: user, start, end, endpoint, USD. */
   hot: [string, number, number, string, number][]
-  /** The users of the calls sent in the tick that record usage (queue jobs do not). */
-  users?: string[]
+  /** The users of the calls sent in the tick that record usage (queue jobs do not), and when. */
+  users?: [string, number][]
 }
 
 export interface Interval {
@@ -57,7 +57,9 @@ export class SoakLedger {
   private readonly allErrors: Record<string, number> = Object.create(null)
   private processes: Record<string, { heapMB: number; rssMB: number }> = Object.create(null)
   private heaps: Record<string, { sum: number; n: number }> = Object.create(null)
-  private readonly users = new Set<string>()
+  /** Each user's first call, and those times in the order they came (nearly sorted). */
+  private readonly users = new Map<string, number>()
+  private readonly firstCalls: number[] = []
   private maxDepth = 0
   private readonly intervals: Interval[] = []
   private lost = 0
@@ -97,8 +99,13 @@ export class SoakLedger {
       }
       return
     }
+    // Users from the first tick on (calls sent before the clock starts make rows too).
+    for (const [user, at] of t.users ?? [])
+      if (!this.users.has(user)) {
+        this.users.set(user, at)
+        this.firstCalls.push(at)
+      }
     if (this.startedAt === 0) return
-    for (const user of t.users ?? []) this.users.add(user)
     for (const [kind, n] of Object.entries(t.calls)) {
       this.calls += n
       if (kind !== 'job') this.totalCalls += n
@@ -159,8 +166,18 @@ export class SoakLedger {
     }
   }
 
-  /** Closes the interval: its line as text, its figures kept. */
-  line(store: { memoryMB?: number; rows?: Record<string, number> }): string {
+  /** Users whose first call was sent by `at` (ticks come a second late at most: ask after that). */
+  private usersBy(at: number): number {
+    let n = 0
+    for (const first of this.firstCalls) if (first <= at) n++
+    return n
+  }
+
+  /**
+   * Closes the interval: its line as text, its figures kept. `store` was read by `readAt`; the
+   * users seen are those whose first call went by then (what the store's rows can count).
+   */
+  line(store: { memoryMB?: number; rows?: Record<string, number> }, readAt = Date.now()): string {
     const now = Date.now()
     const seconds = Math.max(1, (now - this.intervalStart) / 1000)
     const interval: Interval = {
@@ -173,7 +190,7 @@ export class SoakLedger {
       errors: this.errors,
       processes: { ...this.processes },
       heapMeanMB: Object.fromEntries(Object.entries(this.heaps).map(([k, h]) => [k, h.sum / h.n])),
-      usersSeen: this.users.size,
+      usersSeen: this.usersBy(readAt),
       ...(store.memoryMB !== undefined ? { storeMB: store.memoryMB } : {}),
       ...(store.rows ? { rows: store.rows } : {}),
       maxDepth: this.maxDepth,
