@@ -57,9 +57,8 @@ export class SoakLedger {
   private readonly allErrors: Record<string, number> = Object.create(null)
   private processes: Record<string, { heapMB: number; rssMB: number }> = Object.create(null)
   private heaps: Record<string, { sum: number; n: number }> = Object.create(null)
-  /** Each user's first call, and those times in the order they came (nearly sorted). */
+  /** Each user's first call. */
   private readonly users = new Map<string, number>()
-  private readonly firstCalls: number[] = []
   private maxDepth = 0
   private readonly intervals: Interval[] = []
   private lost = 0
@@ -100,11 +99,7 @@ export class SoakLedger {
       return
     }
     // Users from the first tick on (calls sent before the clock starts make rows too).
-    for (const [user, at] of t.users ?? [])
-      if (!this.users.has(user)) {
-        this.users.set(user, at)
-        this.firstCalls.push(at)
-      }
+    for (const [user, at] of t.users ?? []) this.users.set(user, Math.min(at, this.users.get(user) ?? at))
     if (this.startedAt === 0) return
     for (const [kind, n] of Object.entries(t.calls)) {
       this.calls += n
@@ -169,7 +164,7 @@ export class SoakLedger {
   /** Users whose first call was sent by `at` (ticks come a second late at most: ask after that). */
   private usersBy(at: number): number {
     let n = 0
-    for (const first of this.firstCalls) if (first <= at) n++
+    for (const first of this.users.values()) if (first <= at) n++
     return n
   }
 

@@ -39,6 +39,7 @@ export function startRedisHousekeeping(
   }
   let relieving = false
   let again = false
+  const keep = Math.floor(o.maxRows * 0.8)
   const relieve = async () => {
     if (relieving) {
       again = true
@@ -48,7 +49,6 @@ export function startRedisHousekeeping(
     try {
       do {
         again = false
-        const keep = Math.floor(o.maxRows * 0.8)
         await rollUpUsage(client, keys, { ageMs: o.ageMs, maxRows: o.maxRows, now: Date.now(), keep })
       } while (again)
     } catch {

@@ -1,4 +1,4 @@
-import type { UsageRow } from '@sluice/core/adapter'
+import { rollupLineOf, type UsageRow } from '@sluice/core/adapter'
 import type { RedisCommands } from './client'
 import { readHashes } from './hashes'
 import { runScript } from './scripts'
@@ -40,14 +40,7 @@ export async function rollUpUsage(
     for (const member of members) {
       const row = JSON.parse(member.slice(16)) as UsageRow
       const day = Math.floor(row.at / DAY_MS)
-      const line = JSON.stringify([
-        row.userId,
-        row.endpoint,
-        row.tier,
-        row.provider,
-        row.model,
-        row.cached ? 1 : 0,
-      ])
+      const line = rollupLineOf(row)
       let args = byDay.get(day)
       if (!args) {
         args = [KEEP_DAILY_MS]

@@ -22,6 +22,13 @@ export function addToDay(day: DayTotals, row: UsageRow): void {
   day.byEndpoint[row.endpoint] = (day.byEndpoint[row.endpoint] ?? 0) + row.costUsd
 }
 
+/**
+ * What a rolled-up line of a day groups rows by (user, endpoint, tier, provider, model, cached),
+ * as one string: the key every store that rolls usage up keeps its lines under.
+ */
+export const rollupLineOf = (row: UsageRow): string =>
+  JSON.stringify([row.userId, row.endpoint, row.tier, row.provider, row.model, row.cached ? 1 : 0])
+
 /** One day's rows (or rolled-up rows) summed: for a store that keeps no day totals. */
 export function dayOfRows(rows: readonly UsageRow[]): DayTotals {
   const day = emptyDayTotals()

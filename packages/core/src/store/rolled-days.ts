@@ -1,3 +1,4 @@
+import { rollupLineOf } from './day-totals'
 import type { UsageRow } from './usage-port'
 
 const DAY_MS = 86_400_000
@@ -21,7 +22,7 @@ export class RolledDays {
       this.days.set(day, lines)
       this.order()
     }
-    const key = JSON.stringify([row.userId, row.endpoint, row.tier, row.provider, row.model, row.cached])
+    const key = rollupLineOf(row)
     const line = lines.get(key)
     const n = row.requests ?? 1
     if (line) {
