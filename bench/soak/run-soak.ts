@@ -235,6 +235,7 @@ async function storeFacts(
       'api_usage',
       'api_usage_daily',
       'cache_store',
+      'queue_ranks',
       'rate_limits',
       'spend_totals',
     ]

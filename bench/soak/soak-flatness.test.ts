@@ -29,6 +29,20 @@ describe('the soak judges flatness', () => {
     expect(f.rowsGrowth.api_usage).toBeGreaterThan(0.25)
   })
 
+  it('a count of a few rows that moves by more than the drift is still flat; past the floor it is not', () => {
+    const few = judgeFlatness(
+      minutes(10, (m) => ({ rows: { api_usage: 3500, queue_ranks: m < 6 ? 4 : 30 } })),
+      120_000,
+    )
+    expect(few.rowsGrowth.queue_ranks).toBeGreaterThan(0.25)
+    expect(few.flat).toBe(true)
+    const many = judgeFlatness(
+      minutes(10, (m) => ({ rows: { api_usage: 3500, queue_ranks: m < 6 ? 40 : 300 } })),
+      120_000,
+    )
+    expect(many.flat).toBe(false)
+  })
+
   it('a heap that keeps growing is not flat', () => {
     const f = judgeFlatness(
       minutes(10, (m) => ({ heapMB: { app0: 20 * m } })),

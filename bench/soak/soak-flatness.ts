@@ -24,6 +24,8 @@ export const PER_USER_BOUND: Record<string, number> = {
 
 /** A time-proportional count (or a process's heap) may drift this much and still be flat. */
 export const ROWS_DRIFT = 0.25
+/** A count this small (second half's mean, in rows) does not grow with time, whatever its ratio. */
+export const ROWS_FLOOR = 100
 export const HEAP_DRIFT = 0.5
 
 export interface Flatness {
@@ -61,15 +63,20 @@ export function judgeFlatness(samples: FlatSample[], warmUpMs: number): Flatness
   const rowsGrowth: Record<string, number> = Object.create(null)
   const heapGrowth: Record<string, number> = Object.create(null)
   const withRows = after.filter((s) => s.rows)
-  for (const name of Object.keys(withRows[0]?.rows ?? {}))
-    if (!(name in PER_USER_BOUND)) rowsGrowth[name] = growth(withRows.map((s) => s.rows![name] ?? 0))
+  const small = new Set<string>()
+  for (const name of Object.keys(withRows[0]?.rows ?? {})) {
+    if (name in PER_USER_BOUND) continue
+    const series = withRows.map((s) => s.rows![name] ?? 0)
+    rowsGrowth[name] = growth(series)
+    if (mean(series.slice(series.length - Math.floor(series.length / 2))) <= ROWS_FLOOR) small.add(name)
+  }
   for (const proc of Object.keys(after[0]?.heapMB ?? {}))
     heapGrowth[proc] = growth(after.map((s) => s.heapMB[proc] ?? 0).filter((h) => h > 0))
   const judged = withRows.length >= 4
   const flat =
     judged &&
     perUserWithinBound &&
-    Object.values(rowsGrowth).every((g) => g <= ROWS_DRIFT) &&
+    Object.entries(rowsGrowth).every(([name, g]) => g <= ROWS_DRIFT || small.has(name)) &&
     Object.values(heapGrowth).every((g) => g <= HEAP_DRIFT)
   return { judged, flat, rowsGrowth, heapGrowth, perUser, perUserWithinBound }
 }

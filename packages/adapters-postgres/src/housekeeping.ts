@@ -31,6 +31,8 @@ export function startHousekeeping(query: Query, s: string, o: HousekeepingOption
          ELSE 0 END AS n`,
         [`sluice.housekeep.${s}`, PER_TURN, o.jobRetentionMs, o.usageRollupMs ?? null],
       )
+      // The queue's counter tree, folded in a statement of its own (its rows held briefly).
+      await query(`SELECT ${s}.queue_ranks_fold($1)`, [PER_TURN])
     } catch (error) {
       o.onError(error as Error)
     } finally {

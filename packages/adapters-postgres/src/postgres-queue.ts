@@ -25,6 +25,8 @@ const EMPTY: JobCounts = { pending: 0, active: 0, completed: 0, failed: 0, expir
 const MS = `* interval '1 millisecond'`
 /** How often one process sweeps a type (expiry, retention) before a claim; get() expires on its own. */
 const SWEEP_EVERY_MS = 1_000
+/** Counter-tree rows one sweep folds at most (see migration 14). */
+const FOLD_PER_TURN = 5_000
 
 type Row = Record<string, string | number | null>
 
@@ -167,6 +169,8 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       if (now - (swept.get(type) ?? 0) >= SWEEP_EVERY_MS) {
         swept.set(type, now)
         await query(`SELECT ${s}.queue_sweep($1, $2, $3)`, [type, o.retentionMs, o.channel])
+        // Apart from the sweep, so the counter rows it moves are held for one short statement.
+        await query(`SELECT ${s}.queue_ranks_fold($1)`, [FOLD_PER_TURN])
       }
       const rows = await query<Row>(
         `SELECT ${CLAIMED} FROM ${s}.${byGroup ? 'queue_claim_group' : 'queue_claim'}($1, $2, $3, $4, $5)`,
@@ -191,25 +195,8 @@ export function postgresQueue(query: Query, s: string, o: PostgresQueueOptions):
       return row?.ok === true
     },
     async position(id) {
-      // Due jobs first in claim order, then the delayed ones by when they come due. Each count
-      // is a range of an index: the line before the job (less the delayed jobs in it), or the
-      // due jobs (all waiting less the delayed) and the delayed ones due before it.
-      const [row] = await query<{ n: number }>(
-        `WITH j AS (SELECT agent_type AS t, score, id, run_at, status, now() AS at FROM ${t} WHERE id = $1)
-         SELECT (CASE WHEN j.status <> 'pending' THEN 0
-           WHEN j.run_at <= j.at THEN 1
-             + (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending'
-                  AND (x.score, x.id) < (j.score, j.id))
-             - (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending'
-                  AND x.run_at > j.at AND (x.score, x.id) < (j.score, j.id))
-           ELSE 1
-             + (SELECT coalesce(sum(n), 0) FROM ${s}.queue_counts WHERE agent_type = j.t AND status = 'pending')
-             - (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending' AND x.run_at > j.at)
-             + (SELECT count(*) FROM ${t} x WHERE x.agent_type = j.t AND x.status = 'pending'
-                  AND x.run_at > j.at AND x.run_at < j.run_at)
-         END)::int AS n FROM j`,
-        [id],
-      )
+      // A counter tree of the waiting jobs (migration 14): O(log n) whatever the place.
+      const [row] = await query<{ n: number }>(`SELECT ${s}.queue_position($1) AS n`, [id])
       return row?.n ?? 0
     },
     async counts(type) {

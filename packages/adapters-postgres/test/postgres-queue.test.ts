@@ -48,6 +48,15 @@ describe('postgres queue across processes', () => {
     stores.push(store)
     expect(await store.queue!.counts('crash')).toEqual(counted)
     expect(counted.completed).toBe(report.jobs)
+    // The position tree (migration 14) nets to nothing once folded, killed backends' rows too.
+    for (let i = 0; i < 20; i++) {
+      const { rows: folded } = await pool.query(`SELECT "${schema}".queue_ranks_fold(100000) AS n`)
+      if (folded[0].n === '0') break
+    }
+    const ranks = await pool.query(
+      `SELECT count(*)::int AS n FROM "${schema}".queue_ranks WHERE agent_type = 'crash'`,
+    )
+    expect(ranks.rows[0].n).toBe(0)
     // docs/stores.md's query for operators reads the same counters.
     const docs = readFileSync(fileURLToPath(new URL('../../../docs/stores.md', import.meta.url)), 'utf8')
     const sql = /`(SELECT agent_type, status, sum\(n\) FROM sluice\.queue_counts[^`]*)`/.exec(docs)![1]!

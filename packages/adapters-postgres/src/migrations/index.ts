@@ -11,6 +11,7 @@ import * as m010 from './010-rate-limit-late-after-lock'
 import * as m011 from './011-rate-limit-sliding-log'
 import * as m012 from './012-queue-counts'
 import * as m013 from './013-usage-days'
+import * as m014 from './014-queue-ranks'
 
 /** Ordered migrations; each runs once per schema, inside a transaction. Append, never edit. */
 export const MIGRATIONS: { id: number; name: string; up: (schema: string) => string }[] = [
@@ -27,4 +28,5 @@ export const MIGRATIONS: { id: number; name: string; up: (schema: string) => str
   { id: 11, name: 'rate-limit-sliding-log', up: m011.up },
   { id: 12, name: 'queue-counts', up: m012.up },
   { id: 13, name: 'usage-days', up: m013.up },
+  { id: 14, name: 'queue-ranks', up: m014.up },
 ]
