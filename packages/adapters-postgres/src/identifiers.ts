@@ -23,3 +23,6 @@ export function channelFor(schema: string): string {
   if (plain.length <= 63) return plain
   return `sluice_${schema.slice(0, 40)}_${createHash('sha1').update(schema).digest('hex').slice(0, 15)}`
 }
+
+/** A text as a single-quoted SQL literal (for names built into migrations' SQL). */
+export const sqlLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`

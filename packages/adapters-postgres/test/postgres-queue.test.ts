@@ -8,6 +8,7 @@ import { crashTest, expectCrashReport } from '../../../scripts/queue-crash'
 import { queuePushTests } from '../../../scripts/queue-push'
 import { DATABASE_URL } from '../../../scripts/services.mjs'
 import { migrate, postgresStore } from '../src'
+import { foldRanks } from './fold-ranks'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 })
 const base = `t_queue_${process.pid}_${Date.now().toString(36)}`
@@ -49,10 +50,7 @@ describe('postgres queue across processes', () => {
     expect(await store.queue!.counts('crash')).toEqual(counted)
     expect(counted.completed).toBe(report.jobs)
     // The position tree (migration 14) nets to nothing once folded, killed backends' rows too.
-    for (let i = 0; i < 20; i++) {
-      const { rows: folded } = await pool.query(`SELECT "${schema}".queue_ranks_fold(100000) AS n`)
-      if (folded[0].n === '0') break
-    }
+    await foldRanks(pool, `"${schema}"`)
     const ranks = await pool.query(
       `SELECT count(*)::int AS n FROM "${schema}".queue_ranks WHERE agent_type = 'crash'`,
     )

@@ -6,6 +6,7 @@ import { DATABASE_URL } from '../../../scripts/services.mjs'
 import { migrate, postgresStore } from '../src'
 import { MIGRATIONS } from '../src/migrations'
 import { RANK_LEVELS } from '../src/migrations/014-queue-ranks'
+import { foldRanks } from './fold-ranks'
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
 const schema = `t_ranks_${process.pid}_${Date.now().toString(36)}`
@@ -89,10 +90,7 @@ describe('postgres position(): the counter tree', () => {
     expect(await store.queue!.position('no-such-job')).toBe(0)
 
     // Once folded, each level of the tree counts every waiting job once, whatever shard its moves went to.
-    for (let i = 0; i < 20; i++) {
-      const { rows } = await pool.query<{ n: string }>(`SELECT ${s}.queue_ranks_fold(100000) AS n`)
-      if (rows[0]!.n === '0') break
-    }
+    await foldRanks(pool, s)
     const levels = await pool.query<{ due: boolean; level: number; n: string }>(
       `SELECT due, level, sum(n) AS n FROM ${s}.queue_ranks GROUP BY 1, 2 ORDER BY 1, 2`,
     )
@@ -106,10 +104,7 @@ describe('postgres position(): the counter tree', () => {
     await pool.query(
       `UPDATE ${s}.agent_queue SET status = 'cancelled', completed_at = now() WHERE status <> 'cancelled'`,
     )
-    for (let i = 0; i < 20; i++) {
-      const { rows } = await pool.query<{ n: string }>(`SELECT ${s}.queue_ranks_fold(100000) AS n`)
-      if (rows[0]!.n === '0') break
-    }
+    await foldRanks(pool, s)
     const left = await pool.query(`SELECT count(*)::int AS n FROM ${s}.queue_ranks`)
     expect(left.rows[0].n).toBe(0)
     await store.close()

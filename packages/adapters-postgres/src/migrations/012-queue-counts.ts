@@ -1,3 +1,4 @@
+import { sqlLiteral } from '../identifiers'
 import { up as queueUp } from './004-queue'
 
 /**
@@ -11,8 +12,6 @@ import { up as queueUp } from './004-queue'
  * the waiting jobs by run_at lets `position()` count the delayed ones apart from the line.
  * `s` is the quoted schema.
  */
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
-
 export const up = (s: string) => {
   // Migration 4's sweep, trimming 2,000 finished jobs a turn and folding gone backends' counters.
   const old = queueUp(s).match(/CREATE OR REPLACE FUNCTION [^\n]*queue_sweep[\s\S]*?\$fn\$;\n/)![0]
@@ -85,7 +84,7 @@ CREATE TRIGGER agent_queue_counts_delete AFTER DELETE ON ${s}.agent_queue
 -- Folds the shards of backends that are gone into shard 0; one merger at a time, waiting on nothing.
 CREATE OR REPLACE FUNCTION ${s}.queue_counts_merge() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(hashtext('sluice.queue_counts_merge.' || ${literal(s)})) THEN RETURN; END IF;
+  IF NOT pg_try_advisory_xact_lock(hashtext('sluice.queue_counts_merge.' || ${sqlLiteral(s)})) THEN RETURN; END IF;
   WITH gone AS (
     DELETE FROM ${s}.queue_counts c
      WHERE ctid IN (SELECT ctid FROM ${s}.queue_counts

@@ -1,3 +1,4 @@
+import { sqlLiteral } from '../identifiers'
 import { up as countsUp } from './012-queue-counts'
 
 /** Buckets per bucket of the level above: the tree's fan-out. */
@@ -7,8 +8,6 @@ export const RANK_LEVELS = 7
 const levels = Array.from({ length: RANK_LEVELS }, (_, l) => `(${l}, ${FAN ** (l + 1)}::float8)`).join(', ')
 /** Keys are clamped to ±2^50 ms (35,000 years) so every bucket fits a bigint. */
 const EDGE = 2 ** 50
-
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
 
 /**
  * A job's place in line in O(log n): `queue_ranks` is a counter tree of the waiting jobs. A waiting
@@ -133,7 +132,7 @@ DECLARE
   moved bigint;
   ts text[]; ds boolean[]; ls int[]; bs bigint[];
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(hashtext('sluice.queue_ranks_fold.' || ${literal(s)})) THEN RETURN 0; END IF;
+  IF NOT pg_try_advisory_xact_lock(hashtext('sluice.queue_ranks_fold.' || ${sqlLiteral(s)})) THEN RETURN 0; END IF;
   IF NOT EXISTS (SELECT 1 FROM ${s}.queue_ranks WHERE shard <> 0) THEN RETURN 0; END IF;
   WITH gone AS (
     DELETE FROM ${s}.queue_ranks c
